@@ -1,0 +1,5 @@
+import sys
+
+from lambda_trace.analyzer.cli import main
+
+sys.exit(main())

@@ -1,0 +1,295 @@
+"""The record contract between the runtime (writer) and the analyzer (reader).
+
+Every record is one JSON object on one line of stdout. Readers are tolerant: unknown keys are
+kept in ``extra`` and ignored, missing optional keys get their defaults, and a record whose
+``lambda_trace`` version is newer than ours is still read field by field.
+
+This module is stdlib only and imports nothing else of ours: both halves depend on it.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field, fields
+from datetime import datetime, timezone
+from typing import Any, ClassVar, Literal, Optional, Union
+
+#: Bumped only for incompatible changes; additions keep the version.
+SCHEMA_VERSION = 1
+
+#: The marker key that identifies our records among other JSON log lines.
+MARKER = "lambda_trace"
+
+#: CloudWatch Logs' event size limit; no record line may exceed it.
+MAX_LINE_BYTES = 256 * 1024
+
+RecordType = Literal["call", "invocation", "timeout_warning", "memory_warning"]
+CallKind = Literal["aws", "http", "segment"]
+Status = Literal["ok", "error"]
+
+#: Downstream error classes, from the most to the least specific.
+ERROR_CLASSES = (
+    "permission_denied",
+    "throttled",
+    "not_found",
+    "validation",
+    "conflict",
+    "server",
+    "network",
+    "timeout",
+    "client",
+)
+
+
+def format_timestamp(epoch_seconds: float) -> str:
+    """ISO 8601 in UTC with milliseconds, e.g. ``2026-11-27T04:43:42.123Z``."""
+    dt = datetime.fromtimestamp(epoch_seconds, tz=timezone.utc)
+    return dt.strftime("%Y-%m-%dT%H:%M:%S.") + f"{dt.microsecond // 1000:03d}Z"
+
+
+def parse_timestamp(text: str) -> Optional[float]:
+    """Epoch seconds from our ISO timestamp (or any ISO 8601 with offset); None if unreadable."""
+    try:
+        return datetime.fromisoformat(text.replace("Z", "+00:00")).timestamp()
+    except (ValueError, AttributeError, TypeError):
+        return None
+
+
+@dataclass
+class CallStats:
+    """Per-name aggregate carried in ``invocation.calls`` and ``timeout_warning.calls``."""
+
+    count: int = 0
+    total_ms: float = 0.0
+    max_ms: float = 0.0
+    errors: int = 0
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "count": self.count,
+            "total_ms": round(self.total_ms, 3),
+            "max_ms": round(self.max_ms, 3),
+            "errors": self.errors,
+        }
+
+    @classmethod
+    def from_dict(cls, data: Any) -> CallStats:
+        if not isinstance(data, dict):
+            return cls()
+        return cls(
+            count=_int(data.get("count")),
+            total_ms=_float(data.get("total_ms")),
+            max_ms=_float(data.get("max_ms")),
+            errors=_int(data.get("errors")),
+        )
+
+
+@dataclass
+class InFlight:
+    """A call that had started and not finished when a warning was written."""
+
+    name: str
+    kind: str
+    running_ms: float
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"name": self.name, "kind": self.kind, "running_ms": round(self.running_ms, 3)}
+
+    @classmethod
+    def from_dict(cls, data: Any) -> InFlight:
+        data = data if isinstance(data, dict) else {}
+        return cls(
+            name=str(data.get("name", "")),
+            kind=str(data.get("kind", "")),
+            running_ms=_float(data.get("running_ms")),
+        )
+
+
+@dataclass
+class Record:
+    """Keys every record carries."""
+
+    TYPE: ClassVar[str] = ""
+
+    request_id: Optional[str] = None
+    function_name: Optional[str] = None
+    timestamp: Optional[str] = None
+    version: int = SCHEMA_VERSION
+    extra: dict[str, Any] = field(default_factory=dict, repr=False)
+
+    def to_dict(self) -> dict[str, Any]:
+        out: dict[str, Any] = {MARKER: self.version, "type": self.TYPE}
+        for f in fields(self):
+            if f.name in ("version", "extra"):
+                continue
+            value = getattr(self, f.name)
+            if isinstance(value, dict):
+                value = {k: _plain(v) for k, v in value.items()}
+            elif isinstance(value, list):
+                value = [_plain(v) for v in value]
+            out[f.name] = value
+        for key, value in self.extra.items():
+            out.setdefault(key, value)
+        return out
+
+
+@dataclass
+class CallRecord(Record):
+    """``type: "call"``: one downstream call or user segment."""
+
+    TYPE: ClassVar[str] = "call"
+
+    name: str = ""
+    kind: str = "segment"
+    start_ms: float = 0.0
+    duration_ms: float = 0.0
+    status: str = "ok"
+    error_class: Optional[str] = None
+    error_code: Optional[str] = None
+    #: AWS calls: botocore's service and operation names, and the resource acted on
+    #: (bucket, table, queue, topic, function...) taken from an allow-list of parameter names.
+    service: Optional[str] = None
+    operation: Optional[str] = None
+    target: Optional[str] = None
+    http_status: Optional[int] = None
+    retries: Optional[int] = None
+    aws_request_id: Optional[str] = None
+    #: HTTP calls: method, host and path (never the query string).
+    method: Optional[str] = None
+    host: Optional[str] = None
+    path: Optional[str] = None
+    #: permission_denied only: the IAM action and resource parsed from the error message.
+    action: Optional[str] = None
+    resource: Optional[str] = None
+
+
+@dataclass
+class InvocationRecord(Record):
+    """``type: "invocation"``: exactly one per invocation, written even when the handler raises."""
+
+    TYPE: ClassVar[str] = "invocation"
+
+    cold_start: bool = False
+    init_type: Optional[str] = None
+    init_ms: Optional[float] = None
+    duration_ms: float = 0.0
+    self_ms: float = 0.0
+    remaining_ms: Optional[float] = None
+    memory_limit_mb: Optional[int] = None
+    memory_peak_mb: Optional[float] = None
+    status: str = "ok"
+    error_type: Optional[str] = None
+    error_message: Optional[str] = None
+    error_class: Optional[str] = None
+    calls: dict[str, CallStats] = field(default_factory=dict)
+    dropped_calls: int = 0
+    annotations: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class TimeoutWarningRecord(Record):
+    """``type: "timeout_warning"``: written by the watchdog before Lambda's timeout kill."""
+
+    TYPE: ClassVar[str] = "timeout_warning"
+
+    elapsed_ms: float = 0.0
+    remaining_ms: float = 0.0
+    timeout_ms: Optional[float] = None
+    in_flight: list[InFlight] = field(default_factory=list)
+    calls: dict[str, CallStats] = field(default_factory=dict)
+
+
+@dataclass
+class MemoryWarningRecord(Record):
+    """``type: "memory_warning"``: written when RSS crosses a share of the memory limit."""
+
+    TYPE: ClassVar[str] = "memory_warning"
+
+    rss_mb: float = 0.0
+    limit_mb: Optional[int] = None
+    elapsed_ms: Optional[float] = None
+    in_flight: list[InFlight] = field(default_factory=list)
+
+
+AnyRecord = Union[CallRecord, InvocationRecord, TimeoutWarningRecord, MemoryWarningRecord]
+
+RECORD_CLASSES: dict[str, type[Record]] = {
+    cls.TYPE: cls
+    for cls in (CallRecord, InvocationRecord, TimeoutWarningRecord, MemoryWarningRecord)
+}
+
+
+def is_record(obj: Any) -> bool:
+    """True for a decoded JSON object that is one of our records."""
+    return isinstance(obj, dict) and MARKER in obj and obj.get("type") in RECORD_CLASSES
+
+
+def from_dict(obj: dict[str, Any]) -> AnyRecord:
+    """Build the record for a decoded line; unknown keys go to ``extra``, bad values to defaults.
+
+    Raises ``ValueError`` when ``obj`` is not one of our records.
+    """
+    if not is_record(obj):
+        raise ValueError("not a lambda_trace record")
+    cls = RECORD_CLASSES[obj["type"]]
+    known = {f.name: f for f in fields(cls)}
+    kwargs: dict[str, Any] = {"version": _int(obj.get(MARKER), SCHEMA_VERSION)}
+    extra: dict[str, Any] = {}
+    for key, value in obj.items():
+        if key in (MARKER, "type"):
+            continue
+        f = known.get(key)
+        if f is None or key in ("version", "extra"):
+            extra[key] = value
+            continue
+        kwargs[key] = _coerce(key, value, f.default)
+    kwargs["extra"] = extra
+    return cls(**kwargs)  # type: ignore[return-value]
+
+
+def _coerce(key: str, value: Any, default: Any) -> Any:
+    if key == "calls":
+        if not isinstance(value, dict):
+            return {}
+        return {str(k): CallStats.from_dict(v) for k, v in value.items()}
+    if key == "in_flight":
+        return [InFlight.from_dict(v) for v in value] if isinstance(value, list) else []
+    if key == "annotations":
+        return dict(value) if isinstance(value, dict) else {}
+    if value is None:
+        return None
+    if isinstance(default, bool):
+        return bool(value)
+    if isinstance(default, int) and not isinstance(default, bool):
+        return _int(value, default)
+    if isinstance(default, float):
+        return _float(value, default)
+    if key in ("init_ms", "remaining_ms", "memory_peak_mb", "timeout_ms", "elapsed_ms"):
+        return _float(value, None)
+    if key in ("memory_limit_mb", "limit_mb", "http_status", "retries"):
+        return _int(value, None)
+    return value if isinstance(value, (str, int, float, bool)) else str(value)
+
+
+def _plain(value: Any) -> Any:
+    return value.to_dict() if hasattr(value, "to_dict") else value
+
+
+def _float(value: Any, default: Any = 0.0) -> Any:
+    try:
+        out = float(value)
+    except (TypeError, ValueError):
+        return default
+    return out if math.isfinite(out) else default
+
+
+def _int(value: Any, default: Any = 0) -> Any:
+    if isinstance(value, bool):
+        return int(value)
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        try:
+            return int(float(value))
+        except (TypeError, ValueError, OverflowError):
+            return default
