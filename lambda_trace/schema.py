@@ -161,6 +161,11 @@ class CallRecord(Record):
     #: permission_denied only: the IAM action and resource parsed from the error message.
     action: Optional[str] = None
     resource: Optional[str] = None
+    #: True when the message named no action (S3's "Access Denied") and ``action`` was derived
+    #: from service and operation.
+    action_inferred: Optional[bool] = None
+    #: segments only: the enclosing segment of the same thread / asyncio task.
+    parent: Optional[str] = None
 
 
 @dataclass
@@ -184,6 +189,8 @@ class InvocationRecord(Record):
     calls: dict[str, CallStats] = field(default_factory=dict)
     dropped_calls: int = 0
     annotations: dict[str, Any] = field(default_factory=dict)
+    #: True when a timeout_warning was written during this invocation.
+    timeout_warned: Optional[bool] = None
 
 
 @dataclass

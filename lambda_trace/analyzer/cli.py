@@ -31,7 +31,14 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     sub.required = True
     for module_name in COMMANDS.values():
-        importlib.import_module(module_name).add_parser(sub)
+        try:
+            module = importlib.import_module(module_name)
+        except ModuleNotFoundError as exc:
+            # A command whose optional dependencies are not installed is left out, not fatal.
+            if exc.name == module_name:
+                continue
+            raise
+        module.add_parser(sub)
     return parser
 
 

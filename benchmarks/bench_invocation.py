@@ -1,0 +1,106 @@
+"""µs added per invocation of a trivial handler, with a realistic fake context and event.
+
+The handler makes no downstream call; each tool does its usual per-invocation work (our
+summary record, EMF and watchdog; Powertools' log line / metric / subsegment; OTel's span).
+Stdout goes to /dev/null. Rounds interleave the variants, each paired with bare in its round.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from typing import Any, Callable, Optional, Sequence
+
+from _harness import (
+    Summary,
+    Variant,
+    fmt_range,
+    interleaved,
+    logger,
+    paired_added,
+    runnable,
+    start_workers,
+    summarize,
+    table,
+)
+
+VARIANTS = [
+    Variant("bare handler", "bare", group="baseline"),
+    Variant("lambda-trace `@trace`", "lambda_trace", ("lambda_trace:trace",), group="ours"),
+    Variant("Powertools Logger (inject_lambda_context + 1 info line)", "powertools_logger",
+            ("aws_lambda_powertools",)),
+    Variant("Powertools Metrics (log_metrics + 1 metric)", "powertools_metrics",
+            ("aws_lambda_powertools",)),
+    Variant("Powertools Tracer (capture_lambda_handler)", "powertools_tracer",
+            ("aws_lambda_powertools", "aws_xray_sdk")),
+    Variant("Powertools Logger + Metrics + Tracer", "powertools_all",
+            ("aws_lambda_powertools", "aws_xray_sdk")),
+    Variant("OpenTelemetry AwsLambdaInstrumentor (in-memory exporter)", "otel_lambda",
+            ("opentelemetry.sdk", "opentelemetry.instrumentation.aws_lambda")),
+    Variant("Datadog (datadog-lambda wrapper)", "datadog", ("datadog_lambda",)),
+]
+
+PLAN = (2000, 15)  # invocations per batch, rounds
+SMOKE_PLAN = (20, 2)
+
+
+def run(python: str, smoke: bool, log: Callable[[str], None]) -> dict[str, Any]:
+    variants = runnable(python, VARIANTS, log)
+    invocations, rounds = SMOKE_PLAN if smoke else PLAN
+    log("per invocation")
+    workers = start_workers(python, variants, ["--transport", "none"], log)
+    try:
+        for worker in workers.values():
+            worker.request(cmd="run", invocations=max(1, invocations // 4))
+
+        def per_invocation_us(name: str) -> float:
+            return workers[name].request(cmd="run", invocations=invocations)["ns"] / invocations / 1e3
+
+        samples = interleaved([v.name for v in variants], rounds, per_invocation_us)
+    finally:
+        for worker in workers.values():
+            worker.close()
+    added = paired_added(samples, variants[0].name)
+    return {
+        "name": "invocation",
+        "invocations_per_batch": invocations,
+        "rounds": rounds,
+        "rows": [
+            {
+                "variant": v.name,
+                "group": v.group,
+                "absolute_us": summarize(samples[v.name]).to_dict(),
+                "added_us": added[v.name].to_dict(),
+            }
+            for v in variants
+        ],
+    }
+
+
+def render(result: dict[str, Any]) -> str:
+    ours = next((r for r in result["rows"] if r["group"] == "ours"), None)
+    rows = []
+    for row in result["rows"]:
+        added = Summary.from_dict(row["added_us"])
+        x = "–"
+        if ours is not None and row["group"] == "peer" and ours["added_us"]["median"] > 0:
+            x = f"{added.median / ours['added_us']['median']:.1f}×"
+        rows.append([row["variant"], f"{row['absolute_us']['median']:.2f}", fmt_range(added), x])
+    return (
+        f"{result['invocations_per_batch']} invocations per batch, {result['rounds']} rounds.\n\n"
+        + table(["variant", "µs per invocation", "µs added: median (min … max)", "÷ lambda-trace"],
+                rows)
+    )
+
+
+def main(argv: Optional[Sequence[str]] = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--python", default=sys.executable)
+    parser.add_argument("--smoke", action="store_true")
+    args = parser.parse_args(argv)
+    print(render(run(args.python, args.smoke, logger())))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,184 @@
+"""Settings, resolved once per decorated handler: explicit option > LAMBDA_TRACE_* env > default.
+
+A bad value (explicit or from the environment) falls back to the default with one warning on
+stderr; the handler is never broken by configuration.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any, Callable, Optional
+
+Sink = Callable[[str], None]
+"""Receives one complete record line (JSON, no trailing newline); must not raise."""
+
+CALL_LINE_MODES = ("all", "slow", "none")
+
+_TRUE = frozenset({"1", "true", "yes", "on"})
+_FALSE = frozenset({"0", "false", "no", "off", ""})
+
+_warned: set[tuple[str, str]] = set()
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything a decorated handler needs to know, fixed at decoration time."""
+
+    enabled: bool = True
+    #: per-call lines: "all", "slow" (over ``slow_ms``, plus errors) or "none"
+    call_lines: str = "all"
+    slow_ms: float = 100.0
+    #: per-call lines written per invocation at most; the rest are counted in ``dropped_calls``
+    max_call_lines: int = 1000
+    metrics: bool = True
+    namespace: str = "LambdaTrace"
+    #: None: chosen per invocation from the remaining time (see ``_watchdog.default_margin_ms``)
+    timeout_margin_ms: Optional[float] = None
+    #: share of the memory limit that triggers a memory_warning; 0 turns the warning off
+    memory_warning_ratio: float = 0.9
+    memory_poll_ms: float = 10.0
+    watchdog: bool = True
+    aws: bool = True
+    http: bool = True
+    #: where lines go; None: the current default sink (stdout, or a test's capture)
+    sink: Optional[Sink] = None
+
+
+def _bool(text: Any) -> bool:
+    if isinstance(text, bool):
+        return text
+    value = str(text).strip().lower()
+    if value in _TRUE:
+        return True
+    if value in _FALSE:
+        return False
+    raise ValueError("expected true/false")
+
+
+def _mode(text: Any) -> str:
+    value = str(text).strip().lower()
+    if value not in CALL_LINE_MODES:
+        raise ValueError("expected one of all, slow, none")
+    return value
+
+
+def _non_negative(text: Any) -> float:
+    value = float(text)
+    if not value >= 0 or value == float("inf"):
+        raise ValueError("expected a finite number >= 0")
+    return value
+
+
+def _positive(text: Any) -> float:
+    value = _non_negative(text)
+    if value <= 0:
+        raise ValueError("expected a number > 0")
+    return value
+
+
+def _count(text: Any) -> int:
+    if isinstance(text, bool):
+        raise ValueError("expected an integer >= 0")
+    value = int(str(text).strip()) if not isinstance(text, int) else text
+    if value < 0:
+        raise ValueError("expected an integer >= 0")
+    return value
+
+
+def _ratio(text: Any) -> float:
+    value = float(text)
+    if not 0 <= value <= 1:
+        raise ValueError("expected a number between 0 and 1")
+    return value
+
+
+def _name(text: Any) -> str:
+    value = str(text).strip()
+    if not value or len(value) > 255:
+        raise ValueError("expected 1 to 255 characters")
+    return value
+
+
+#: option -> (environment variable, parser). Parsers raise ValueError on a bad value.
+_OPTIONS: dict[str, tuple[str, Callable[[Any], Any]]] = {
+    "call_lines": ("LAMBDA_TRACE_CALL_LINES", _mode),
+    "slow_ms": ("LAMBDA_TRACE_SLOW_MS", _non_negative),
+    "max_call_lines": ("LAMBDA_TRACE_MAX_CALL_LINES", _count),
+    "metrics": ("LAMBDA_TRACE_METRICS", _bool),
+    "namespace": ("LAMBDA_TRACE_NAMESPACE", _name),
+    "timeout_margin_ms": ("LAMBDA_TRACE_TIMEOUT_MARGIN_MS", _non_negative),
+    "memory_warning_ratio": ("LAMBDA_TRACE_MEMORY_WARNING", _ratio),
+    "memory_poll_ms": ("LAMBDA_TRACE_MEMORY_POLL_MS", _positive),
+    "watchdog": ("LAMBDA_TRACE_WATCHDOG", _bool),
+    "aws": ("LAMBDA_TRACE_AWS", _bool),
+    "http": ("LAMBDA_TRACE_HTTP", _bool),
+}
+
+OPTION_NAMES = frozenset(_OPTIONS) | {"enabled", "sink"}
+
+
+def warn_once(message: str, key: Optional[tuple[str, str]] = None) -> None:
+    """Write ``lambda-trace: <message>`` to stderr once per key (the message by default)."""
+    key = key or ("", message)
+    if key in _warned:
+        return
+    _warned.add(key)
+    try:
+        sys.stderr.write(f"lambda-trace: {message}\n")
+        sys.stderr.flush()
+    except Exception:  # a closed stderr must not break the handler
+        pass
+
+
+def resolve(options: Mapping[str, Any], env: Optional[Mapping[str, str]] = None) -> Settings:
+    """Settings from explicit ``options`` (None means "not given"), then ``env``, then defaults."""
+    env = os.environ if env is None else env
+    unknown = set(options) - OPTION_NAMES
+    if unknown:
+        raise TypeError(f"trace() got unexpected option(s): {', '.join(sorted(unknown))}")
+    defaults = Settings()
+    values: dict[str, Any] = {}
+
+    enabled = options.get("enabled")
+    if enabled is None:
+        disabled = env.get("LAMBDA_TRACE_DISABLED")
+        if disabled is not None:
+            values["enabled"] = not _parse(
+                "enabled", "LAMBDA_TRACE_DISABLED", disabled, _bool, False
+            )
+    else:
+        values["enabled"] = _parse("enabled", "enabled", enabled, _bool, True)
+
+    for option, (var, parser) in _OPTIONS.items():
+        default = getattr(defaults, option)
+        explicit = options.get(option)
+        if explicit is not None:
+            values[option] = _parse(option, option, explicit, parser, default)
+            continue
+        raw = env.get(var)
+        if option == "namespace" and raw is None:
+            # Powertools' own variable, so one setting names the namespace for both.
+            var, raw = "POWERTOOLS_METRICS_NAMESPACE", env.get("POWERTOOLS_METRICS_NAMESPACE")
+        if raw is not None and raw.strip() != "":
+            values[option] = _parse(option, var, raw, parser, default)
+    sink = options.get("sink")
+    if sink is not None:
+        if callable(sink):
+            values["sink"] = sink
+        else:
+            warn_once("option sink is not callable; writing to stdout", ("sink", ""))
+    return Settings(**values)
+
+
+def _parse(option: str, source: str, raw: Any, parser: Callable[[Any], Any], default: Any) -> Any:
+    try:
+        return parser(raw)
+    except (ValueError, TypeError) as exc:
+        warn_once(
+            f"{source}={raw!r} is invalid ({exc}); using the default {default!r}",
+            (source, repr(raw)),
+        )
+        return default

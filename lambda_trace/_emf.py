@@ -1,0 +1,207 @@
+"""CloudWatch Embedded Metric Format documents, built with aws-lambda-powertools.
+
+The only module that imports aws_lambda_powertools, and only on the first flush (its import costs
+≈50 ms because the package ``__init__`` loads Logger and Tracer too). Powertools'
+``EphemeralMetrics`` (no class-level shared state, no ``print``) validates the metric names and
+units and serialises the metric directive of each document *shape*; the directive is cached
+per shape, so later invocations only substitute values and the timestamp.
+
+EMF limits respected: ≤100 metrics per directive, ≤100 values per metric, ≤30 dimensions per
+set (we use at most 3), finite numbers only, each document ≤256 KB. Reference:
+https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/CloudWatch_Embedded_Metric_Format_Specification.html
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from typing import Any, Optional
+
+from lambda_trace._config import warn_once
+from lambda_trace._encode import dumps, fits
+
+#: Units CloudWatch accepts (the EMF schema's MetricUnit pattern).
+UNITS = frozenset(
+    {
+        "Seconds", "Microseconds", "Milliseconds", "Bytes", "Kilobytes", "Megabytes",
+        "Gigabytes", "Terabytes", "Bits", "Kilobits", "Megabits", "Gigabits", "Terabits",
+        "Percent", "Count", "Bytes/Second", "Kilobytes/Second", "Megabytes/Second",
+        "Gigabytes/Second", "Terabytes/Second", "Bits/Second", "Kilobits/Second",
+        "Megabits/Second", "Gigabits/Second", "Terabits/Second", "Count/Second", "None",
+    }
+)  # fmt: skip
+MAX_METRICS = 100
+MAX_VALUES = 100
+MAX_DIMENSION_VALUE = 1024
+#: Downstream (Service, Operation) pairs published per invocation at most (one document each).
+MAX_DOWNSTREAM_DOCS = 50
+
+Metric = tuple[str, str, Any]  # (name, unit, value or list of values)
+
+_directives: dict[tuple[Any, ...], str] = {}
+_POWERTOOLS_CHUNK = 50
+_MAX_CACHED = 256
+
+
+def valid_metric(name: Any, value: Any, unit: Any) -> Optional[str]:
+    """Why a user metric cannot be published, or None when it can."""
+    if not isinstance(name, str) or not 1 <= len(name.strip()) <= 255:
+        return "metric name must be 1 to 255 characters"
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return f"metric {name!r}: value must be a number"
+    if not math.isfinite(value):
+        return f"metric {name!r}: value must be finite (NaN and infinity are dropped)"
+    if unit not in UNITS:
+        return f"metric {name!r}: unknown unit {unit!r}"
+    return None
+
+
+def _directive(
+    namespace: str, dimension_sets: tuple[tuple[str, ...], ...], shape: tuple[tuple[str, str], ...]
+) -> str:
+    """The JSON of one ``CloudWatchMetrics`` directive, serialised by Powertools once per shape."""
+    key = (namespace, dimension_sets, shape)
+    cached = _directives.get(key)
+    if cached is not None:
+        return cached
+    from aws_lambda_powertools.metrics import EphemeralMetrics
+
+    definitions: list[Any] = []
+    # Powertools flushes (prints) by itself when a set reaches 100 metrics: feed it fewer.
+    for chunk in _chunks(list(shape), _POWERTOOLS_CHUNK):
+        metrics = EphemeralMetrics(namespace=namespace)
+        for dims in dimension_sets:
+            for dim in dims:
+                metrics.add_dimension(name=dim, value="_")
+        for name, unit in chunk:
+            metrics.add_metric(name=name, unit=unit, value=0)
+        serialised = metrics.serialize_metric_set()
+        definitions.extend(serialised["_aws"]["CloudWatchMetrics"][0]["Metrics"])
+    directive = {
+        "Namespace": namespace,
+        # Powertools puts every dimension in one set; we want each set on its own.
+        "Dimensions": [list(dims) for dims in dimension_sets],
+        "Metrics": definitions,
+    }
+    text = json.dumps(directive, separators=(",", ":"))
+    if len(_directives) >= _MAX_CACHED:
+        _directives.clear()  # user metric names that vary per invocation must not leak memory
+    _directives[key] = text
+    return text
+
+
+def document(
+    namespace: str,
+    timestamp_ms: int,
+    directives: list[tuple[tuple[tuple[str, ...], ...], list[Metric]]],
+    dimensions: dict[str, str],
+) -> str:
+    """One EMF line: ``directives`` is ``[(dimension sets, metrics)]`` sharing ``dimensions``."""
+    parts = []
+    root: dict[str, Any] = {k: v[:MAX_DIMENSION_VALUE] for k, v in dimensions.items()}
+    for dimension_sets, metrics in directives:
+        shape = tuple((name, unit) for name, unit, _ in metrics)
+        parts.append(_directive(namespace, dimension_sets, shape))
+        for name, _, value in metrics:
+            root[name] = value
+    body = dumps(root)
+    return (
+        f'{{"_aws":{{"Timestamp":{int(timestamp_ms)},"CloudWatchMetrics":[{",".join(parts)}]}},'
+        f"{body[1:]}"
+    )
+
+
+def _chunks(metrics: list[Metric], size: int) -> list[list[Metric]]:
+    return [metrics[i : i + size] for i in range(0, len(metrics), size)]
+
+
+def user_metric_list(user: dict[str, tuple[str, list[float]]]) -> list[Metric]:
+    """The user's metrics, each split in runs of at most 100 values (extra runs go to new docs)."""
+    out: list[Metric] = []
+    for name, (unit, values) in user.items():
+        for i in range(0, len(values), MAX_VALUES):
+            run = values[i : i + MAX_VALUES]
+            out.append((name, unit, run[0] if len(run) == 1 else run))
+    return out
+
+
+def documents(
+    namespace: str,
+    service: str,
+    timestamp_ms: int,
+    own: list[Metric],
+    user: list[Metric],
+    error_class: Optional[str] = None,
+    downstream: Optional[list[tuple[str, str, int, int, list[float]]]] = None,
+) -> list[str]:
+    """Every EMF line for one flush.
+
+    ``own``: our metrics by function; ``user``: ``metric()`` calls (merged into the same document
+    while names are distinct and the 100-metric limit allows); ``error_class``: adds an
+    ``Errors`` count by ``ErrorClass``; ``downstream``: ``(Service, Operation, calls, errors,
+    latencies_ms)``, one document each since their dimension values differ.
+    """
+    by_service = (("service",),)
+    lines: list[str] = []
+    first = list(own)
+    names = {m[0] for m in first}
+    rest: list[Metric] = []
+    for m in user:
+        if m[0] in names or len(first) >= MAX_METRICS:
+            rest.append(m)
+        else:
+            names.add(m[0])
+            first.append(m)
+    dims = {"service": service}
+    if first:
+        directives = [(by_service, first)]
+        if error_class is not None:
+            dims = {"service": service, "ErrorClass": error_class}
+            directives.append(((("service", "ErrorClass"),), [("Errors", "Count", 1)]))
+        lines.extend(_fitted(namespace, timestamp_ms, directives, dims))
+    while rest:
+        batch: list[Metric] = []
+        seen: set[str] = set()
+        later: list[Metric] = []
+        for m in rest:
+            if m[0] in seen or len(batch) >= MAX_METRICS:
+                later.append(m)
+            else:
+                seen.add(m[0])
+                batch.append(m)
+        lines.extend(_fitted(namespace, timestamp_ms, [(by_service, batch)], {"service": service}))
+        rest = later
+    by_operation = (("service", "Service", "Operation"),)
+    for svc, operation, calls, errors, latencies in (downstream or [])[:MAX_DOWNSTREAM_DOCS]:
+        metrics: list[Metric] = [
+            ("DownstreamCalls", "Count", calls),
+            ("DownstreamErrors", "Count", errors),
+        ]
+        if latencies:
+            values = latencies[:MAX_VALUES]
+            metrics.append(
+                ("DownstreamLatency", "Milliseconds", values[0] if len(values) == 1 else values)
+            )
+        dims = {"service": service, "Service": svc, "Operation": operation}
+        lines.extend(_fitted(namespace, timestamp_ms, [(by_operation, metrics)], dims))
+    return lines
+
+
+def _fitted(
+    namespace: str,
+    timestamp_ms: int,
+    directives: list[tuple[tuple[tuple[str, ...], ...], list[Metric]]],
+    dims: dict[str, str],
+) -> list[str]:
+    """The document, or several smaller ones when it would exceed 256 KB."""
+    line = document(namespace, timestamp_ms, directives, dims)
+    if fits(line):
+        return [line]
+    out: list[str] = []
+    for dimension_sets, metrics in directives:
+        if len(metrics) == 1:
+            warn_once("an EMF metric too large for one document was dropped", ("emf", "size"))
+            continue
+        for half in _chunks(metrics, (len(metrics) + 1) // 2):
+            out.extend(_fitted(namespace, timestamp_ms, [(dimension_sets, half)], dims))
+    return out

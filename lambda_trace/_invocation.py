@@ -1,0 +1,229 @@
+"""The only per-invocation mutable state: calls in flight, per-name aggregates, busy time.
+
+Lambda runs one invocation per process at a time, so the running invocation is a module global
+(``current``) rather than a ContextVar: calls made from worker threads (S3 transfers, a
+ThreadPoolExecutor in the handler) are attributed to it without any context propagation.
+
+Time "outside any downstream call" (``self_ms``) is the invocation's duration minus the union of
+the intervals during which at least one AWS or HTTP call was in flight, in any thread: two calls
+overlapping in two threads count once; segments (user code) never count as downstream time.
+"""
+
+from __future__ import annotations
+
+import itertools
+import threading
+import time
+from typing import Any, Callable, Optional
+
+from lambda_trace import _safety
+from lambda_trace._config import Settings, Sink
+from lambda_trace._encode import jstr, ms, timestamp
+from lambda_trace.schema import MARKER, SCHEMA_VERSION
+
+#: The running invocation, or None outside one (every wrapper calls straight through then).
+current: Optional[Invocation] = None
+
+#: perf_counter_ns() when lambda_trace was imported: the start of ``init_ms``.
+IMPORTED_NS = time.perf_counter_ns()
+
+#: Distinct call names kept per invocation; further names are summed under OTHER.
+MAX_NAMES = 200
+OTHER = "(other)"
+#: Latency values kept per name for EMF (one EMF metric holds at most 100 values).
+MAX_VALUES = 100
+
+_tokens = itertools.count()
+
+# Stats entry layout (a list, mutated in place under the lock).
+_COUNT, _TOTAL, _MAX, _ERRORS, _KIND, _VALUES = range(6)
+
+
+def _prefix(request_id: Optional[str], function_name: Optional[str]) -> str:
+    rid = jstr(request_id) if request_id is not None else "null"
+    fn = jstr(function_name) if function_name is not None else "null"
+    return f'{{"{MARKER}":{SCHEMA_VERSION},"type":"call","request_id":{rid},"function_name":{fn},'
+
+
+class Invocation:
+    """State of one running invocation; ``begin``/``end`` are the per-call hot path."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        sink: Sink,
+        request_id: Optional[str],
+        function_name: Optional[str],
+        remaining_ms: Optional[float],
+        memory_limit_mb: Optional[int],
+    ) -> None:
+        self.start_ns = time.perf_counter_ns()
+        self.start_epoch_ns = time.time_ns()
+        self.settings = settings
+        self.sink = sink
+        self.request_id = request_id
+        self.function_name = function_name
+        self.remaining_ms_at_start = remaining_ms
+        self.memory_limit_mb = memory_limit_mb
+        #: token -> (name, kind, start perf ns); plain dict ops are atomic under the GIL
+        self.in_flight: dict[int, tuple[str, str, int]] = {}
+        self.stats: dict[str, list[Any]] = {}
+        self.annotations: dict[str, Any] = {}
+        self.user_metrics: dict[str, tuple[str, list[float]]] = {}
+        self.dropped_calls = 0
+        self.finished = False
+        self.timed_out = False
+        #: highest RSS the watchdog saw (the peak fallback where clear_refs is not permitted)
+        self.rss_seen = 0
+        # Filled in by the lifecycle at start.
+        self.context: Any = None
+        self.cold_start = False
+        self.init_type: Optional[str] = None
+        self.init_ms: Optional[float] = None
+        self.peak_reset = False
+        self.deadline_ns: Optional[int] = None
+        #: name -> (count, errors, latency values) already published as EMF (watchdog flush)
+        self.metrics_published: dict[str, tuple[int, int, int]] = {}
+        #: serialises the watchdog's metric flush with the end-of-invocation one
+        self.metrics_lock = threading.Lock()
+        self._lock = threading.Lock()
+        self._active = 0
+        self._busy_since = 0
+        self._busy_ns = 0
+        self._lines_left = settings.max_call_lines
+        self._slow_ns = int(settings.slow_ms * 1_000_000)
+        self._prefix = _prefix(request_id, function_name)
+        # Decided once: which calls get their own line.
+        self._wants_line: Callable[[int, bool], bool] = {
+            "all": _always,
+            "slow": self._is_slow_or_error,
+            "none": _never,
+        }[settings.call_lines]
+
+    # -- hot path -------------------------------------------------------------------------
+
+    def begin(self, name: str, kind: str) -> tuple[int, int]:
+        """Register a call as in flight; returns ``(token, start_ns)`` for ``end``."""
+        token = next(_tokens)
+        t0 = time.perf_counter_ns()
+        if kind != "segment":
+            with self._lock:
+                if self._active == 0:
+                    self._busy_since = t0
+                self._active += 1
+        self.in_flight[token] = (name, kind, t0)
+        return token, t0
+
+    def end(self, token: int, name: str, kind: str, t0: int, error: bool, fields: str = "") -> None:
+        """Finish a call: aggregate it and, when the mode says so, write its line.
+
+        ``fields`` is a pre-encoded JSON fragment (``,"key":value...``) of the kind-specific keys.
+        """
+        t1 = time.perf_counter_ns()
+        self.in_flight.pop(token, None)
+        duration = t1 - t0
+        with self._lock:
+            if kind != "segment":
+                self._active -= 1
+                if self._active == 0:
+                    self._busy_ns += t1 - self._busy_since
+            entry = self.stats.get(name)
+            if entry is None:
+                if len(self.stats) >= MAX_NAMES:
+                    name_key = OTHER
+                    entry = self.stats.get(OTHER)
+                else:
+                    name_key = name
+                if entry is None:
+                    entry = self.stats[name_key] = [0, 0, 0, 0, kind, []]
+            entry[_COUNT] += 1
+            entry[_TOTAL] += duration
+            if duration > entry[_MAX]:
+                entry[_MAX] = duration
+            if error:
+                entry[_ERRORS] += 1
+            values = entry[_VALUES]
+            if len(values) < MAX_VALUES:
+                values.append(duration)
+            write = self._wants_line(duration, error) and self._lines_left > 0
+            if write:
+                self._lines_left -= 1
+            else:
+                self.dropped_calls += 1
+        if write:
+            offset = t0 - self.start_ns
+            line = (
+                f'{self._prefix}"timestamp":"{timestamp(self.start_epoch_ns + offset)}",'
+                f'"name":{jstr(name)},"kind":"{kind}","start_ms":{ms(offset)},'
+                f'"duration_ms":{ms(duration)},"status":"{"error" if error else "ok"}"{fields}}}'
+            )
+            try:
+                self.sink(line)
+            except Exception as exc:  # never into the handler
+                _safety.report("sink", exc)
+
+    def _is_slow_or_error(self, duration_ns: int, error: bool) -> bool:
+        return error or duration_ns >= self._slow_ns
+
+    # -- user API ---------------------------------------------------------------------------
+
+    def annotate(self, values: dict[str, Any]) -> None:
+        with self._lock:
+            self.annotations.update(values)
+
+    def add_metric(self, name: str, value: float, unit: str) -> None:
+        with self._lock:
+            entry = self.user_metrics.get(name)
+            if entry is None:
+                self.user_metrics[name] = (unit, [value])
+            else:
+                entry[1].append(value)
+
+    def take_user_metrics(self) -> dict[str, tuple[str, list[float]]]:
+        """The user's metrics so far, removed (so a watchdog flush and the end never repeat)."""
+        with self._lock:
+            taken, self.user_metrics = self.user_metrics, {}
+        return taken
+
+    # -- snapshots for records ----------------------------------------------------------------
+
+    def elapsed_ns(self, now_ns: Optional[int] = None) -> int:
+        return (now_ns if now_ns is not None else time.perf_counter_ns()) - self.start_ns
+
+    def busy_ns(self, now_ns: int) -> int:
+        """Downstream time so far, counting calls still in flight up to ``now_ns``."""
+        with self._lock:
+            busy = self._busy_ns
+            if self._active > 0:
+                busy += now_ns - self._busy_since
+        return busy
+
+    def stats_snapshot(self) -> dict[str, tuple[int, int, int, int, str, list[int]]]:
+        """Copy of the aggregates: name -> (count, total_ns, max_ns, errors, kind, values)."""
+        with self._lock:
+            return {k: (v[0], v[1], v[2], v[3], v[4], list(v[5])) for k, v in self.stats.items()}
+
+    def in_flight_snapshot(self, now_ns: int) -> list[tuple[str, str, int]]:
+        """Calls running now, longest first: ``(name, kind, running_ns)``."""
+        running = [(n, k, now_ns - t0) for n, k, t0 in list(self.in_flight.values())]
+        running.sort(key=lambda item: -item[2])
+        return running
+
+
+def _always(duration_ns: int, error: bool) -> bool:
+    return True
+
+
+def _never(duration_ns: int, error: bool) -> bool:
+    return False
+
+
+def take_cold_start() -> bool:
+    """True exactly once per process: for its first invocation."""
+    if _cold:
+        _cold.clear()
+        return True
+    return False
+
+
+_cold = [True]

@@ -1,0 +1,193 @@
+"""Start and finish one invocation: state, watchdog, records, EMF; every failure swallowed."""
+
+from __future__ import annotations
+
+import os
+import time
+from typing import Any, Optional
+
+from lambda_trace import _emf, _errors, _invocation, _memory, _records, _safety, context
+from lambda_trace._config import Settings
+from lambda_trace._invocation import Invocation
+from lambda_trace._watchdog import Watchdog, default_margin_ms
+from lambda_trace.sinks import get_default_sink
+
+#: Init types for which "import -> first invocation" is not init time (the environment waited).
+_PRE_INITIALISED = frozenset({"provisioned-concurrency", "snap-start"})
+
+_watchdog: list[Watchdog] = []
+
+
+def _get_watchdog() -> Watchdog:
+    if not _watchdog:
+        _watchdog.append(Watchdog(on_timeout, on_memory))
+    return _watchdog[0]
+
+
+class HandlerTracer:
+    """The per-handler part: Settings fixed at decoration, an Invocation per call."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+
+    def start(self, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Optional[Invocation]:
+        """Begin tracing an invocation; None (call untraced) if one is already running."""
+        if _invocation.current is not None:
+            return None  # nested decorated call, or a second concurrent invocation: untraced
+        try:
+            return self._start(args, kwargs)
+        except Exception as exc:
+            _invocation.current = None
+            _safety.report("invocation start", exc)
+            return None
+
+    def _start(self, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Invocation:
+        settings = self.settings
+        ctx = args[1] if len(args) > 1 else kwargs.get("context")
+        remaining = context.remaining_ms(ctx)
+        inv = Invocation(
+            settings,
+            settings.sink or get_default_sink(),
+            context.request_id(ctx),
+            context.function_name(ctx),
+            remaining,
+            context.memory_limit_mb(ctx),
+        )
+        inv.context = ctx
+        inv.cold_start = _invocation.take_cold_start()
+        if inv.cold_start:
+            inv.init_type = os.environ.get("AWS_LAMBDA_INITIALIZATION_TYPE")
+            if inv.init_type not in _PRE_INITIALISED:
+                inv.init_ms = round((inv.start_ns - _invocation.IMPORTED_NS) / 1e6, 3)
+        probe = _memory.probe()
+        inv.peak_reset = probe.reset_peak()
+        if not inv.peak_reset:
+            inv.rss_seen = probe.rss_bytes() or 0
+        if settings.watchdog:
+            fire_at = None
+            if remaining is not None:
+                margin = settings.timeout_margin_ms
+                if margin is None:
+                    margin = default_margin_ms(remaining)
+                inv.deadline_ns = inv.start_ns + int(remaining * 1e6)
+                fire_at = inv.deadline_ns - int(margin * 1e6)
+            threshold = None
+            if inv.memory_limit_mb and settings.memory_warning_ratio > 0:
+                threshold = int(inv.memory_limit_mb * settings.memory_warning_ratio * 1024 * 1024)
+            if fire_at is not None or threshold is not None:
+                _get_watchdog().arm(inv, fire_at, threshold, settings.memory_poll_ms)
+        _invocation.current = inv
+        return inv
+
+    def finish(self, inv: Invocation, exc: Optional[BaseException]) -> None:
+        """Write the invocation record and EMF documents; never raises."""
+        end_ns = time.perf_counter_ns()
+        _invocation.current = None
+        inv.finished = True
+        try:
+            if _watchdog:
+                _watchdog[0].disarm()
+            remaining = context.remaining_ms(inv.context)
+            peak = _peak_bytes(inv)
+            error = _errors.describe_exception(exc) if exc is not None else None
+            line = _records.invocation_line(
+                inv,
+                end_ns,
+                cold_start=inv.cold_start,
+                init_type=inv.init_type,
+                init_ms=inv.init_ms,
+                remaining_ms=remaining,
+                memory_peak_mb=_memory.to_mb(peak),
+                error=error,
+            )
+            inv.sink(line)
+            if self.settings.metrics:
+                _flush_metrics(inv, end_ns, peak, error)
+        except Exception as err:
+            _safety.report("invocation end", err)
+
+
+def _peak_bytes(inv: Invocation) -> Optional[int]:
+    probe = _memory.probe()
+    if inv.peak_reset:
+        return probe.peak_bytes_since_reset()
+    now = probe.rss_bytes() or 0
+    peak = max(inv.rss_seen, now)
+    return peak or None
+
+
+def _flush_metrics(
+    inv: Invocation, end_ns: int, peak: Optional[int], error: Optional[dict[str, Any]]
+) -> None:
+    own: list[_emf.Metric] = [
+        ("Duration", "Milliseconds", round((end_ns - inv.start_ns) / 1e6, 3)),
+        ("ColdStart", "Count", 1 if inv.cold_start else 0),
+        ("Errors", "Count", 1 if error else 0),
+    ]
+    if peak is not None:
+        own.append(("MemoryUsedMB", "Megabytes", round(peak / (1024 * 1024), 1)))
+        if inv.memory_limit_mb:
+            share = 100.0 * peak / (inv.memory_limit_mb * 1024 * 1024)
+            own.append(("MemoryUtilization", "Percent", round(share, 1)))
+    error_class = None
+    if error:
+        error_class = error.get("error_class") or "handler"
+    _write_metrics(inv, own, error_class, end_ns)
+
+
+def _write_metrics(
+    inv: Invocation, own: list[_emf.Metric], error_class: Optional[str], now_ns: int
+) -> None:
+    with inv.metrics_lock:
+        downstream = _downstream(inv)
+        user = _emf.user_metric_list(inv.take_user_metrics())
+    lines = _emf.documents(
+        inv.settings.namespace,
+        inv.function_name or "unknown",
+        (inv.start_epoch_ns + (now_ns - inv.start_ns)) // 1_000_000,
+        own,
+        user,
+        error_class,
+        downstream,
+    )
+    for line in lines:
+        inv.sink(line)
+
+
+def _downstream(inv: Invocation) -> list[tuple[str, str, int, int, list[float]]]:
+    """Per (Service, Operation) counts and latencies not yet published (see on_timeout)."""
+    out = []
+    published = inv.metrics_published
+    current = inv.stats_snapshot()
+    for name, (count, _, _, errors, kind, values) in current.items():
+        if kind == "segment" or name == _invocation.OTHER:
+            continue
+        done = published.get(name, (0, 0, 0))
+        calls = count - done[0]
+        if calls <= 0:
+            continue
+        if kind == "aws":
+            service, _, operation = name.partition(".")
+        else:
+            service, operation = "http", name[len("http ") :]
+        latencies = [round(v / 1e6, 3) for v in values[done[2] :]]
+        out.append((service, operation, calls, errors - done[1], latencies))
+    # Remember what went out, so a later flush publishes only the rest.
+    inv.metrics_published = {n: (s[0], s[3], len(s[5])) for n, s in current.items()}
+    return out
+
+
+def on_timeout(inv: Invocation, now_ns: int) -> None:
+    """Watchdog: the deadline is near. Write the warning, then flush pending metrics."""
+    inv.timed_out = True
+    remaining = None
+    if inv.deadline_ns is not None:
+        remaining = (inv.deadline_ns - now_ns) / 1e6
+    inv.sink(_records.timeout_warning_line(inv, now_ns, remaining))
+    if inv.settings.metrics:
+        _write_metrics(inv, [("Timeouts", "Count", 1)], None, now_ns)
+
+
+def on_memory(inv: Invocation, now_ns: int, rss_bytes: int) -> None:
+    """Watchdog: RSS crossed the warning share of the memory limit."""
+    inv.sink(_records.memory_warning_line(inv, now_ns, rss_bytes))

@@ -1,0 +1,89 @@
+"""Resident memory: cheap current RSS for polling, and the peak RSS of one invocation.
+
+Peak per invocation: writing ``5`` to ``/proc/self/clear_refs`` resets the kernel's high-water
+mark (VmHWM, which ``getrusage().ru_maxrss`` reports too), so after a reset at invocation start
+``ru_maxrss`` at the end is this invocation's peak (≈1 µs, where reading /proc/self/status costs
+≈25 µs). Where the reset is not permitted (not Linux, hardened /proc) the peak is the highest of
+the RSS samples the watchdog polled and the RSS at start and end.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+from typing import Optional
+
+try:
+    import resource as _resource
+except ImportError:  # pragma: no cover - Windows
+    _resource = None  # type: ignore[assignment]
+
+_MB = 1024 * 1024
+_PAGE = os.sysconf("SC_PAGE_SIZE") if hasattr(os, "sysconf") else 4096
+
+
+class MemoryProbe:
+    """Per-process handles on /proc, opened once."""
+
+    def __init__(self) -> None:
+        self._statm: Optional[int] = _open("/proc/self/statm", os.O_RDONLY)
+        self._clear_refs: Optional[int] = _open("/proc/self/clear_refs", os.O_WRONLY)
+
+    def rss_bytes(self) -> Optional[int]:
+        """Current resident set size (one ``pread`` of /proc/self/statm), None if unknown."""
+        if self._statm is None:
+            return None
+        try:
+            return int(os.pread(self._statm, 64, 0).split()[1]) * _PAGE
+        except (OSError, ValueError, IndexError):
+            return None
+
+    def reset_peak(self) -> bool:
+        """Reset the high-water mark; False when not permitted (then use sampled peaks)."""
+        if self._clear_refs is None:
+            return False
+        try:
+            os.write(self._clear_refs, b"5")
+            return True
+        except OSError:
+            _close(self._clear_refs)
+            self._clear_refs = None
+            return False
+
+    @staticmethod
+    def peak_bytes_since_reset() -> Optional[int]:
+        """``ru_maxrss`` in bytes (Linux reports KiB), None where unavailable."""
+        if _resource is None:
+            return None
+        try:
+            return int(_resource.getrusage(_resource.RUSAGE_SELF).ru_maxrss) * 1024
+        except (OSError, ValueError):
+            return None
+
+
+def to_mb(n_bytes: Optional[int]) -> Optional[float]:
+    return None if n_bytes is None else round(n_bytes / _MB, 1)
+
+
+def _open(path: str, flags: int) -> Optional[int]:
+    try:
+        return os.open(path, flags | getattr(os, "O_CLOEXEC", 0))
+    except OSError:
+        return None
+
+
+def _close(fd: int) -> None:
+    with contextlib.suppress(OSError):
+        os.close(fd)
+
+
+_probes: dict[int, MemoryProbe] = {}
+
+
+def probe() -> MemoryProbe:
+    """This process's probe, created on first use (a forked child opens its own /proc/self)."""
+    pid = os.getpid()
+    found = _probes.get(pid)
+    if found is None:
+        found = _probes[pid] = MemoryProbe()
+    return found

@@ -1,0 +1,45 @@
+"""Downstream auto-instrumentation, installed lazily by module name; the only user of wrapt.
+
+``instrument()`` registers post-import hooks for the targets by *string*: nothing here imports
+botocore, urllib3 or wrapt until the user's code imports a target. Idempotent.
+"""
+
+from __future__ import annotations
+
+from lambda_trace._patches import _hooks, _wrap
+
+#: module name -> "module:function" of the hook that patches it, by switch
+_TARGETS = {
+    "aws": (("botocore.client", "aws_sdk", "patch"),),
+    "http": (
+        ("urllib3.connectionpool", "http_clients", "patch_urllib3"),
+        ("http.client", "http_clients", "patch_http_client"),
+    ),
+}
+
+_registered: set[str] = set()
+
+
+def instrument(aws: bool = True, http: bool = True) -> None:
+    """Patch botocore (``aws``) and urllib3/http.client (``http``) as soon as they are imported."""
+    for switch, on in (("aws", aws), ("http", http)):
+        if not on or switch in _registered:
+            continue
+        _registered.add(switch)
+        for module_name, patch_module, function in _TARGETS[switch]:
+            _hooks.when_imported(module_name, _hook(patch_module, function))
+
+
+def _hook(patch_module: str, function: str):  # type: ignore[no-untyped-def]
+    def run(module):  # type: ignore[no-untyped-def]
+        import importlib
+
+        getattr(importlib.import_module(f"lambda_trace._patches.{patch_module}"), function)(module)
+
+    return run
+
+
+def uninstrument() -> None:
+    """Remove every wrapper (tests). Hooks still pending stay registered and re-patch on import."""
+    _wrap.unwrap_all()
+    _registered.clear()

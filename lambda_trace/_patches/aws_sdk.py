@@ -1,0 +1,125 @@
+"""botocore: time every service operation through ``BaseClient._make_api_call``.
+
+botocore objects are read defensively: the service and operation are needed, everything else
+(status, retries, request id, error code) is optional. Request parameters are read only through
+the allow-list in ``aws_services``; responses are read only for ``ResponseMetadata`` and
+``Error.Code``/``Error.Message`` (the message only to extract IAM action and resource).
+"""
+
+from __future__ import annotations
+
+from types import ModuleType
+from typing import Any, Callable, Optional
+
+from lambda_trace import _errors, _invocation, _safety
+from lambda_trace._encode import jstr
+from lambda_trace._patches import _suppress, _wrap
+from lambda_trace._patches.aws_services import target as _target
+
+MAX_NAME_CHARS = 200
+
+#: (service, operation) -> (call name, pre-encoded `,"service":..,"operation":..` fragment)
+_names: dict[tuple[str, str], tuple[str, str]] = {}
+
+
+def patch(module: ModuleType) -> None:
+    """Hook for ``botocore.client``."""
+    _wrap.wrap(module.BaseClient, "_make_api_call", _make_api_call)
+
+
+def _name(service: str, operation: str) -> tuple[str, str]:
+    key = (service, operation)
+    found = _names.get(key)
+    if found is None:
+        name = f"{service}.{operation}"[:MAX_NAME_CHARS]
+        found = _names[key] = (name, f',"service":{jstr(service)},"operation":{jstr(operation)}')
+    return found
+
+
+def _make_api_call(
+    wrapped: Callable[..., Any], instance: Any, args: tuple[Any, ...], kwargs: dict[str, Any]
+) -> Any:
+    inv = _invocation.current
+    if inv is None:
+        return wrapped(*args, **kwargs)
+    try:
+        operation = args[0] if args else kwargs["operation_name"]
+        params = args[1] if len(args) > 1 else kwargs.get("api_params")
+        service = instance.meta.service_model.service_name
+        name, fixed = _name(service, operation)
+        token, t0 = inv.begin(name, "aws")
+    except Exception as exc:
+        _safety.report("botocore wrapper", exc)
+        return wrapped(*args, **kwargs)
+    state = _suppress.state
+    state.depth += 1
+    try:
+        response = wrapped(*args, **kwargs)
+    except BaseException as exc:
+        state.depth -= 1
+        try:
+            fields = fixed + _error_fields(exc, service, operation, params)
+            inv.end(token, name, "aws", t0, True, fields)
+        except Exception as err:
+            _safety.report("botocore wrapper", err)
+        raise
+    state.depth -= 1
+    try:
+        fields = fixed + _target_field(service, params) + _metadata_fields(response)
+        inv.end(token, name, "aws", t0, False, fields)
+    except Exception as err:
+        _safety.report("botocore wrapper", err)
+    return response
+
+
+def _target_field(service: str, params: Any) -> str:
+    value = _target(service, params)
+    return f',"target":{jstr(value)}' if value is not None else ""
+
+
+def _metadata_fields(response: Any) -> str:
+    meta = response.get("ResponseMetadata") if isinstance(response, dict) else None
+    if not isinstance(meta, dict):
+        return ""
+    out = ""
+    status = meta.get("HTTPStatusCode")
+    if isinstance(status, int):
+        out += f',"http_status":{status}'
+    retries = meta.get("RetryAttempts")
+    if isinstance(retries, int):
+        out += f',"retries":{retries}'
+    request_id = _request_id(meta)
+    if request_id:
+        out += f',"aws_request_id":{jstr(request_id[:128])}'
+    return out
+
+
+def _request_id(meta: dict[str, Any]) -> Optional[str]:
+    value = meta.get("RequestId")
+    if not value:
+        headers = meta.get("HTTPHeaders")
+        if isinstance(headers, dict):
+            value = headers.get("x-amz-request-id") or headers.get("x-amzn-requestid")
+    return value if isinstance(value, str) else None
+
+
+def _error_fields(exc: BaseException, service: str, operation: str, params: Any) -> str:
+    code, message, status = _errors.aws_error_facts(exc)
+    error_class = _errors.classify(code, status) if (code or status) else None
+    if error_class is None:
+        error_class = _errors.classify_exception(exc)
+    out = _target_field(service, params)
+    response = getattr(exc, "response", None)
+    out += _metadata_fields(response)
+    if error_class is not None:
+        out += f',"error_class":"{error_class}"'
+    out += f',"error_code":{jstr((code or type(exc).__name__)[:128])}'
+    if error_class == "permission_denied":
+        action, resource, inferred = _errors.iam_details(message, service, operation)
+        if action:
+            out += f',"action":{jstr(action[:256])}'
+        if resource:
+            out += f',"resource":{jstr(resource[:1024])}'
+        if inferred:
+            out += ',"action_inferred":true'
+    return out

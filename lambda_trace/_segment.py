@@ -1,0 +1,96 @@
+"""``segment(name)``: time a block of the user's own code, as a context manager or a decorator."""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+import inspect
+from contextvars import ContextVar, Token
+from types import TracebackType
+from typing import Any, Callable, Optional, TypeVar
+
+from lambda_trace import _errors, _invocation, _safety
+from lambda_trace._encode import jstr
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+#: The innermost open segment of this thread / asyncio task: the ``parent`` of the next one.
+_open_segment: ContextVar[Optional[str]] = ContextVar("lambda_trace_segment", default=None)
+
+MAX_NAME_CHARS = 200
+
+
+class segment:
+    """Time a block as a ``call`` record of kind ``segment``; a no-op outside an invocation.
+
+    Nested segments name their enclosing segment (same thread or asyncio task) in ``parent``.
+    An exception leaving the block marks the segment as an error and propagates unchanged.
+    """
+
+    __slots__ = ("_state", "name")
+
+    def __init__(self, name: str) -> None:
+        self.name = str(name)[:MAX_NAME_CHARS]
+        self._state: Optional[tuple[Any, ...]] = None
+
+    def __enter__(self) -> segment:
+        inv = _invocation.current
+        if inv is None:
+            return self
+        try:
+            parent = _open_segment.get()
+            ctx_token = _open_segment.set(self.name)
+            token, t0 = inv.begin(self.name, "segment")
+            self._state = (inv, token, t0, parent, ctx_token)
+        except Exception as exc:
+            _safety.report("segment", exc)
+        return self
+
+    def __exit__(
+        self,
+        exc_type: Optional[type[BaseException]],
+        exc: Optional[BaseException],
+        tb: Optional[TracebackType],
+    ) -> bool:
+        state, self._state = self._state, None
+        if state is None:
+            return False
+        inv, token, t0, parent, ctx_token = state
+        try:
+            _reset(ctx_token)
+            fields = f',"parent":{jstr(parent)}' if parent is not None else ""
+            if exc is not None:
+                error_class = _errors.classify_exception(exc)
+                if error_class is not None:
+                    fields += f',"error_class":"{error_class}"'
+                fields += f',"error_code":{jstr(type(exc).__name__)}'
+            inv.end(token, self.name, "segment", t0, exc is not None, fields)
+        except Exception as err:
+            _safety.report("segment", err)
+        return False
+
+    def __call__(self, fn: F) -> F:
+        """Use as a decorator: every call of ``fn`` is one segment (async functions too)."""
+        name = self.name
+        if inspect.iscoroutinefunction(fn):
+
+            @functools.wraps(fn)
+            async def async_wrapper(*args: Any, **kwargs: Any) -> Any:
+                with segment(name):
+                    return await fn(*args, **kwargs)
+
+            return async_wrapper  # type: ignore[return-value]
+
+        @functools.wraps(fn)
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            with segment(name):
+                return fn(*args, **kwargs)
+
+        return wrapper  # type: ignore[return-value]
+
+
+def _reset(ctx_token: Token[Optional[str]]) -> None:
+    # ValueError: exited in another context than it was entered (a generator moved between
+    # tasks); there is nothing to restore there.
+    with contextlib.suppress(ValueError):
+        _open_segment.reset(ctx_token)

@@ -1,0 +1,746 @@
+"""Streaming statistics over joined invocations: quantile sketches, bounded top-k, a time series.
+
+Everything here has a size bound that does not grow with the input, so a multi-GB log runs in
+bounded memory: sketches keep at most ``max_bins`` buckets, top-k tables ``capacity`` keys, the
+time series ``max_points`` buckets, and name-keyed tables ``MAX_NAMES`` names.
+"""
+
+from __future__ import annotations
+
+import heapq
+import math
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from typing import Any, Optional
+
+from lambda_trace.analyzer.join import Invocation
+from lambda_trace.analyzer.model import Event
+from lambda_trace.schema import parse_timestamp
+
+#: Name-keyed tables (dependencies, memory sizes) keep this many names; the rest go to OTHER.
+MAX_NAMES = 500
+OTHER = "(other)"
+
+#: Max Memory Used at or above this share of Memory Size counts as memory pressure.
+MEMORY_PRESSURE_RATIO = 0.9
+
+#: Error classes of our call records that mean the dependency throttled us.
+THROTTLE_CLASS = "throttled"
+
+
+class QuantileSketch:
+    """A DDSketch-style sketch: log-spaced buckets give quantiles within a relative error.
+
+    Values ``v`` fall in bucket ``ceil(log(v) / log(gamma))`` with
+    ``gamma = (1 + a) / (1 - a)``; every value in a bucket is within ``a`` (relative) of the
+    bucket's representative, so any quantile is too (Masson et al., "DDSketch", VLDB 2019).
+    When more than ``max_bins`` buckets are in use the lowest ones are merged, which only
+    coarsens the lowest quantiles. Sketches with the same accuracy merge exactly.
+    """
+
+    __slots__ = ("_bins", "_inv_ln_gamma", "_zero", "count", "max", "max_bins", "min",
+                 "min_value", "relative_accuracy", "sum")
+
+    def __init__(
+        self, relative_accuracy: float = 0.01, max_bins: int = 2048, min_value: float = 1e-3
+    ) -> None:
+        if not 0 < relative_accuracy < 1:
+            raise ValueError("relative_accuracy must be between 0 and 1")
+        self.relative_accuracy = relative_accuracy
+        gamma = (1 + relative_accuracy) / (1 - relative_accuracy)
+        self._inv_ln_gamma = 1.0 / math.log(gamma)
+        self.max_bins = max_bins
+        #: values at or below this (and negatives) are counted as zero
+        self.min_value = min_value
+        self._bins: dict[int, int] = {}
+        self._zero = 0
+        self.count = 0
+        self.sum = 0.0
+        self.min = math.inf
+        self.max = -math.inf
+
+    def add(self, value: float, count: int = 1) -> None:
+        self.count += count
+        self.sum += value * count
+        if value < self.min:
+            self.min = value
+        if value > self.max:
+            self.max = value
+        if value <= self.min_value:
+            self._zero += count
+            return
+        key = math.ceil(math.log(value) * self._inv_ln_gamma)
+        bins = self._bins
+        bins[key] = bins.get(key, 0) + count
+        if len(bins) > self.max_bins:
+            self._collapse()
+
+    def _collapse(self) -> None:
+        keys = sorted(self._bins)
+        excess = len(keys) - self.max_bins
+        target = keys[excess]
+        moved = sum(self._bins.pop(k) for k in keys[:excess])
+        self._bins[target] += moved
+
+    def merge(self, other: QuantileSketch) -> None:
+        if other.relative_accuracy != self.relative_accuracy:
+            raise ValueError("cannot merge sketches of different accuracy")
+        if not other.count:
+            return
+        for key, n in other._bins.items():
+            self._bins[key] = self._bins.get(key, 0) + n
+        self._zero += other._zero
+        self.count += other.count
+        self.sum += other.sum
+        self.min = min(self.min, other.min)
+        self.max = max(self.max, other.max)
+        while len(self._bins) > self.max_bins:
+            self._collapse()
+
+    def _value(self, key: int) -> float:
+        gamma = math.exp(1.0 / self._inv_ln_gamma)
+        return 2.0 * gamma**key / (gamma + 1.0)
+
+    def quantile(self, q: float) -> Optional[float]:
+        """The value at rank ``floor(q * (count - 1))`` ± the relative accuracy (None if empty)."""
+        return self.quantiles([q])[0]
+
+    def quantiles(self, qs: Iterable[float]) -> list[Optional[float]]:
+        qs = list(qs)
+        if not self.count:
+            return [None] * len(qs)
+        keys = sorted(self._bins)
+        out: list[Optional[float]] = []
+        for q in qs:
+            if q <= 0:
+                out.append(self.min)
+                continue
+            if q >= 1:
+                out.append(self.max)
+                continue
+            rank = math.floor(q * (self.count - 1))
+            seen = self._zero
+            if rank < seen:
+                out.append(max(self.min, 0.0))
+                continue
+            value = self.max
+            for key in keys:
+                seen += self._bins[key]
+                if seen > rank:
+                    value = self._value(key)
+                    break
+            # The representative may lie just outside the exact extremes.
+            out.append(min(max(value, self.min), self.max))
+        return out
+
+    @property
+    def mean(self) -> Optional[float]:
+        return self.sum / self.count if self.count else None
+
+    def buckets(self) -> Iterator[tuple[float, float, int]]:
+        """``(lower, upper, count)`` for each non-empty bucket, ascending; the zero bucket first."""
+        if self._zero:
+            yield (0.0, self.min_value, self._zero)
+        gamma = math.exp(1.0 / self._inv_ln_gamma)
+        for key in sorted(self._bins):
+            yield (gamma ** (key - 1), gamma**key, self._bins[key])
+
+    def __len__(self) -> int:
+        return len(self._bins) + (1 if self._zero else 0)
+
+
+class SpaceSaving:
+    """Bounded top-k counts (Metwally et al., Space-Saving): at most ``capacity`` keys are kept.
+
+    A new key arriving when the table is full replaces the key with the smallest count and
+    inherits that count as its possible over-estimate (``error``). Keys whose true count is
+    above ``total / capacity`` are guaranteed to be in the table.
+    """
+
+    __slots__ = ("_table", "capacity", "total")
+
+    def __init__(self, capacity: int = 100) -> None:
+        self.capacity = capacity
+        self.total = 0
+        #: key -> [count, error, example]
+        self._table: dict[Any, list[Any]] = {}
+
+    def add(self, key: Any, weight: int = 1, example: Any = None) -> None:
+        self.total += weight
+        entry = self._table.get(key)
+        if entry is not None:
+            entry[0] += weight
+            return
+        if len(self._table) < self.capacity:
+            self._table[key] = [weight, 0, example]
+            return
+        victim = min(self._table, key=lambda k: self._table[k][0])
+        floor = self._table.pop(victim)[0]
+        self._table[key] = [floor + weight, floor, example]
+
+    def items(self) -> list[tuple[Any, int, int, Any]]:
+        """``(key, count, error, example)`` by count, largest first."""
+        rows = [(k, v[0], v[1], v[2]) for k, v in self._table.items()]
+        rows.sort(key=lambda r: -r[1])
+        return rows
+
+    def __len__(self) -> int:
+        return len(self._table)
+
+
+class Slowest:
+    """The ``n`` largest items by a score, kept in a min-heap."""
+
+    __slots__ = ("_heap", "_seq", "n")
+
+    def __init__(self, n: int = 10) -> None:
+        self.n = n
+        self._heap: list[tuple[float, int, Any]] = []
+        self._seq = 0
+
+    def would_keep(self, score: float) -> bool:
+        return len(self._heap) < self.n or score > self._heap[0][0]
+
+    def add(self, score: float, item: Any) -> None:
+        self._seq += 1
+        entry = (score, self._seq, item)
+        if len(self._heap) < self.n:
+            heapq.heappush(self._heap, entry)
+        elif score > self._heap[0][0]:
+            heapq.heapreplace(self._heap, entry)
+
+    def items(self) -> list[Any]:
+        """Largest first."""
+        return [item for _, _, item in sorted(self._heap, key=lambda e: (-e[0], e[1]))]
+
+
+class TimeSeries:
+    """Per-time-bucket duration and memory, re-bucketed coarser to stay under ``max_points``."""
+
+    __slots__ = ("_buckets", "bucket_ms", "max_points")
+
+    def __init__(self, max_points: int = 300, bucket_ms: int = 1000) -> None:
+        self.max_points = max_points
+        self.bucket_ms = bucket_ms
+        #: bucket index -> [count, duration sum, duration max, peak memory max, memory size max]
+        self._buckets: dict[int, list[float]] = {}
+
+    def add(
+        self, ts_ms: float, duration_ms: Optional[float], peak_mb: Optional[float],
+        size_mb: Optional[float],
+    ) -> None:
+        key = int(ts_ms // self.bucket_ms)
+        b = self._buckets.get(key)
+        if b is None:
+            b = self._buckets[key] = [0, 0.0, 0.0, 0.0, 0.0]
+            if len(self._buckets) > self.max_points:
+                self._coarsen()
+                self.add(ts_ms, duration_ms, peak_mb, size_mb)
+                return
+        self._fold(b, 1, duration_ms or 0.0, duration_ms or 0.0, peak_mb or 0.0, size_mb or 0.0)
+
+    @staticmethod
+    def _fold(b: list[float], n: float, dsum: float, dmax: float, peak: float, size: float) -> None:
+        b[0] += n
+        b[1] += dsum
+        b[2] = max(b[2], dmax)
+        b[3] = max(b[3], peak)
+        b[4] = max(b[4], size)
+
+    def _coarsen(self) -> None:
+        while len(self._buckets) > self.max_points:
+            self.bucket_ms *= 2
+            merged: dict[int, list[float]] = {}
+            for key, b in self._buckets.items():
+                m = merged.setdefault(key // 2, [0, 0.0, 0.0, 0.0, 0.0])
+                self._fold(m, b[0], b[1], b[2], b[3], b[4])
+            self._buckets = merged
+
+    def points(self) -> list[dict[str, Any]]:
+        """One dict per bucket, in time order."""
+        out = []
+        for key in sorted(self._buckets):
+            n, dsum, dmax, peak, size = self._buckets[key]
+            out.append({
+                "start_ms": key * self.bucket_ms,
+                "invocations": int(n),
+                "duration_mean_ms": dsum / n if n else None,
+                "duration_max_ms": dmax,
+                "max_memory_used_mb": peak or None,
+                "memory_size_mb": size or None,
+            })
+        return out
+
+
+@dataclass
+class DependencyStats:
+    """Everything known about one call name (``kind`` is aws, http or segment)."""
+
+    name: str
+    kind: str = ""
+    calls: int = 0
+    total_ms: float = 0.0
+    max_ms: float = 0.0
+    errors: int = 0
+    throttled: int = 0
+    retries: int = 0
+    calls_retried: int = 0
+    invocations: int = 0
+    #: calls whose duration we saw one by one (records); totals may also come from summaries
+    sketch: QuantileSketch = field(default_factory=QuantileSketch)
+    error_classes: dict[str, int] = field(default_factory=dict)
+
+
+@dataclass
+class MemorySizeStats:
+    """Invocations that ran with one Memory Size."""
+
+    memory_size_mb: int
+    invocations: int = 0
+    billed_ms: float = 0.0
+    billed_count: int = 0
+    duration: QuantileSketch = field(default_factory=QuantileSketch)
+    peak: QuantileSketch = field(default_factory=QuantileSketch)
+    failures: int = 0
+
+
+@dataclass
+class NPlusOne:
+    """Invocations that made many sequential calls to one operation."""
+
+    name: str
+    invocations: int = 0
+    max_sequential: int = 0
+    max_calls: int = 0
+    total_ms: float = 0.0
+    example_request_id: Optional[str] = None
+    #: True when at least one case was seen in call records (start/duration), not only counts
+    from_records: bool = False
+
+
+class Aggregator:
+    """Folds finished invocations and stand-alone events into the report's statistics."""
+
+    def __init__(self, *, n_plus_one_min_calls: int = 5, slowest: int = 10) -> None:
+        self.n_plus_one_min_calls = n_plus_one_min_calls
+        self.invocations = 0
+        self.cold_starts = 0
+        self.restores = 0
+        self.errors = 0
+        self.timeouts = 0
+        self.out_of_memory = 0
+        self.memory_pressure = 0
+        self.with_report = 0
+        self.with_record = 0
+        self.duration = QuantileSketch()
+        self.init_duration = QuantileSketch()
+        self.duration_total_ms = 0.0
+        self.billed_total_ms = 0.0
+        self.billed_count = 0
+        self.init_billed_ms = 0.0
+        self.first_ts: Optional[float] = None
+        self.last_ts: Optional[float] = None
+        self.dependencies: dict[str, DependencyStats] = {}
+        self.memory_sizes: dict[int, MemorySizeStats] = {}
+        self.error_groups = SpaceSaving(200)
+        self.access_denied = SpaceSaving(100)
+        self.timeout_in_flight = SpaceSaving(50)
+        self.timeouts_with_warning = 0
+        self.timeout_seconds = SpaceSaving(20)
+        self.oom_sizes = SpaceSaving(20)
+        self.pressure_peaks = QuantileSketch()
+        self.pressure_sizes = SpaceSaving(20)
+        self.n_plus_one: dict[str, NPlusOne] = {}
+        self.slowest = Slowest(slowest)
+        self.timeline = TimeSeries()
+        self.init_failures = SpaceSaving(50)
+        self.environments = 0
+        self.emf_documents = 0
+        self.orphan_events = 0
+        self.orphan_timeouts = 0
+        self.events_by_type: dict[str, int] = {}
+
+    # -- stand-alone events --------------------------------------------------------------
+
+    def add_call(self, event: Event) -> None:
+        """One call record: its duration feeds the dependency's latency distribution."""
+        duration = _num(event.get("duration_ms"))
+        if duration is None:
+            return
+        self._dependency(event.get("name"), event.get("kind")).sketch.add(duration)
+
+    def add_environment_event(self, event: Event) -> None:
+        """INIT_START / INIT_REPORT: per execution environment, not per invocation."""
+        if event["type"] == "init_start":
+            self.environments += 1
+        elif event["type"] == "init_report" and event.get("status") not in (None, "success"):
+            key = (event.get("phase") or "init", event.get("status"), event.get("error_type"))
+            self.init_failures.add(key, example=event.get("duration_ms"))
+
+    def add_orphan(self, event: Event) -> None:
+        """An event no invocation could take: failures in it are still counted by kind."""
+        self.orphan_events += 1
+        kind = event["type"]
+        if kind == "error":
+            self._add_error(event, event.get("request_id"))
+        elif kind == "access_denied":
+            self._add_access_denied(event, event.get("request_id"))
+        elif kind == "timeout":
+            self.orphan_timeouts += 1
+        elif kind == "call":
+            self._fold_call_summary(event)
+
+    def count_event(self, kind: str) -> None:
+        self.events_by_type[kind] = self.events_by_type.get(kind, 0) + 1
+        if kind == "emf":
+            self.emf_documents += 1
+
+    # -- invocations ---------------------------------------------------------------------
+
+    def add_invocation(self, inv: Invocation) -> None:
+        self.invocations += 1
+        report = inv.report
+        record = inv.record
+        if report is not None:
+            self.with_report += 1
+        if record is not None:
+            self.with_record += 1
+
+        duration = _first_num(report, "duration_ms", record, "duration_ms")
+        size = _first_num(report, "memory_size_mb", record, "memory_limit_mb")
+        peak = _first_num(report, "max_memory_used_mb", record, "memory_peak_mb")
+        init_ms = _first_num(report, "init_duration_ms", record, "init_ms")
+        billed = _num(report.get("billed_duration_ms")) if report is not None else None
+        cold = (report is not None and _num(report.get("init_duration_ms")) is not None) or bool(
+            record is not None and record.get("cold_start")
+        )
+        if report is not None and _num(report.get("restore_duration_ms")) is not None:
+            self.restores += 1
+
+        outcome = classify(inv, size, peak)
+        if outcome.timed_out:
+            self.timeouts += 1
+            self._add_timeout(inv)
+        elif outcome.failed:
+            self.errors += 1
+        if outcome.oom:
+            self.out_of_memory += 1
+            if size is not None:
+                self.oom_sizes.add(int(size))
+        elif outcome.pressure:
+            self.memory_pressure += 1
+            if peak is not None:
+                self.pressure_peaks.add(peak)
+            if size is not None:
+                self.pressure_sizes.add(int(size))
+
+        if duration is not None:
+            self.duration.add(duration)
+            self.duration_total_ms += duration
+        if cold:
+            self.cold_starts += 1
+            if init_ms is not None:
+                self.init_duration.add(init_ms)
+                if billed is not None:
+                    self.init_billed_ms += init_ms
+        if billed is not None:
+            self.billed_total_ms += billed
+            self.billed_count += 1
+        if size is not None:
+            mem = self._memory_size(int(size))
+            mem.invocations += 1
+            if billed is not None:
+                mem.billed_ms += billed
+                mem.billed_count += 1
+            if duration is not None:
+                mem.duration.add(duration)
+            if peak is not None:
+                mem.peak.add(peak)
+            if outcome.failed or outcome.timed_out:
+                mem.failures += 1
+
+        for error in inv.errors:
+            self._add_error(error, inv.request_id)
+        if not inv.errors and record is not None and record.get("status") == "error":
+            self._add_error(
+                {"error_type": record.get("error_type"), "message": record.get("error_message")},
+                inv.request_id,
+            )
+        for denied in inv.access_denied:
+            self._add_access_denied(denied, inv.request_id)
+        self._add_calls(inv, duration)
+
+        ts = start_time_ms(inv, duration)
+        if ts is not None:
+            if self.first_ts is None or ts < self.first_ts:
+                self.first_ts = ts
+            end = ts + (duration or 0.0)
+            if self.last_ts is None or end > self.last_ts:
+                self.last_ts = end
+            self.timeline.add(ts, duration, peak, size)
+        if duration is not None and self.slowest.would_keep(duration):
+            self.slowest.add(duration, _slow_entry(inv, duration, ts, outcome, size, peak))
+
+    def _add_timeout(self, inv: Invocation) -> None:
+        if inv.timeout_seconds is not None:
+            self.timeout_seconds.add(round(inv.timeout_seconds))
+        warning = inv.timeout_warning
+        if warning is None:
+            return
+        self.timeouts_with_warning += 1
+        in_flight = warning.get("in_flight") or []
+        names = sorted({str(c.get("name")) for c in in_flight if isinstance(c, dict)})
+        self.timeout_in_flight.add(", ".join(names) if names else "(none)", example=inv.request_id)
+        timeout_ms = _num(warning.get("timeout_ms"))
+        if inv.timeout_seconds is None and timeout_ms:
+            self.timeout_seconds.add(round(timeout_ms / 1000))
+
+    def _add_error(self, error: Event, request_id: Optional[str]) -> None:
+        error_type = error.get("error_type") or "Error"
+        key = (str(error_type), top_frame(error.get("stack")))
+        message = error.get("message")
+        self.error_groups.add(key, example=(request_id, None if message is None else str(message)))
+
+    def _add_access_denied(self, event: Event, request_id: Optional[str]) -> None:
+        key = (event.get("principal"), event.get("action"), event.get("resource"))
+        self.access_denied.add(key, example=(request_id, event.get("code"), event.get("message")))
+
+    def _add_calls(self, inv: Invocation, duration: Optional[float]) -> None:
+        summary = inv.record.get("calls") if inv.record is not None else None
+        summary = summary if isinstance(summary, dict) else {}
+        # The invocation record's summary counts every call, even those whose records were
+        # dropped, so it wins; call records fill in names the summary lacks.
+        names = set(summary) | set(inv.call_stats)
+        for name in names:
+            stats = summary.get(name)
+            own = inv.call_stats.get(name)
+            if isinstance(stats, dict):
+                count = int(_num(stats.get("count")) or 0)
+                total = _num(stats.get("total_ms")) or 0.0
+                mx = _num(stats.get("max_ms")) or 0.0
+                errs = int(_num(stats.get("errors")) or 0)
+            elif own is not None:
+                count, total, mx, errs = own.count, own.total_ms, own.max_ms, own.errors
+            else:
+                continue
+            dep = self._dependency(name, own.kind if own is not None else None)
+            dep.calls += count
+            dep.total_ms += total
+            dep.max_ms = max(dep.max_ms, mx)
+            dep.errors += errs
+            dep.invocations += 1
+            if own is not None:
+                dep.throttled += own.throttled
+                dep.retries += own.retries
+                dep.calls_retried += own.calls_retried
+                for cls, n in own.error_classes.items():
+                    dep.error_classes[cls] = dep.error_classes.get(cls, 0) + n
+            self._check_n_plus_one(inv, name, count, total, duration)
+
+    def _fold_call_summary(self, event: Event) -> None:
+        dep = self._dependency(event.get("name"), event.get("kind"))
+        duration = _num(event.get("duration_ms")) or 0.0
+        dep.calls += 1
+        dep.total_ms += duration
+        dep.max_ms = max(dep.max_ms, duration)
+        if event.get("status") == "error":
+            dep.errors += 1
+
+    def _check_n_plus_one(
+        self, inv: Invocation, name: str, count: int, total: float, duration: Optional[float]
+    ) -> None:
+        threshold = self.n_plus_one_min_calls
+        if count < threshold:
+            return
+        spans = [(c[1], c[2]) for c in inv.calls if c[0] == name and c[1] is not None]
+        if len(spans) >= threshold:
+            sequential = longest_sequential_run(spans)
+            from_records = True
+        elif duration is not None and total <= duration:
+            # Counts only: calls that add up to no more than the wall time may be sequential.
+            sequential = count
+            from_records = False
+        else:
+            return
+        if sequential < threshold:
+            return
+        entry = self.n_plus_one.get(name)
+        if entry is None:
+            if len(self.n_plus_one) >= MAX_NAMES:
+                return
+            entry = self.n_plus_one[name] = NPlusOne(name)
+        entry.invocations += 1
+        entry.total_ms += total
+        entry.from_records = entry.from_records or from_records
+        if sequential > entry.max_sequential:
+            entry.max_sequential = sequential
+            entry.example_request_id = inv.request_id
+        entry.max_calls = max(entry.max_calls, count)
+
+    def _dependency(self, name: Any, kind: Any) -> DependencyStats:
+        key = str(name) if name else "(unnamed)"
+        dep = self.dependencies.get(key)
+        if dep is None:
+            if len(self.dependencies) >= MAX_NAMES:
+                key = OTHER
+                dep = self.dependencies.get(key)
+            if dep is None:
+                dep = self.dependencies[key] = DependencyStats(key)
+        if kind and not dep.kind:
+            dep.kind = str(kind)
+        return dep
+
+    def _memory_size(self, size: int) -> MemorySizeStats:
+        mem = self.memory_sizes.get(size)
+        if mem is None:
+            if len(self.memory_sizes) >= MAX_NAMES:
+                size = -1
+                mem = self.memory_sizes.get(size)
+            if mem is None:
+                mem = self.memory_sizes[size] = MemorySizeStats(size)
+        return mem
+
+    @property
+    def failure_rate(self) -> Optional[float]:
+        """Errors plus timeouts per invocation."""
+        if not self.invocations:
+            return None
+        return (self.errors + self.timeouts) / self.invocations
+
+
+@dataclass(frozen=True)
+class Outcome:
+    timed_out: bool
+    failed: bool
+    oom: bool
+    pressure: bool
+
+
+def classify(inv: Invocation, size: Optional[float], peak: Optional[float]) -> Outcome:
+    """How it ended: timed out, failed (an error or a crash), out of memory, memory pressure."""
+    report = inv.report or {}
+    record = inv.record or {}
+    status = report.get("status")
+    error_type = report.get("error_type") or ""
+    at_limit = size is not None and peak is not None and size > 0 and peak >= size
+    timed_out = inv.timed_out or status == "timeout"
+    exit_ = inv.runtime_exit
+    oom = (
+        error_type == "Runtime.OutOfMemory"
+        or bool(exit_ is not None and (exit_.get("oom") or at_limit))
+        or (status == "error" and at_limit)
+    )
+    failed = (
+        oom
+        or status == "error"
+        or exit_ is not None
+        or record.get("status") == "error"
+        or any(e.get("error_type") for e in inv.errors)
+    )
+    near_limit = (
+        size is not None and peak is not None and size > 0 and peak >= MEMORY_PRESSURE_RATIO * size
+    )
+    pressure = not oom and near_limit and (timed_out or failed)
+    return Outcome(timed_out=timed_out, failed=failed and not timed_out, oom=oom, pressure=pressure)
+
+
+def longest_sequential_run(spans: list[tuple[float, float]], tolerance_ms: float = 0.5) -> int:
+    """The most calls in a row (by start) where each starts after every earlier one has ended."""
+    if not spans:
+        return 0
+    spans = sorted(spans)
+    best = run = 1
+    prev_end = spans[0][0] + spans[0][1]
+    for start, duration in spans[1:]:
+        run = run + 1 if start + tolerance_ms >= prev_end else 1
+        prev_end = max(prev_end, start + duration)
+        best = max(best, run)
+    return best
+
+
+def top_frame(stack: Any) -> Optional[str]:
+    """The innermost frame of a Python or Node.js stack (a list of lines or one text), shortened."""
+    if not stack:
+        return None
+    lines: list[str] = []
+    for item in stack if isinstance(stack, list) else [stack]:
+        lines.extend(str(item).replace("\r", "\n").split("\n"))
+    python_frame = None
+    for line in lines:
+        text = line.replace("\u00a0", " ").strip()
+        if text.startswith('File "'):
+            python_frame = text  # the last one is the innermost
+        elif text.startswith("at ") and python_frame is None:
+            return text[3:][:200]
+    if python_frame is None:
+        return None
+    # 'File "/var/task/app.py", line 12, in handler' -> 'app.py:12 in handler'
+    try:
+        path, rest = python_frame[6:].split('"', 1)
+        parts = [p.strip() for p in rest.split(",")]
+        line_no = parts[1].split()[-1] if len(parts) > 1 else "?"
+        func = parts[2][3:] if len(parts) > 2 and parts[2].startswith("in ") else ""
+        short = path.rsplit("/", 1)[-1]
+        return f"{short}:{line_no} in {func}".strip()[:200]
+    except (ValueError, IndexError):
+        return python_frame[:200]
+
+
+def start_time_ms(inv: Invocation, duration: Optional[float]) -> Optional[float]:
+    """When the invocation started, from START, else REPORT minus duration, else our record."""
+    if inv.start_ts is not None:
+        return float(inv.start_ts)
+    if inv.report is not None and inv.report.get("timestamp_ms") is not None:
+        return float(inv.report["timestamp_ms"]) - (duration or 0.0)
+    if inv.record is not None:
+        if inv.record.get("timestamp_ms") is not None:
+            return float(inv.record["timestamp_ms"]) - (duration or 0.0)
+        text = inv.record.get("timestamp")
+        parsed = parse_timestamp(text) if isinstance(text, str) else None
+        if parsed is not None:
+            return parsed * 1000 - (duration or 0.0)
+    return None
+
+
+def _slow_entry(
+    inv: Invocation, duration: float, ts: Optional[float], outcome: Outcome,
+    size: Optional[float], peak: Optional[float],
+) -> dict[str, Any]:
+    if outcome.timed_out:
+        status = "timeout"
+    elif outcome.failed:
+        status = "error"
+    else:
+        status = "success"
+    calls = [
+        {"name": c[0], "start_ms": c[1], "duration_ms": c[2], "status": c[3]}
+        for c in sorted(inv.calls, key=lambda c: (c[1] is None, c[1] or 0.0))
+    ]
+    return {
+        "request_id": inv.request_id,
+        "log_stream": inv.log_stream,
+        "start_ms": ts,
+        "duration_ms": duration,
+        "status": status,
+        "memory_size_mb": size,
+        "max_memory_used_mb": peak,
+        "calls": calls,
+        "calls_not_shown": inv.calls_dropped,
+    }
+
+
+def _num(value: Any) -> Optional[float]:
+    if value is None or isinstance(value, bool):
+        return None
+    try:
+        out = float(value)
+    except (TypeError, ValueError):
+        return None
+    return out if math.isfinite(out) else None
+
+
+def _first_num(a: Optional[Event], a_key: str, b: Optional[Event], b_key: str) -> Optional[float]:
+    value = _num(a.get(a_key)) if a is not None else None
+    if value is None and b is not None:
+        value = _num(b.get(b_key))
+    return value

@@ -1,0 +1,269 @@
+"""``lambda-trace analyze``: read logs, join invocations, report findings, gate a CI run.
+
+Exit codes: 0 the report was written and no gate failed; 1 a ``--fail-on`` kind was found or a
+``--max-*`` threshold was exceeded; 2 bad usage or unreadable input (one line on stderr).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from typing import Any, Optional, TextIO
+
+from lambda_trace.analyzer.aggregate import Aggregator
+from lambda_trace.analyzer.errors import CliError
+from lambda_trace.analyzer.findings import KINDS, Baseline, Thresholds, find_all
+from lambda_trace.analyzer.join import ENVIRONMENT_TYPES, Joiner, JoinStats
+from lambda_trace.analyzer.model import Event, LogEvent
+from lambda_trace.analyzer.parse import Parser
+from lambda_trace.analyzer.render.json_report import build_report, render_json
+from lambda_trace.analyzer.sources import SourceStats, add_source_arguments, open_sources
+
+EXIT_OK, EXIT_GATE_FAILED, EXIT_USAGE = 0, 1, 2
+
+FORMATS = ("terminal", "json", "markdown")
+
+
+@dataclass
+class Settings:
+    """Knobs of the join and the findings that the command line sets."""
+
+    n_plus_one: int = 5
+    max_open: int = 5000
+    grace_events: int = 2000
+
+
+def add_parser(subparsers: Any) -> None:
+    parser = subparsers.add_parser(
+        "analyze",
+        help="report bottlenecks and failure causes",
+        description=(
+            "Join Lambda's log lines and lambda-trace records into invocations and report slow "
+            "dependencies, timeouts, memory, permission and code errors, cold starts and cost, "
+            "each with advice. Exit codes: 0 ok, 1 a --fail-on/--max-* gate failed, "
+            "2 usage or input error."
+        ),
+    )
+    add_source_arguments(parser)
+    out = parser.add_argument_group("output")
+    out.add_argument("--format", choices=FORMATS, default="terminal",
+                     help="report format on stdout (default: terminal)")
+    out.add_argument("-o", "--output", metavar="FILE",
+                     help="write the report to FILE instead of stdout")
+    out.add_argument("--html", metavar="FILE",
+                     help="also write a self-contained HTML page with charts to FILE")
+    out.add_argument("--top", type=_positive_int, default=20, metavar="N",
+                     help="rows per table (default: 20)")
+    analysis = parser.add_argument_group("analysis")
+    analysis.add_argument(
+        "--baseline", metavar="FILE|SINCE..UNTIL",
+        help="compare p95 latencies with a saved --format json report, a log file, or an "
+             "earlier CloudWatch window of the same log group (e.g. 8d..1d)")
+    analysis.add_argument("--n-plus-one", type=_positive_int, default=5, metavar="CALLS",
+                          help="sequential calls to one operation that count as N+1 (default 5)")
+    gate = parser.add_argument_group("CI gate (exit code 1 when it fails)")
+    gate.add_argument("--fail-on", type=_kinds, default=(), metavar="KIND[,KIND]",
+                      help="fail when a finding of these kinds is reported ('any' for all): "
+                           + ", ".join(KINDS))
+    gate.add_argument("--max-p95-ms", type=_non_negative, metavar="MS",
+                      help="fail when the invocation duration p95 is above MS")
+    gate.add_argument("--max-error-rate", type=_rate, metavar="RATE",
+                      help="fail when (errors + timeouts) / invocations is above RATE "
+                           "(0.05 or 5%%)")
+    parser.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    settings = Settings(n_plus_one=args.n_plus_one)
+    source_stats = SourceStats()
+    parser = Parser()
+    agg, join_stats = aggregate_events(
+        parse_events(open_sources(args, source_stats), parser), settings
+    )
+    baseline = load_baseline(args, settings) if args.baseline else None
+    findings = find_all(agg, baseline, Thresholds())
+    report = build_report(
+        agg, findings, join_stats=join_stats, source_stats=source_stats,
+        parse_stats=getattr(parser, "stats", None), baseline=baseline, top=args.top,
+    )
+    _write(args.output, lambda f: render(report, args.format, f, top=args.top))
+    if args.html:
+        from lambda_trace.analyzer.render.html import chart_data, render_html
+
+        page = render_html(report, chart_data(agg, report))
+        _write(args.html, lambda f: f.write(page))
+    failures = gate_failures(report, args.fail_on, args.max_p95_ms, args.max_error_rate)
+    for failure in failures:
+        print(f"lambda-trace: gate failed: {failure}", file=sys.stderr)
+    return EXIT_GATE_FAILED if failures else EXIT_OK
+
+
+def parse_events(log_events: Iterable[LogEvent], parser: Parser) -> Iterator[Event]:
+    """Each event once it is final (the parser may complete an event from a later line)."""
+    return parser.iter_events(log_events)
+
+
+def aggregate_events(
+    events: Iterable[Event], settings: Optional[Settings] = None
+) -> tuple[Aggregator, JoinStats]:
+    """Join and aggregate a stream of normalised events in one pass."""
+    settings = settings or Settings()
+    agg = Aggregator(n_plus_one_min_calls=settings.n_plus_one)
+    joiner = Joiner(max_open=settings.max_open, grace_events=settings.grace_events)
+    add_invocation, add_orphan, count = agg.add_invocation, agg.add_orphan, agg.count_event
+    join = joiner.add
+    for event in events:
+        kind = event["type"]
+        count(kind)
+        if kind == "call":
+            agg.add_call(event)
+        elif kind in ENVIRONMENT_TYPES:
+            agg.add_environment_event(event)
+        for inv in join(event):
+            add_invocation(inv)
+        if joiner.has_orphans:
+            for orphan in joiner.take_orphans():
+                add_orphan(orphan)
+    for inv in joiner.flush():
+        add_invocation(inv)
+    for orphan in joiner.take_orphans():
+        add_orphan(orphan)
+    return agg, joiner.stats
+
+
+def render(report: dict[str, Any], fmt: str, file: TextIO, *, top: int = 20) -> None:
+    if fmt == "json":
+        render_json(report, file)
+    elif fmt == "markdown":
+        from lambda_trace.analyzer.render.markdown import render_markdown
+
+        render_markdown(report, file, top=top)
+    else:
+        from lambda_trace.analyzer.render.terminal import render_terminal
+
+        render_terminal(report, file, top=top)
+
+
+def gate_failures(
+    report: dict[str, Any], fail_on: Iterable[str], max_p95_ms: Optional[float],
+    max_error_rate: Optional[float],
+) -> list[str]:
+    """Why the CI gate fails, one sentence per reason (empty: it passes)."""
+    failures = []
+    kinds = set(fail_on)
+    for kind in KINDS:
+        if "any" in kinds or kind in kinds:
+            hits = [f for f in report["findings"] if f["kind"] == kind]
+            if hits:
+                subjects = ", ".join(sorted({str(f["subject"]) for f in hits}))[:200]
+                failures.append(f"{len(hits)} {kind} finding(s): {subjects}")
+    p95 = (report.get("duration_ms") or {}).get("p95")
+    if max_p95_ms is not None and p95 is not None and p95 > max_p95_ms:
+        failures.append(f"duration p95 {p95} ms is above --max-p95-ms {max_p95_ms:g}")
+    rate = report.get("error_rate")
+    if max_error_rate is not None and rate is not None and rate > max_error_rate:
+        failures.append(
+            f"error rate {rate:.2%} (errors + timeouts) is above --max-error-rate "
+            f"{max_error_rate:.2%}"
+        )
+    return failures
+
+
+def load_baseline(args: argparse.Namespace, settings: Settings) -> Baseline:
+    """The ``--baseline``: a saved JSON report, a log file, or an earlier CloudWatch window."""
+    spec: str = args.baseline
+    if os.path.exists(spec):
+        report = _read_json_report(spec)
+        if report is not None:
+            try:
+                return Baseline.from_report(report, label=spec)
+            except ValueError:
+                pass
+        base_args = _copy_args(args, paths=[spec], function=None, log_group=None,
+                               since=None, until=None)
+    elif ".." in spec:
+        since, _, until = spec.partition("..")
+        if not (getattr(args, "function", None) or getattr(args, "log_group", None)):
+            raise CliError("a --baseline window needs --function or --log-group")
+        base_args = _copy_args(args, paths=[], since=since or None, until=until or None)
+    else:
+        raise CliError(f"--baseline {spec!r}: no such file, and not a window like 8d..1d")
+    agg, _ = aggregate_events(parse_events(open_sources(base_args, SourceStats()), Parser()),
+                              settings)
+    return Baseline.from_aggregate(agg, label=spec)
+
+
+def _read_json_report(path: str) -> Optional[Any]:
+    try:
+        with open(path, "rb") as f:
+            head = f.read(64).lstrip()
+            if not head.startswith(b"{"):
+                return None
+            f.seek(0)
+            return json.load(f)
+    except (OSError, ValueError):
+        return None
+
+
+def _copy_args(args: argparse.Namespace, **changes: Any) -> argparse.Namespace:
+    copy = argparse.Namespace(**vars(args))
+    for key, value in changes.items():
+        setattr(copy, key, value)
+    return copy
+
+
+def _write(path: Optional[str], write: Any) -> None:
+    if path is None or path == "-":
+        write(sys.stdout)
+        sys.stdout.flush()
+        return
+    try:
+        with open(path, "w", encoding="utf-8", newline="\n") as f:
+            write(f)
+    except OSError as exc:
+        raise CliError(f"cannot write {path}: {exc.strerror or exc}") from None
+
+
+def _kinds(text: str) -> tuple[str, ...]:
+    kinds = tuple(k.strip() for k in text.split(",") if k.strip())
+    unknown = [k for k in kinds if k not in KINDS and k != "any"]
+    if unknown or not kinds:
+        raise argparse.ArgumentTypeError(
+            f"unknown finding kind {', '.join(unknown) or text!r}; choose from any, "
+            + ", ".join(KINDS)
+        )
+    return kinds
+
+
+def _rate(text: str) -> float:
+    try:
+        value = float(text[:-1]) / 100 if text.endswith("%") else float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a rate: {text!r} (use 0.05 or 5%)") from None
+    if not 0 <= value <= 1:
+        raise argparse.ArgumentTypeError(f"a rate is between 0 and 1 (or 0% and 100%): {text!r}")
+    return value
+
+
+def _non_negative(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
+    if value < 0 or value != value:
+        raise argparse.ArgumentTypeError(f"must be 0 or more: {text!r}")
+    return value
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be 1 or more: {text!r}")
+    return value

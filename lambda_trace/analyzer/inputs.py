@@ -1,0 +1,286 @@
+"""Bytes in, decoded lines out: files and stdin, gzip detected by its magic, memory bounded.
+
+Files are read in binary with large buffers and decoded a block of whole lines at a time, which
+never splits a UTF-8 character because ``\\n`` cannot occur inside one. A line longer than
+``MAX_LINE_CHARS`` arrives as ``LongLine`` pieces instead of one string, so a 10 MB line costs at
+most a couple of megabytes of memory: text readers keep the first piece, JSON readers join them.
+"""
+
+from __future__ import annotations
+
+import errno
+import gzip
+import os
+import re
+import sys
+import zlib
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import BinaryIO, Callable, Optional, Union
+
+from lambda_trace.analyzer.errors import CliError
+from lambda_trace.analyzer.sourcestats import SourceStats
+
+CHUNK_BYTES = 256 * 1024
+#: CloudWatch's largest event is 1 MB (FORMATS.md §8): a longer text line cannot be one event.
+MAX_LINE_CHARS = 1024 * 1024
+#: Per-input limit on decompressed bytes (gzip bombs); ``--max-decompressed`` changes it.
+DEFAULT_MAX_DECOMPRESSED = 8 * 1024**3
+GZIP_MAGIC = b"\x1f\x8b"
+
+#: S3 exports keep each log stream in its own folder: <prefix>/<task id>/<log stream>/000000.gz
+_STREAM_IN_PATH = re.compile(r"(\d{4}/\d\d/\d\d/\[[^\]/]*\][0-9A-Za-z]+)/[^/]+$")
+
+
+class LongLine:
+    """A piece of a line longer than ``MAX_LINE_CHARS``; false in a boolean test, like a blank."""
+
+    __slots__ = ("first", "last", "text")
+
+    def __init__(self, text: str, *, first: bool, last: bool) -> None:
+        self.text = text
+        self.first = first
+        self.last = last
+
+    def __bool__(self) -> bool:
+        return False
+
+    def __repr__(self) -> str:
+        return f"LongLine({len(self.text)} chars, first={self.first}, last={self.last})"
+
+
+Line = Union[str, LongLine]
+
+
+@dataclass(frozen=True)
+class Input:
+    """One input named on the command line: a path, or ``-`` for standard input."""
+
+    name: str
+    path: Optional[str]
+    size: Optional[int] = None
+
+    @property
+    def log_stream(self) -> Optional[str]:
+        """The log stream an S3 export's folder names, if the path has that shape."""
+        if self.path is None:
+            return None
+        match = _STREAM_IN_PATH.search(self.path.replace(os.sep, "/"))
+        return match.group(1) if match else None
+
+
+def _os_error_text(exc: OSError) -> str:
+    if exc.errno == errno.ENOENT:
+        return "no such file"
+    if exc.errno in (errno.EACCES, errno.EPERM):
+        return "permission denied"
+    if exc.errno == errno.EISDIR:
+        return "is a directory (give the log files inside it)"
+    return exc.strerror or str(exc)
+
+
+def check_inputs(paths: list[str]) -> list[Input]:
+    """Every path checked before anything is read, so a typo fails fast with one line."""
+    inputs = []
+    for path in paths:
+        if path == "-":
+            if any(i.path is None for i in inputs):
+                raise CliError("'-' (standard input) is given more than once")
+            inputs.append(Input("<stdin>", None))
+            continue
+        try:
+            if os.path.isdir(path):
+                raise IsADirectoryError(errno.EISDIR, "is a directory", path)
+            with open(path, "rb") as fh:
+                size = os.fstat(fh.fileno()).st_size
+        except OSError as exc:
+            raise CliError(f"cannot read {path}: {_os_error_text(exc)}") from None
+        inputs.append(Input(path, path, size))
+    return inputs
+
+
+def open_input(source: Input) -> BinaryIO:
+    """A buffered binary stream (one that supports ``peek``) for the input."""
+    if source.path is None:
+        return sys.stdin.buffer
+    try:
+        return open(source.path, "rb", buffering=CHUNK_BYTES)
+    except OSError as exc:
+        raise CliError(f"cannot read {source.path}: {_os_error_text(exc)}") from None
+
+
+def _peek(stream: BinaryIO, n: int) -> bytes:
+    peek = getattr(stream, "peek", None)
+    return peek(n)[:n] if peek is not None else b""
+
+
+def read_chunks(
+    stream: BinaryIO,
+    origin: str,
+    stats: SourceStats,
+    *,
+    max_decompressed: int = DEFAULT_MAX_DECOMPRESSED,
+    on_progress: Optional[Callable[[int], None]] = None,
+) -> Iterator[bytes]:
+    """The input's bytes, gunzipped when they start with the gzip magic, up to the limit.
+
+    A corrupt or truncated gzip stream ends the input with a note (what was read is kept), as
+    does reaching ``max_decompressed``. ``on_progress`` gets the compressed bytes consumed so far.
+    """
+    raw = stream
+    source: BinaryIO = stream
+    compressed = _peek(stream, 2) == GZIP_MAGIC
+    if compressed:
+        source = gzip.GzipFile(fileobj=stream, mode="rb")  # type: ignore[assignment]
+    total = 0
+    try:
+        while True:
+            chunk = source.read(CHUNK_BYTES)
+            if not chunk:
+                break
+            total += len(chunk)
+            if max_decompressed and total > max_decompressed:
+                keep = len(chunk) - (total - max_decompressed)
+                if keep > 0:
+                    yield chunk[:keep]
+                stats.capped_inputs += 1
+                stats.note(
+                    origin,
+                    f"stopped after {max_decompressed} bytes of log text (the decompression "
+                    "limit; raise it with --max-decompressed)",
+                )
+                return
+            yield chunk
+            if on_progress is not None:
+                try:
+                    on_progress(raw.tell())
+                except (OSError, ValueError):
+                    on_progress(total)
+    except (EOFError, gzip.BadGzipFile, zlib.error) as exc:
+        stats.malformed += 1
+        stats.note(origin, f"gzip data ends or breaks after {total} bytes ({exc}); rest skipped")
+    except OSError as exc:
+        stats.note(origin, f"read error after {total} bytes: {_os_error_text(exc)}; rest skipped")
+
+
+def decode_lines(
+    chunks: Iterator[bytes],
+    stats: SourceStats,
+    *,
+    max_line: int = MAX_LINE_CHARS,
+) -> Iterator[Line]:
+    """Lines (without their ``\\n``) from byte chunks; over-long lines come as ``LongLine`` pieces.
+
+    Invalid UTF-8 is replaced by U+FFFD and counted per line. CRLF files (decided by their first
+    line) lose the CR before each LF; a CR anywhere else is part of the message (FORMATS.md §0.1).
+    """
+    tail = b""
+    in_long = False  # inside a line already being delivered as pieces
+    crlf: Optional[bool] = None
+    first = True
+    for chunk in chunks:
+        stats.bytes_read += len(chunk)
+        data = tail + chunk if tail else chunk
+        cut = data.rfind(b"\n")
+        if cut < 0:
+            if len(data) < max_line:
+                tail = data
+                continue
+            # A line longer than the limit: hand on a piece, keep a partial character back.
+            keep = _char_boundary(data, len(data))
+            yield LongLine(_decode(data[:keep], stats), first=not in_long, last=False)
+            in_long = True
+            tail = data[keep:]
+            continue
+        block, tail = data[:cut], data[cut + 1 :]
+        if in_long:
+            head, sep, block_rest = block.partition(b"\n")
+            yield LongLine(_decode(head, stats), first=False, last=True)
+            in_long = False
+            if not sep:  # the long line ended at the block's last newline
+                continue
+            block = block_rest
+        text = _decode(block, stats)
+        if first:
+            first = False
+            if text.startswith("\ufeff"):
+                text = text[1:]
+            crlf = text.split("\n", 1)[0].endswith("\r")
+        if crlf:
+            text = text.replace("\r\n", "\n")
+            if text.endswith("\r"):
+                text = text[:-1]
+        lines = text.split("\n")
+        if len(text) > max_line:
+            yield from _split_long(lines, max_line)
+        else:
+            yield from lines
+    if in_long:
+        yield LongLine(_decode(tail, stats), first=False, last=True)
+    elif tail:
+        text = _decode(tail, stats)
+        if first and text.startswith("\ufeff"):
+            text = text[1:]
+        if crlf and text.endswith("\r"):
+            text = text[:-1]
+        if len(text) > max_line:
+            yield LongLine(text, first=True, last=True)
+        else:
+            yield text
+
+
+def _split_long(lines: list[str], max_line: int) -> Iterator[Line]:
+    for line in lines:
+        if len(line) > max_line:
+            yield LongLine(line, first=True, last=True)
+        else:
+            yield line
+
+
+def _char_boundary(data: bytes, end: int) -> int:
+    """The largest index <= end that does not split a UTF-8 sequence."""
+    i = end
+    while i > 0 and end - i < 4 and (data[i - 1] & 0xC0) == 0x80:
+        i -= 1
+    if i > 0 and data[i - 1] >= 0xC0:  # a lead byte whose continuation is not all here
+        return i - 1
+    return end
+
+
+def _decode(block: bytes, stats: SourceStats) -> str:
+    try:
+        return block.decode("utf-8")
+    except UnicodeDecodeError:
+        pass
+    lines = block.split(b"\n")
+    out = []
+    for line in lines:
+        try:
+            out.append(line.decode("utf-8"))
+        except UnicodeDecodeError:
+            stats.undecodable_lines += 1
+            out.append(line.decode("utf-8", "replace"))
+    return "\n".join(out)
+
+
+def read_lines(
+    source: Input,
+    stats: SourceStats,
+    *,
+    max_decompressed: int = DEFAULT_MAX_DECOMPRESSED,
+    on_progress: Optional[Callable[[int], None]] = None,
+) -> Iterator[Line]:
+    """Decoded lines of one input; the stream is closed when the iterator finishes or is closed."""
+    stream = open_input(source)
+    try:
+        chunks = read_chunks(
+            stream,
+            source.name,
+            stats,
+            max_decompressed=max_decompressed,
+            on_progress=on_progress,
+        )
+        yield from decode_lines(chunks, stats)
+    finally:
+        if source.path is not None:
+            stream.close()

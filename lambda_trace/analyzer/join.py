@@ -1,0 +1,504 @@
+"""Join normalised events into invocations by request id, streaming, in bounded memory.
+
+The input may be oldest-first or newest-first (console copies), streams may interleave
+(group-wide listings), START or END may be missing, and ``Task timed out`` arrives after REPORT.
+So nothing here relies on START coming first:
+
+* An invocation is *complete* once its REPORT is seen and either its START is seen too or its
+  stream is known to run oldest-first, or once its log stream has moved on to another request
+  (one stream is one execution environment, which runs one request at a time). A complete
+  invocation is *finalised* ``grace_events`` events later, so a late ``Task timed out`` line or
+  invocation record still joins it. At most ``max_open`` invocations are open; beyond that the
+  least recently touched one is finalised early (counted in ``JoinStats.evicted``).
+* An event without a request id (raw stdout, ``[ERROR]`` lines, tracebacks) is attributed to the
+  open START … END window of the same log stream (FORMATS.md §0 rule 4), looked at in the
+  stream's direction; when the window is not known yet the event waits for the stream's next
+  event that has a request id. ``Task timed out`` always belongs to the invocation just before it
+  in time.
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict, deque
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any, Optional
+
+from lambda_trace.analyzer.model import Event
+
+#: Event types that describe an execution environment, not an invocation.
+ENVIRONMENT_TYPES = frozenset({"init_start", "init_report"})
+#: Event types the join does not keep (they are only counted).
+IGNORED_TYPES = frozenset({"emf", "memory_warning"}) | ENVIRONMENT_TYPES
+
+# Where an event sits inside its invocation, in time: the opening boundary, the closing one, or
+# anywhere in between.
+OPENS, CLOSES, INSIDE = "s", "e", "i"
+_POSITION = {"start": OPENS, "end": CLOSES, "report": CLOSES, "timeout": CLOSES}
+_BOUNDARIES = frozenset({"start", "end", "report"})
+
+FORWARD, BACKWARD, UNKNOWN = 1, -1, 0
+
+_NOTHING: tuple[Invocation, ...] = ()
+
+
+@dataclass
+class JoinStats:
+    """What the join did with the events it was given."""
+
+    events: int = 0
+    invocations: int = 0
+    #: events without a request id that were attributed to an invocation's window
+    attributed: int = 0
+    #: events without a request id that no window could take
+    unattributed: int = 0
+    #: invocations finalised early because too many were open
+    evicted: int = 0
+    #: events for an invocation that had already been finalised
+    late: int = 0
+    #: repeated START/END/REPORT/timeout lines of one invocation (console copies repeat events)
+    duplicates: int = 0
+    #: the most invocations open at once
+    max_open: int = 0
+
+
+class CallTally:
+    """One call name's totals inside one invocation, from call records."""
+
+    __slots__ = ("calls_retried", "count", "error_classes", "errors", "kind", "max_ms",
+                 "retries", "throttled", "total_ms")
+
+    def __init__(self, kind: Optional[str]) -> None:
+        self.kind = kind
+        self.count = 0
+        self.total_ms = 0.0
+        self.max_ms = 0.0
+        self.errors = 0
+        self.throttled = 0
+        self.retries = 0
+        self.calls_retried = 0
+        self.error_classes: dict[str, int] = {}
+
+
+class Invocation:
+    """Everything joined for one request id."""
+
+    __slots__ = ("access_denied", "call_stats", "calls", "calls_dropped", "complete_seq",
+                 "end_ts", "errors", "has_end", "has_start", "log_stream", "record", "report",
+                 "request_id", "runtime_exit", "start_ts", "timed_out", "timeout_seconds",
+                 "timeout_warning")
+
+    #: errors / access-denied events kept per invocation (the rest are only counted)
+    MAX_DETAILS = 5
+
+    def __init__(self, request_id: str, log_stream: Optional[str]) -> None:
+        self.request_id = request_id
+        self.log_stream = log_stream
+        self.has_start = False
+        self.has_end = False
+        self.start_ts: Optional[int] = None
+        self.end_ts: Optional[int] = None
+        self.report: Optional[Event] = None
+        self.record: Optional[Event] = None
+        self.timeout_warning: Optional[Event] = None
+        self.timed_out = False
+        self.timeout_seconds: Optional[float] = None
+        self.runtime_exit: Optional[Event] = None
+        self.errors: list[Event] = []
+        self.access_denied: list[Event] = []
+        self.call_stats: dict[str, CallTally] = {}
+        #: (name, start_ms, duration_ms, status), for the waterfall and the N+1 check
+        self.calls: list[tuple[str, Optional[float], float, str]] = []
+        self.calls_dropped = 0
+        #: the event number at which it became complete (None while it is still running)
+        self.complete_seq: Optional[int] = None
+
+    def __repr__(self) -> str:
+        return f"Invocation({self.request_id!r}, stream={self.log_stream!r})"
+
+
+class _Stream:
+    """What the join remembers about one log stream (one execution environment)."""
+
+    __slots__ = ("boundary_kind", "boundary_rid", "boundary_ts", "direction", "last_kind",
+                 "last_rid", "pending")
+
+    def __init__(self) -> None:
+        self.last_rid: Optional[str] = None
+        self.last_kind = INSIDE
+        self.boundary_rid: Optional[str] = None
+        self.boundary_kind = INSIDE
+        self.boundary_ts: Optional[int] = None
+        self.direction = UNKNOWN
+        self.pending: Optional[list[Event]] = None
+
+
+class Joiner:
+    """Feed events with :meth:`add`, collect finished invocations from it and from :meth:`flush`.
+
+    Events it cannot place go to ``orphans`` (drained by the caller with :meth:`take_orphans`)
+    so their failures are still counted.
+    """
+
+    def __init__(
+        self,
+        *,
+        max_open: int = 5000,
+        grace_events: int = 2000,
+        max_streams: int = 20000,
+        max_pending: int = 1000,
+        max_calls_kept: int = 200,
+        remember_finalised: int = 50000,
+    ) -> None:
+        self.max_open = max_open
+        self.grace_events = grace_events
+        self.max_streams = max_streams
+        self.max_pending = max_pending
+        self.max_calls_kept = max_calls_kept
+        self.remember_finalised = remember_finalised
+        self.stats = JoinStats()
+        self._open: OrderedDict[str, Invocation] = OrderedDict()
+        self._streams: OrderedDict[Optional[str], _Stream] = OrderedDict()
+        self._grace: deque[tuple[int, Invocation]] = deque()
+        self._finalised: OrderedDict[str, None] = OrderedDict()
+        self._done: list[Invocation] = []
+        self._orphans: list[Event] = []
+        self._direction = UNKNOWN
+        self._seq = 0
+
+    # -- public ----------------------------------------------------------------------------
+
+    def add(self, event: Event) -> Sequence[Invocation]:
+        """Take one event; return the invocations finalised because of it (usually none)."""
+        self._seq += 1
+        self.stats.events += 1
+        kind = event["type"]
+        if kind not in IGNORED_TYPES:
+            rid = event.get("request_id")
+            stream = self._stream(event.get("log_stream"))
+            if rid:
+                self._observe(stream, event, rid, kind)
+                self._attach(rid, event, kind)
+            else:
+                self._place(stream, event, kind)
+        if self._grace and self._grace[0][0] + self.grace_events <= self._seq:
+            self._expire()
+        if len(self._open) > self.max_open:
+            self._evict()
+        if not self._done:
+            return _NOTHING
+        done, self._done = self._done, []
+        return done
+
+    def flush(self) -> list[Invocation]:
+        """End of input: place waiting events and finalise every open invocation."""
+        for stream in self._streams.values():
+            if stream.pending:
+                self._resolve_at_end(stream)
+        for inv in list(self._open.values()):
+            self._finalise(inv)
+        done, self._done = self._done, []
+        return done
+
+    @property
+    def has_orphans(self) -> bool:
+        return bool(self._orphans)
+
+    def take_orphans(self) -> list[Event]:
+        if not self._orphans:
+            return []
+        orphans, self._orphans = self._orphans, []
+        return orphans
+
+    @property
+    def open_count(self) -> int:
+        return len(self._open)
+
+    # -- streams and direction ----------------------------------------------------------------
+
+    def _stream(self, name: Optional[str]) -> _Stream:
+        stream = self._streams.get(name)
+        if stream is None:
+            stream = self._streams[name] = _Stream()
+            if len(self._streams) > self.max_streams:
+                _, old = self._streams.popitem(last=False)
+                if old.pending:
+                    self._orphan_all(old.pending)
+        return stream
+
+    def _direction_of(self, stream: _Stream) -> int:
+        return stream.direction or self._direction or FORWARD
+
+    def _observe(self, stream: _Stream, event: Event, rid: str, kind: str) -> None:
+        """Update the stream's window with an event that carries a request id."""
+        position = _POSITION.get(kind, INSIDE)
+        if kind in _BOUNDARIES:
+            self._learn_direction(stream, rid, position, event.get("timestamp_ms"))
+        if stream.pending:
+            self._resolve(stream, rid, position)
+        previous = stream.last_rid
+        if previous is not None and previous != rid:
+            # One environment runs one request at a time: the previous one is over.
+            inv = self._open.get(previous)
+            if inv is not None and inv.complete_seq is None:
+                self._complete(inv)
+        stream.last_rid = rid
+        stream.last_kind = position
+
+    def _learn_direction(
+        self, stream: _Stream, rid: str, position: str, ts: Optional[int]
+    ) -> None:
+        direction = UNKNOWN
+        if stream.boundary_rid == rid and stream.boundary_kind != position:
+            direction = FORWARD if stream.boundary_kind == OPENS else BACKWARD
+        elif ts is not None and stream.boundary_ts is not None and ts != stream.boundary_ts:
+            direction = FORWARD if ts > stream.boundary_ts else BACKWARD
+        if direction:
+            stream.direction = direction
+            self._direction = direction
+        stream.boundary_rid = rid
+        stream.boundary_kind = position
+        if ts is not None:
+            stream.boundary_ts = ts
+
+    # -- events without a request id ----------------------------------------------------------
+
+    def _place(self, stream: _Stream, event: Event, kind: str) -> None:
+        if stream.last_rid is not None:
+            direction = self._direction_of(stream)
+            if kind == "timeout":
+                # Written after REPORT: it belongs to the invocation before it in time.
+                if direction == FORWARD:
+                    self._attach_attributed(stream.last_rid, event, kind)
+                    return
+            elif stream.last_kind == INSIDE or stream.last_kind == (
+                OPENS if direction == FORWARD else CLOSES
+            ):
+                self._attach_attributed(stream.last_rid, event, kind)
+                return
+        if stream.pending is None:
+            stream.pending = []
+        if len(stream.pending) >= self.max_pending:
+            self._orphan_all([event])
+            return
+        stream.pending.append(event)
+
+    def _resolve(self, stream: _Stream, next_rid: str, next_position: str) -> None:
+        """Place the stream's waiting events, now that the next event with an id has come."""
+        pending = stream.pending or []
+        stream.pending = None
+        direction = self._direction_of(stream)
+        closes = CLOSES if direction == FORWARD else OPENS
+        same = stream.last_rid == next_rid
+        inside = same or next_position in (INSIDE, closes)
+        for event in pending:
+            if event["type"] == "timeout" or inside:
+                self._attach_attributed(next_rid, event, event["type"])
+            else:
+                self._orphan_all([event])
+
+    def _resolve_at_end(self, stream: _Stream) -> None:
+        pending = stream.pending or []
+        stream.pending = None
+        direction = self._direction_of(stream)
+        opens = OPENS if direction == FORWARD else CLOSES
+        rid = stream.last_rid
+        for event in pending:
+            if rid is not None and (
+                stream.last_kind in (INSIDE, opens)
+                or (event["type"] == "timeout" and direction == FORWARD)
+            ):
+                self._attach_attributed(rid, event, event["type"])
+            else:
+                self._orphan_all([event])
+
+    def _attach_attributed(self, rid: str, event: Event, kind: str) -> None:
+        self.stats.attributed += 1
+        self._attach(rid, event, kind)
+
+    def _orphan_all(self, events: list[Event]) -> None:
+        self.stats.unattributed += len(events)
+        self._orphans.extend(events)
+
+    # -- invocations --------------------------------------------------------------------------
+
+    def _attach(self, rid: str, event: Event, kind: str) -> None:
+        inv = self._open.get(rid)
+        if inv is None:
+            if rid in self._finalised:
+                self.stats.late += 1
+                self._orphans.append(event)
+                return
+            inv = self._open[rid] = Invocation(rid, event.get("log_stream"))
+            if len(self._open) > self.stats.max_open:
+                self.stats.max_open = len(self._open)
+        else:
+            self._open.move_to_end(rid)
+        if inv.log_stream is None:
+            inv.log_stream = event.get("log_stream")
+        handler = _HANDLERS.get(kind)
+        if handler is not None:
+            handler(self, inv, event)
+        if inv.report is not None and (inv.has_start or self._known_direction(inv) == FORWARD):
+            if inv.complete_seq is None or kind == "report" or kind == "start":
+                self._complete(inv)  # (re)starts its grace window
+        elif inv.complete_seq is not None and inv.report is None:
+            # Completed only because its stream moved on (interleaved copies without stream
+            # names), yet more of it came: it is still running.
+            inv.complete_seq = None
+
+    def _known_direction(self, inv: Invocation) -> int:
+        stream = self._streams.get(inv.log_stream)
+        return (stream.direction if stream is not None else UNKNOWN) or self._direction
+
+    def _complete(self, inv: Invocation) -> None:
+        inv.complete_seq = self._seq
+        self._grace.append((self._seq, inv))
+
+    def _expire(self) -> None:
+        limit = self._seq - self.grace_events
+        grace = self._grace
+        while grace and grace[0][0] <= limit:
+            seq, inv = grace.popleft()
+            if inv.complete_seq == seq and inv.request_id in self._open:
+                self._finalise(inv)
+
+    def _evict(self) -> None:
+        while len(self._open) > self.max_open:
+            _, inv = next(iter(self._open.items()))
+            self.stats.evicted += 1
+            self._finalise(inv)
+
+    def _finalise(self, inv: Invocation) -> None:
+        del self._open[inv.request_id]
+        inv.complete_seq = -1
+        self._finalised[inv.request_id] = None
+        if len(self._finalised) > self.remember_finalised:
+            self._finalised.popitem(last=False)
+        self.stats.invocations += 1
+        self._done.append(inv)
+
+    # -- per-type handlers --------------------------------------------------------------------
+
+    def _on_start(self, inv: Invocation, event: Event) -> None:
+        if inv.has_start:
+            self.stats.duplicates += 1
+            return
+        inv.has_start = True
+        inv.start_ts = event.get("timestamp_ms")
+
+    def _on_end(self, inv: Invocation, event: Event) -> None:
+        if inv.has_end:
+            self.stats.duplicates += 1
+            return
+        inv.has_end = True
+        inv.end_ts = event.get("timestamp_ms")
+
+    def _on_report(self, inv: Invocation, event: Event) -> None:
+        if inv.report is not None:
+            self.stats.duplicates += 1
+            return
+        inv.report = event
+
+    def _on_timeout(self, inv: Invocation, event: Event) -> None:
+        if inv.timed_out:
+            self.stats.duplicates += 1
+            return
+        inv.timed_out = True
+        seconds = event.get("seconds")
+        if isinstance(seconds, (int, float)) and not isinstance(seconds, bool):
+            inv.timeout_seconds = float(seconds)
+
+    def _on_runtime_exit(self, inv: Invocation, event: Event) -> None:
+        if inv.runtime_exit is None:
+            inv.runtime_exit = event
+
+    def _on_error(self, inv: Invocation, event: Event) -> None:
+        for seen in inv.errors:
+            if seen.get("error_type") == event.get("error_type") and seen.get(
+                "message"
+            ) == event.get("message"):
+                return  # the same error printed twice (console copies, LAMBDA_WARNING + JSON)
+        if len(inv.errors) < Invocation.MAX_DETAILS:
+            inv.errors.append(event)
+
+    def _on_access_denied(self, inv: Invocation, event: Event) -> None:
+        # The same denial can arrive as a log line and as our call record: keep one, preferring
+        # the one that names the principal.
+        key = (event.get("action"), event.get("resource"))
+        for i, seen in enumerate(inv.access_denied):
+            if (seen.get("action"), seen.get("resource")) == key:
+                if seen.get("principal") is None and event.get("principal") is not None:
+                    inv.access_denied[i] = event
+                return
+        if len(inv.access_denied) < Invocation.MAX_DETAILS:
+            inv.access_denied.append(event)
+
+    def _on_invocation(self, inv: Invocation, event: Event) -> None:
+        if inv.record is None:
+            inv.record = event
+
+    def _on_timeout_warning(self, inv: Invocation, event: Event) -> None:
+        previous = inv.timeout_warning
+        if previous is None or _float(event.get("elapsed_ms")) >= _float(
+            previous.get("elapsed_ms")
+        ):
+            inv.timeout_warning = event
+
+    def _on_call(self, inv: Invocation, event: Event) -> None:
+        name = str(event.get("name") or "(unnamed)")
+        tally = inv.call_stats.get(name)
+        if tally is None:
+            tally = inv.call_stats[name] = CallTally(event.get("kind"))
+        duration = _float(event.get("duration_ms"))
+        status = str(event.get("status") or "ok")
+        tally.count += 1
+        tally.total_ms += duration
+        if duration > tally.max_ms:
+            tally.max_ms = duration
+        if status == "error":
+            tally.errors += 1
+            error_class = event.get("error_class")
+            if error_class:
+                tally.error_classes[error_class] = tally.error_classes.get(error_class, 0) + 1
+                if error_class == "throttled":
+                    tally.throttled += 1
+                elif error_class == "permission_denied":
+                    self._on_access_denied(inv, {
+                        "type": "access_denied", "code": event.get("error_code"),
+                        "principal": None, "action": event.get("action"),
+                        "resource": event.get("resource"), "message": None,
+                    })
+        retries = event.get("retries")
+        if isinstance(retries, int) and retries > 0:
+            tally.retries += retries
+            tally.calls_retried += 1
+        if len(inv.calls) < self.max_calls_kept:
+            start = event.get("start_ms")
+            start_ms = float(start) if isinstance(start, (int, float)) else None
+            inv.calls.append((name, start_ms, duration, status))
+        else:
+            inv.calls_dropped += 1
+
+
+_HANDLERS: dict[str, Any] = {
+    "start": Joiner._on_start,
+    "end": Joiner._on_end,
+    "report": Joiner._on_report,
+    "timeout": Joiner._on_timeout,
+    "runtime_exit": Joiner._on_runtime_exit,
+    "error": Joiner._on_error,
+    "access_denied": Joiner._on_access_denied,
+    "invocation": Joiner._on_invocation,
+    "timeout_warning": Joiner._on_timeout_warning,
+    "call": Joiner._on_call,
+}
+
+
+def _float(value: Any) -> float:
+    if isinstance(value, bool):
+        return 0.0
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        return 0.0

@@ -1,0 +1,285 @@
+"""Read a SAM template.yaml into what the local runner needs for each function.
+
+The template goes through the real SAM transform (aws-sam-translator, offline), so Globals,
+policy templates (``S3ReadPolicy``...) and defaults mean exactly what they mean on deploy; the
+resulting CloudFormation is then resolved locally (see ``intrinsics``).
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Optional
+
+from lambda_trace.local.intrinsics import LOCAL_ACCOUNT, LOCAL_REGION, Resolver, TemplateError
+
+__all__ = ["FunctionSpec", "RoleSpec", "Template", "TemplateError", "load", "sam_transform"]
+
+#: Lambda's defaults when the template says nothing.
+DEFAULT_MEMORY_MB = 128
+DEFAULT_TIMEOUT_S = 3
+#: Where CodeUri/ContentUri point during the transform (the translator wants S3 locations).
+_PLACEHOLDER_BUCKET = "lambda-trace-local-code"
+
+
+@dataclass(frozen=True)
+class RoleSpec:
+    """A function's execution role as deployed: trust policy, managed and inline policies."""
+
+    logical_id: str
+    name: str
+    assume_role_policy: dict[str, Any]
+    managed_policy_arns: tuple[str, ...] = ()
+    #: (policy name, policy document) with intrinsics resolved
+    inline_policies: tuple[tuple[str, dict[str, Any]], ...] = ()
+
+
+@dataclass(frozen=True)
+class FunctionSpec:
+    """One function's settings, as Lambda would run it."""
+
+    logical_id: str
+    name: str
+    handler: str
+    code_dir: Path
+    runtime: str
+    memory_mb: int
+    timeout_s: float
+    environment: dict[str, str] = field(default_factory=dict)
+    log_format: str = "Text"
+    application_log_level: Optional[str] = None
+    system_log_level: str = "INFO"
+    log_group: str = ""
+    tracing_active: bool = False
+    role: Optional[RoleSpec] = None
+    version: str = "$LATEST"
+    region: str = LOCAL_REGION
+    account: str = LOCAL_ACCOUNT
+
+    @property
+    def arn(self) -> str:
+        return f"arn:aws:lambda:{self.region}:{self.account}:function:{self.name}"
+
+    @property
+    def handler_module(self) -> Path:
+        """The file that must define the handler function."""
+        module = self.handler.rsplit(".", 1)[0]
+        return self.code_dir / (module.replace(".", "/") + ".py")
+
+
+@dataclass(frozen=True)
+class Template:
+    """A resolved template: functions plus the storage resources they use."""
+
+    path: Path
+    functions: dict[str, FunctionSpec]
+    #: logical id -> bucket name
+    buckets: dict[str, str]
+    #: logical id -> CreateTable parameters (CloudFormation's property names are the API's)
+    tables: dict[str, dict[str, Any]]
+    #: the transformed (CloudFormation) template, unresolved
+    cloudformation: dict[str, Any]
+
+    def function(self, name: str) -> FunctionSpec:
+        """The function with this logical id or function name."""
+        if name in self.functions:
+            return self.functions[name]
+        for spec in self.functions.values():
+            if spec.name == name:
+                return spec
+        known = ", ".join(sorted(self.functions)) or "none"
+        raise TemplateError(f"no function {name!r} in {self.path} (functions: {known})")
+
+
+def read_yaml(path: Path) -> dict[str, Any]:
+    """A CloudFormation/SAM YAML (or JSON) file, short-form tags (``!Ref``) included."""
+    from cfn_tools import load_yaml  # cfn-flip: understands !Ref, !Sub, !GetAtt...
+
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise TemplateError(f"cannot read template {path}: {exc.strerror or exc}") from exc
+    try:
+        data = load_yaml(text)
+    except Exception as exc:  # noqa: BLE001 - yaml raises many types; all mean "not a template"
+        raise TemplateError(f"{path} is not valid YAML: {str(exc).splitlines()[0]}") from exc
+    if not isinstance(data, Mapping) or not isinstance(data.get("Resources"), Mapping):
+        raise TemplateError(f"{path} has no Resources section")
+    return json.loads(json.dumps(data))  # plain dicts, no OrderedDict subclasses
+
+
+def sam_transform(
+    template: Mapping[str, Any],
+    *,
+    parameters: Optional[Mapping[str, str]] = None,
+    region: str = LOCAL_REGION,
+) -> dict[str, Any]:
+    """The CloudFormation that ``sam deploy`` would create, computed offline.
+
+    Local CodeUri/ContentUri paths become ``s3://`` placeholders (the translator only accepts S3
+    locations) and the managed-policy lookup knows no names (it would need an account), so
+    ``Policies`` may name SAM policy templates and full ARNs but not bare managed-policy names.
+    """
+    template = copy.deepcopy(dict(template))
+    if "AWS::Serverless-2016-10-31" not in _transforms(template):
+        return template
+    import boto3
+    from samtranslator.model.exceptions import InvalidDocumentException
+    from samtranslator.parser.parser import Parser
+    from samtranslator.translator.arn_generator import ArnGenerator
+    from samtranslator.translator.translator import Translator
+
+    for logical_id, resource in template["Resources"].items():
+        props = resource.get("Properties") if isinstance(resource, dict) else None
+        if not isinstance(props, dict):
+            continue
+        key = {
+            "AWS::Serverless::Function": "CodeUri",
+            "AWS::Serverless::LayerVersion": "ContentUri",
+        }.get(resource.get("Type", ""))
+        if key and isinstance(props.get(key), str) and not props[key].startswith("s3://"):
+            props[key] = f"s3://{_PLACEHOLDER_BUCKET}/{logical_id}.zip"
+
+    # The translator asks a boto3 session for the region (no network) and keeps it class-wide.
+    ArnGenerator.BOTO_SESSION_REGION_NAME = region
+    values: dict[str, Any] = {"AWS::AccountId": LOCAL_ACCOUNT, **(parameters or {})}
+    translator = Translator(None, Parser(), boto_session=boto3.session.Session(region_name=region))
+    try:
+        return translator.translate(template, values, get_managed_policy_map=dict)
+    except InvalidDocumentException as exc:
+        causes = "; ".join(str(cause) for cause in exc.causes) or str(exc)
+        raise TemplateError(f"SAM transform failed: {causes}") from exc
+
+
+def load(
+    path: Path,
+    *,
+    parameters: Optional[Mapping[str, str]] = None,
+    stack_name: str = "lambda-trace",
+) -> Template:
+    """Read, transform and resolve ``path``; CodeUri paths are relative to its directory."""
+    path = Path(path)
+    source = read_yaml(path)
+    cloudformation = sam_transform(source, parameters=parameters)
+    resolver = Resolver(cloudformation, parameters=parameters, stack_name=stack_name)
+    base = path.resolve().parent
+    functions: dict[str, FunctionSpec] = {}
+    buckets: dict[str, str] = {}
+    tables: dict[str, dict[str, Any]] = {}
+    for logical_id, resource in cloudformation["Resources"].items():
+        type_ = resource.get("Type") if isinstance(resource, dict) else None
+        if type_ == "AWS::Lambda::Function":
+            code_uri = _code_uri(source, logical_id)
+            functions[logical_id] = _function(logical_id, resource, code_uri, base, resolver)
+        elif type_ == "AWS::S3::Bucket":
+            buckets[logical_id] = resolver.physical_name(logical_id)
+        elif type_ == "AWS::DynamoDB::Table":
+            tables[logical_id] = _table(logical_id, resource, resolver)
+    return Template(path, functions, buckets, tables, cloudformation)
+
+
+def _function(
+    logical_id: str, resource: dict[str, Any], code_uri: Any, base: Path, resolver: Resolver
+) -> FunctionSpec:
+    where = f"Resources.{logical_id}"
+    props = resource.get("Properties") or {}
+    handler = props.get("Handler")
+    runtime = str(props.get("Runtime", ""))
+    if not isinstance(handler, str) or "." not in handler:
+        raise TemplateError(f"{where}: Handler must look like module.function, not {handler!r}")
+    if not runtime.startswith("python"):
+        raise TemplateError(f"{where}: only Python runtimes run locally, not {runtime or 'none'!r}")
+    if not isinstance(code_uri, str) or code_uri.startswith("s3://"):
+        raise TemplateError(f"{where}: CodeUri must be a local directory to run it locally")
+    name = resolver.physical_name(logical_id)
+    env = props.get("Environment", {}).get("Variables") or {}
+    environment = {
+        str(key): resolver.resolve_str(value, f"{where}.Environment.Variables.{key}")
+        for key, value in resolver.resolve(env, where).items()
+    }
+    logging = resolver.resolve(props.get("LoggingConfig") or {}, f"{where}.LoggingConfig")
+    log_format = str(logging.get("LogFormat", "Text"))
+    if log_format not in ("Text", "JSON"):
+        raise TemplateError(f"{where}: LoggingConfig.LogFormat must be Text or JSON")
+    is_json = log_format == "JSON"
+    tracing = resolver.resolve(props.get("TracingConfig") or {}, where).get("Mode")
+    return FunctionSpec(
+        logical_id=logical_id,
+        name=name,
+        handler=handler,
+        code_dir=(base / code_uri).resolve(),
+        runtime=runtime,
+        memory_mb=int(resolver.resolve(props.get("MemorySize", DEFAULT_MEMORY_MB), where)),
+        timeout_s=float(resolver.resolve(props.get("Timeout", DEFAULT_TIMEOUT_S), where)),
+        environment=environment,
+        log_format=log_format,
+        # Log levels apply to JSON format only (Lambda rejects them with Text).
+        application_log_level=str(logging.get("ApplicationLogLevel", "INFO")) if is_json else None,
+        system_log_level=str(logging.get("SystemLogLevel", "INFO")) if is_json else "INFO",
+        log_group=str(logging.get("LogGroup") or f"/aws/lambda/{name}"),
+        tracing_active=tracing == "Active",
+        role=_role(props.get("Role"), resolver, where),
+        region=resolver.region,
+        account=resolver.account,
+    )
+
+
+def _role(role: Any, resolver: Resolver, where: str) -> Optional[RoleSpec]:
+    # SAM writes Role as {"Fn::GetAtt": [<RoleLogicalId>, "Arn"]} for the role it generates;
+    # a literal ARN is a role managed elsewhere, which the runner cannot reproduce.
+    if not (isinstance(role, dict) and "Fn::GetAtt" in role):
+        return None
+    logical_id = role["Fn::GetAtt"][0]
+    resource = resolver.resources.get(logical_id) or {}
+    if resource.get("Type") != "AWS::IAM::Role":
+        return None
+    props = resolver.resolve(resource.get("Properties") or {}, f"Resources.{logical_id}")
+    inline = tuple(
+        (str(p.get("PolicyName")), dict(p.get("PolicyDocument") or {}))
+        for p in props.get("Policies") or []
+    )
+    return RoleSpec(
+        logical_id=logical_id,
+        name=resolver.physical_name(logical_id),
+        assume_role_policy=dict(props.get("AssumeRolePolicyDocument") or {}),
+        managed_policy_arns=tuple(str(arn) for arn in props.get("ManagedPolicyArns") or []),
+        inline_policies=inline,
+    )
+
+
+def _table(logical_id: str, resource: dict[str, Any], resolver: Resolver) -> dict[str, Any]:
+    props = resolver.resolve(resource.get("Properties") or {}, f"Resources.{logical_id}")
+    allowed = (
+        "AttributeDefinitions",
+        "KeySchema",
+        "BillingMode",
+        "ProvisionedThroughput",
+        "GlobalSecondaryIndexes",
+        "LocalSecondaryIndexes",
+        "StreamSpecification",
+    )
+    params = {key: props[key] for key in allowed if key in props}
+    params["TableName"] = resolver.physical_name(logical_id)
+    if "ProvisionedThroughput" not in params:
+        params.setdefault("BillingMode", "PAY_PER_REQUEST")
+    return params
+
+
+def _code_uri(source: Mapping[str, Any], logical_id: str) -> Any:
+    """The function's CodeUri as written (before the transform), Globals included."""
+    resource = source["Resources"].get(logical_id) or {}
+    props = resource.get("Properties") or {}
+    if "CodeUri" in props:
+        return props["CodeUri"]
+    globals_ = ((source.get("Globals") or {}).get("Function")) or {}
+    return globals_.get("CodeUri", props.get("Code"))
+
+
+def _transforms(template: Mapping[str, Any]) -> list[str]:
+    value = template.get("Transform")
+    if isinstance(value, str):
+        return [value]
+    return [str(v) for v in value] if isinstance(value, list) else []

@@ -1,0 +1,44 @@
+"""Where record lines go: stdout by default, written with one ``os.write`` per line.
+
+A ``Sink`` is any callable taking one complete JSON line without its newline. Writing straight
+to file descriptor 1 (not through ``print``/``sys.stdout``) means a line is in the pipe the moment
+it is written, so it survives the SIGKILL that follows a Lambda timeout or an out-of-memory stop.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Optional
+
+from lambda_trace._config import Sink
+
+__all__ = ["Sink", "fd_sink", "get_default_sink", "set_default_sink", "stdout_sink"]
+
+
+def fd_sink(fd: int) -> Sink:
+    """A sink writing each line plus ``\\n`` to file descriptor ``fd``."""
+
+    def write(line: str) -> None:
+        data = (line + "\n").encode("utf-8", "replace")
+        while data:
+            written = os.write(fd, data)
+            data = data[written:]
+
+    return write
+
+
+stdout_sink: Sink = fd_sink(1)
+
+_default: list[Sink] = [stdout_sink]
+
+
+def get_default_sink() -> Sink:
+    """The sink used by handlers decorated without ``sink=``."""
+    return _default[0]
+
+
+def set_default_sink(sink: Optional[Sink]) -> Sink:
+    """Replace the default sink (None restores stdout); returns the previous one."""
+    previous = _default[0]
+    _default[0] = sink if sink is not None else stdout_sink
+    return previous

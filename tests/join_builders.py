@@ -1,0 +1,81 @@
+"""Builders of normalised events for the join, aggregate, findings and render tests."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any, Optional
+
+from lambda_trace.analyzer.model import Event, make_event
+
+STREAM = "2026/11/27/[$LATEST]0123456789abcdef0123456789abcdef"
+T0 = 1_795_000_000_000  # epoch ms, 2026-11-18
+
+
+def call(
+    rid: Optional[str], name: str, start_ms: float, duration_ms: float, *,
+    stream: Optional[str] = STREAM, ts: Optional[int] = None, status: str = "ok",
+    kind: str = "aws", **extra: Any,
+) -> Event:
+    return make_event(
+        "call", request_id=rid, timestamp_ms=ts, log_stream=stream, lambda_trace=1,
+        name=name, kind=kind, start_ms=start_ms, duration_ms=duration_ms, status=status, **extra,
+    )
+
+
+def invocation(
+    rid: str,
+    *,
+    stream: Optional[str] = STREAM,
+    t0: int = T0,
+    duration: float = 100.0,
+    billed: Optional[float] = None,
+    memory: int = 512,
+    used: int = 100,
+    init: Optional[float] = None,
+    status: Optional[str] = None,
+    error_type: Optional[str] = None,
+    calls: Iterable[tuple[str, float, float]] = (),
+    record: bool = False,
+    timeout_s: Optional[float] = None,
+    extra: Iterable[Event] = (),
+) -> list[Event]:
+    """START, calls, extra events, (invocation record), END, REPORT, (Task timed out), in time order."""
+    end_ts = t0 + int(duration)
+    events = [make_event("start", request_id=rid, timestamp_ms=t0, log_stream=stream,
+                         version="$LATEST")]
+    recorded = []
+    for name, start, dur in calls:
+        events.append(call(rid, name, start, dur, stream=stream, ts=t0 + int(start + dur)))
+        recorded.append((name, dur))
+    events.extend(extra)
+    if record:
+        summary: dict[str, dict[str, float]] = {}
+        for name, dur in recorded:
+            s = summary.setdefault(name, {"count": 0, "total_ms": 0.0, "max_ms": 0.0, "errors": 0})
+            s["count"] += 1
+            s["total_ms"] += dur
+            s["max_ms"] = max(s["max_ms"], dur)
+        events.append(make_event(
+            "invocation", request_id=rid, timestamp_ms=end_ts, log_stream=stream,
+            lambda_trace=1, cold_start=init is not None, init_ms=init, duration_ms=duration,
+            memory_limit_mb=memory, memory_peak_mb=used, status="error" if error_type else "ok",
+            error_type=error_type, calls=summary,
+        ))
+    events.append(make_event("end", request_id=rid, timestamp_ms=end_ts, log_stream=stream))
+    events.append(make_event(
+        "report", request_id=rid, timestamp_ms=end_ts, log_stream=stream,
+        duration_ms=duration, billed_duration_ms=billed if billed is not None else float(
+            int(duration) + 1 + int(init or 0)),
+        memory_size_mb=memory, max_memory_used_mb=used, init_duration_ms=init,
+        status=status or "success", error_type=error_type,
+    ))
+    if timeout_s is not None:
+        events.append(make_event("timeout", request_id=rid, timestamp_ms=end_ts,
+                                 log_stream=stream, seconds=timeout_s))
+    return events
+
+
+def error(rid: Optional[str], error_type: str, message: str, *, stream: Optional[str] = STREAM,
+          stack: Any = None, ts: Optional[int] = None) -> Event:
+    return make_event("error", request_id=rid, timestamp_ms=ts, log_stream=stream,
+                      error_type=error_type, message=message, stack=stack, runtime="python")
