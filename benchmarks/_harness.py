@@ -7,15 +7,18 @@ one controller can compare variants that could never share a process (each patch
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Iterable, Optional, Sequence
+from typing import Any, Callable, Optional
 
 BENCH_DIR = Path(__file__).resolve().parent
 REPO_DIR = BENCH_DIR.parent
@@ -39,7 +42,9 @@ LAMBDA_ENV = {
     "LAMBDA_TASK_ROOT": str(BENCH_DIR),
     "_HANDLER": "workload.plain_handler",
     # Sampled=1: the tracers record every call, as on a traced request.
-    "_X_AMZN_TRACE_ID": "Root=1-6745a1b2-0123456789abcdef01234567;Parent=0123456789abcdef;Sampled=1",
+    "_X_AMZN_TRACE_ID": (
+        "Root=1-6745a1b2-0123456789abcdef01234567;Parent=0123456789abcdef;Sampled=1"
+    ),
     # Where the X-Ray daemon would listen in Lambda; nothing listens here, UDP sends still happen.
     "AWS_XRAY_DAEMON_ADDRESS": "127.0.0.1:2000",
     "POWERTOOLS_SERVICE_NAME": "bench",
@@ -59,6 +64,8 @@ LAMBDA_ENV = {
 def lambda_env(extra: Optional[dict[str, str]] = None) -> dict[str, str]:
     """The process environment for a worker: ours plus the Lambda variables, minus proxies."""
     env = {k: v for k, v in os.environ.items() if not k.startswith(("LAMBDA_TRACE_", "AWS_"))}
+    # Bytecode caches on: a deployed function ships them or writes them once, not per start.
+    env.pop("PYTHONDONTWRITEBYTECODE", None)
     env.update(LAMBDA_ENV)
     env["PYTHONPATH"] = str(BENCH_DIR)
     if extra:
@@ -120,6 +127,12 @@ def runnable(python: str, variants: Sequence[Variant], log: Callable[[str], None
     return keep
 
 
+def smoke_subset(variants: Sequence[Variant]) -> list[Variant]:
+    """For smoke runs: the baselines, the floor, ours, and one peer (keeps the test fast)."""
+    peers = [v for v in variants if v.group == "peer"]
+    return [v for v in variants if v.group != "peer"] + peers[:1]
+
+
 class Worker:
     """A long-lived worker process holding one variant, driven by one-line JSON commands.
 
@@ -130,11 +143,13 @@ class Worker:
     def __init__(self, python: str, args: Sequence[str], env: dict[str, str], name: str) -> None:
         self.name = name
         read_fd, write_fd = os.pipe()
+        # stderr to a file: peers can be chatty, and a full pipe nobody drains would hang them.
+        self._stderr_file = tempfile.TemporaryFile(mode="w+")  # noqa: SIM115 -- closed in close()
         self.proc = subprocess.Popen(
             [python, str(BENCH_DIR / "worker.py"), "--reply-fd", str(write_fd), *args],
             stdin=subprocess.PIPE,
             stdout=subprocess.DEVNULL,
-            stderr=subprocess.PIPE,
+            stderr=self._stderr_file,
             pass_fds=(write_fd,),
             env=env,
             text=True,
@@ -142,7 +157,6 @@ class Worker:
         )
         os.close(write_fd)
         self._replies = os.fdopen(read_fd, "r")
-        self._stderr_tail: list[str] = []
 
     def request(self, **command: Any) -> dict[str, Any]:
         """Send one command and wait for its reply; a dead worker raises with its stderr."""
@@ -165,25 +179,25 @@ class Worker:
         return reply
 
     def _stderr(self) -> str:
-        self.proc.wait(timeout=10)
-        assert self.proc.stderr is not None
-        return self.proc.stderr.read()[-2000:]
+        try:
+            self.proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+        self._stderr_file.seek(0)
+        return self._stderr_file.read()[-2000:]
 
     def close(self) -> None:
         if self.proc.poll() is None:
             assert self.proc.stdin is not None
-            try:
+            with contextlib.suppress(BrokenPipeError):
                 self.proc.stdin.close()
-            except BrokenPipeError:
-                pass
             try:
                 self.proc.wait(timeout=10)
             except subprocess.TimeoutExpired:
                 self.proc.kill()
                 self.proc.wait()
         self._replies.close()
-        if self.proc.stderr is not None:
-            self.proc.stderr.close()
+        self._stderr_file.close()
 
 
 def start_workers(
@@ -207,14 +221,19 @@ def start_workers(
 
 
 def interleaved(
-    names: Sequence[str], rounds: int, measure: Callable[[str], float]
-) -> dict[str, list[float]]:
-    """Measure every name once per round, rotating the order so no variant always goes first."""
-    samples: dict[str, list[float]] = {n: [] for n in names}
+    names: Sequence[str], rounds: int, measure: Callable[[str], dict[str, float]]
+) -> dict[str, dict[str, list[float]]]:
+    """Measure every name once per round, rotating the order so no variant always goes first.
+
+    ``measure`` returns several metrics at once (e.g. wall and CPU); the result is
+    ``{metric: {name: [one value per round]}}``.
+    """
+    samples: dict[str, dict[str, list[float]]] = {}
     for r in range(rounds):
         shift = r % len(names)
         for name in list(names[shift:]) + list(names[:shift]):
-            samples[name].append(measure(name))
+            for metric, value in measure(name).items():
+                samples.setdefault(metric, {n: [] for n in names})[name].append(value)
     return samples
 
 
@@ -249,7 +268,7 @@ def paired_added(samples: dict[str, list[float]], baseline: str) -> dict[str, Su
 
 def fmt(value: Optional[float], digits: int = 1) -> str:
     if value is None:
-        return "–"
+        return "\u2013"
     return f"{value:+.{digits}f}" if digits >= 0 else str(value)
 
 

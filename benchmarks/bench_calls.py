@@ -15,7 +15,8 @@ import subprocess
 import sys
 import time
 import urllib.request
-from typing import Any, Callable, Iterator, Optional, Sequence
+from collections.abc import Iterator, Sequence
+from typing import Any, Callable, Optional
 
 from _harness import (
     Summary,
@@ -27,6 +28,7 @@ from _harness import (
     paired_added,
     ratio,
     runnable,
+    smoke_subset,
     start_workers,
     summarize,
     table,
@@ -43,8 +45,6 @@ VARIANTS = [
             {"LAMBDA_TRACE_CALL_LINES": "none"}, group="ours"),
     Variant("lambda-trace CALL_LINES=slow", "lambda_trace", OURS_REQ,
             {"LAMBDA_TRACE_CALL_LINES": "slow"}, group="ours"),
-    Variant("lambda-trace CALL_LINES=all", "lambda_trace", OURS_REQ,
-            {"LAMBDA_TRACE_CALL_LINES": "all"}, group="ours"),
     Variant("X-Ray SDK patch_all()", "xray", ("boto3", "aws_xray_sdk")),
     Variant("Powertools Tracer", "powertools_tracer", ("boto3", "aws_lambda_powertools",
                                                         "aws_xray_sdk")),
@@ -111,15 +111,17 @@ def measure_transport(
         for worker in workers.values():  # warm-up: first calls load models, fill caches
             worker.request(cmd="run", invocations=max(1, invocations // 2))
 
-        def per_call_us(name: str) -> float:
-            ns = workers[name].request(cmd="run", invocations=invocations)["ns"]
-            return ns / (invocations * calls) / 1000.0
+        def per_call_us(name: str) -> dict[str, float]:
+            reply = workers[name].request(cmd="run", invocations=invocations)
+            ops = invocations * calls * 1000.0
+            return {"wall": reply["ns"] / ops, "cpu": reply["cpu_ns"] / ops}
 
         samples = interleaved([v.name for v in variants], rounds, per_call_us)
     finally:
         for worker in workers.values():
             worker.close()
-    added = paired_added(samples, variants[0].name)
+    added = paired_added(samples["wall"], variants[0].name)
+    added_cpu = paired_added(samples["cpu"], variants[0].name)
     return {
         "transport": transport,
         "calls_per_invocation": calls,
@@ -129,8 +131,9 @@ def measure_transport(
             {
                 "variant": v.name,
                 "group": v.group,
-                "absolute_us": summarize(samples[v.name]).to_dict(),
+                "absolute_us": summarize(samples["wall"][v.name]).to_dict(),
                 "added_us": added[v.name].to_dict(),
+                "added_cpu_us": added_cpu[v.name].to_dict(),
             }
             for v in variants
         ],
@@ -138,7 +141,7 @@ def measure_transport(
 
 
 def run(python: str, smoke: bool, log: Callable[[str], None]) -> dict[str, Any]:
-    variants = runnable(python, VARIANTS, log)
+    variants = runnable(python, smoke_subset(VARIANTS) if smoke else VARIANTS, log)
     plans = SMOKE_PLANS if smoke else PLANS
     results = []
     log("per call, Stubber")
@@ -172,14 +175,16 @@ def render(result: dict[str, Any]) -> str:
                 row["variant"],
                 f"{row['absolute_us']['median']:.1f}",
                 fmt_range(Summary.from_dict(added)),
-                "–" if row["group"] == "baseline" or x is None else f"{x:.1f}×",
+                f"{row['added_cpu_us']['median']:+.1f}",
+                "\u2013" if row["group"] == "baseline" or x is None else f"{x:.1f}\u00d7",
             ])
         parts.append(
             f"#### {titles[t['transport']]}\n\n"
             f"{t['calls_per_invocation']} GetItem calls per invocation, "
             f"{t['invocations_per_batch']} invocations per batch, {t['rounds']} rounds.\n\n"
             + table(
-                ["variant", "µs per call", "µs added: median (min … max)", "÷ lambda-trace"],
+                ["variant", "µs per call", "µs added (wall): median (min … max)",
+                 "µs added (CPU): median", "÷ lambda-trace"],
                 rows,
             )
         )

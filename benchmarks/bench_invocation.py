@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import argparse
 import sys
-from typing import Any, Callable, Optional, Sequence
+from collections.abc import Sequence
+from typing import Any, Callable, Optional
 
 from _harness import (
     Summary,
@@ -19,6 +20,7 @@ from _harness import (
     logger,
     paired_added,
     runnable,
+    smoke_subset,
     start_workers,
     summarize,
     table,
@@ -45,7 +47,7 @@ SMOKE_PLAN = (20, 2)
 
 
 def run(python: str, smoke: bool, log: Callable[[str], None]) -> dict[str, Any]:
-    variants = runnable(python, VARIANTS, log)
+    variants = runnable(python, smoke_subset(VARIANTS) if smoke else VARIANTS, log)
     invocations, rounds = SMOKE_PLAN if smoke else PLAN
     log("per invocation")
     workers = start_workers(python, variants, ["--transport", "none"], log)
@@ -53,14 +55,17 @@ def run(python: str, smoke: bool, log: Callable[[str], None]) -> dict[str, Any]:
         for worker in workers.values():
             worker.request(cmd="run", invocations=max(1, invocations // 4))
 
-        def per_invocation_us(name: str) -> float:
-            return workers[name].request(cmd="run", invocations=invocations)["ns"] / invocations / 1e3
+        def per_invocation_us(name: str) -> dict[str, float]:
+            reply = workers[name].request(cmd="run", invocations=invocations)
+            return {"wall": reply["ns"] / invocations / 1e3,
+                    "cpu": reply["cpu_ns"] / invocations / 1e3}
 
         samples = interleaved([v.name for v in variants], rounds, per_invocation_us)
     finally:
         for worker in workers.values():
             worker.close()
-    added = paired_added(samples, variants[0].name)
+    added = paired_added(samples["wall"], variants[0].name)
+    added_cpu = paired_added(samples["cpu"], variants[0].name)
     return {
         "name": "invocation",
         "invocations_per_batch": invocations,
@@ -69,8 +74,9 @@ def run(python: str, smoke: bool, log: Callable[[str], None]) -> dict[str, Any]:
             {
                 "variant": v.name,
                 "group": v.group,
-                "absolute_us": summarize(samples[v.name]).to_dict(),
+                "absolute_us": summarize(samples["wall"][v.name]).to_dict(),
                 "added_us": added[v.name].to_dict(),
+                "added_cpu_us": added_cpu[v.name].to_dict(),
             }
             for v in variants
         ],
@@ -82,14 +88,15 @@ def render(result: dict[str, Any]) -> str:
     rows = []
     for row in result["rows"]:
         added = Summary.from_dict(row["added_us"])
-        x = "–"
+        x = "\u2013"
         if ours is not None and row["group"] == "peer" and ours["added_us"]["median"] > 0:
-            x = f"{added.median / ours['added_us']['median']:.1f}×"
-        rows.append([row["variant"], f"{row['absolute_us']['median']:.2f}", fmt_range(added), x])
+            x = f"{added.median / ours['added_us']['median']:.1f}\u00d7"
+        rows.append([row["variant"], f"{row['absolute_us']['median']:.2f}", fmt_range(added),
+                     f"{row['added_cpu_us']['median']:+.1f}", x])
     return (
         f"{result['invocations_per_batch']} invocations per batch, {result['rounds']} rounds.\n\n"
-        + table(["variant", "µs per invocation", "µs added: median (min … max)", "÷ lambda-trace"],
-                rows)
+        + table(["variant", "µs per invocation", "µs added (wall): median (min … max)",
+                 "µs added (CPU): median", "÷ lambda-trace"], rows)
     )
 
 

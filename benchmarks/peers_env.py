@@ -12,8 +12,9 @@ import hashlib
 import subprocess
 import sys
 import venv
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Callable, Optional, Sequence
+from typing import Callable, Optional
 
 from _harness import BENCH_DIR, PEERS_DIR, REPO_DIR, logger
 
@@ -52,7 +53,7 @@ def ensure(log: Callable[[str], None], reinstall_ours: bool = True) -> Path:
         # --no-deps --force-reinstall picks up source changes without a version bump; the
         # second install brings in any dependency the runtime added since.
         _pip(["install", "--no-deps", "--force-reinstall", str(REPO_DIR)])
-        _pip(["install", str(REPO_DIR)])
+        _pip(["install", f"{REPO_DIR}[analyzer]"])
     return venv_python()
 
 

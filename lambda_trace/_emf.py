@@ -37,6 +37,8 @@ MAX_DIMENSION_VALUE = 1024
 MAX_DOWNSTREAM_DOCS = 50
 
 Metric = tuple[str, str, Any]  # (name, unit, value or list of values)
+DimensionSets = tuple[tuple[str, ...], ...]
+Directive = tuple[DimensionSets, list[Metric]]
 
 _directives: dict[tuple[Any, ...], str] = {}
 _POWERTOOLS_CHUNK = 50
@@ -57,7 +59,7 @@ def valid_metric(name: Any, value: Any, unit: Any) -> Optional[str]:
 
 
 def _directive(
-    namespace: str, dimension_sets: tuple[tuple[str, ...], ...], shape: tuple[tuple[str, str], ...]
+    namespace: str, dimension_sets: DimensionSets, shape: tuple[tuple[str, str], ...]
 ) -> str:
     """The JSON of one ``CloudWatchMetrics`` directive, serialised by Powertools once per shape."""
     key = (namespace, dimension_sets, shape)
@@ -68,7 +70,8 @@ def _directive(
 
     definitions: list[Any] = []
     # Powertools flushes (prints) by itself when a set reaches 100 metrics: feed it fewer.
-    for chunk in _chunks(list(shape), _POWERTOOLS_CHUNK):
+    for start in range(0, len(shape), _POWERTOOLS_CHUNK):
+        chunk = shape[start : start + _POWERTOOLS_CHUNK]
         metrics = EphemeralMetrics(namespace=namespace)
         for dims in dimension_sets:
             for dim in dims:
@@ -93,7 +96,7 @@ def _directive(
 def document(
     namespace: str,
     timestamp_ms: int,
-    directives: list[tuple[tuple[tuple[str, ...], ...], list[Metric]]],
+    directives: list[Directive],
     dimensions: dict[str, str],
 ) -> str:
     """One EMF line: ``directives`` is ``[(dimension sets, metrics)]`` sharing ``dimensions``."""
@@ -141,7 +144,7 @@ def documents(
     ``Errors`` count by ``ErrorClass``; ``downstream``: ``(Service, Operation, calls, errors,
     latencies_ms)``, one document each since their dimension values differ.
     """
-    by_service = (("service",),)
+    by_service: DimensionSets = (("service",),)
     lines: list[str] = []
     first = list(own)
     names = {m[0] for m in first}
@@ -154,7 +157,7 @@ def documents(
             first.append(m)
     dims = {"service": service}
     if first:
-        directives = [(by_service, first)]
+        directives: list[Directive] = [(by_service, first)]
         if error_class is not None:
             dims = {"service": service, "ErrorClass": error_class}
             directives.append(((("service", "ErrorClass"),), [("Errors", "Count", 1)]))
@@ -171,7 +174,7 @@ def documents(
                 batch.append(m)
         lines.extend(_fitted(namespace, timestamp_ms, [(by_service, batch)], {"service": service}))
         rest = later
-    by_operation = (("service", "Service", "Operation"),)
+    by_operation: DimensionSets = (("service", "Service", "Operation"),)
     for svc, operation, calls, errors, latencies in (downstream or [])[:MAX_DOWNSTREAM_DOCS]:
         metrics: list[Metric] = [
             ("DownstreamCalls", "Count", calls),
@@ -190,7 +193,7 @@ def documents(
 def _fitted(
     namespace: str,
     timestamp_ms: int,
-    directives: list[tuple[tuple[tuple[str, ...], ...], list[Metric]]],
+    directives: list[Directive],
     dims: dict[str, str],
 ) -> list[str]:
     """The document, or several smaller ones when it would exceed 256 KB."""

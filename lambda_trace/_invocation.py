@@ -14,11 +14,12 @@ from __future__ import annotations
 import itertools
 import threading
 import time
+from time import perf_counter_ns
 from typing import Any, Callable, Optional
 
 from lambda_trace import _safety
 from lambda_trace._config import Settings, Sink
-from lambda_trace._encode import jstr, ms, timestamp
+from lambda_trace._encode import jstr, ms_text, timestamp
 from lambda_trace.schema import MARKER, SCHEMA_VERSION
 
 #: The running invocation, or None outside one (every wrapper calls straight through then).
@@ -32,6 +33,9 @@ MAX_NAMES = 200
 OTHER = "(other)"
 #: Latency values kept per name for EMF (one EMF metric holds at most 100 values).
 MAX_VALUES = 100
+#: metric() names and values per name kept per invocation (bounded memory and EMF output).
+MAX_USER_METRICS = 500
+MAX_USER_VALUES = 1000
 
 _tokens = itertools.count()
 
@@ -56,6 +60,7 @@ class Invocation:
         function_name: Optional[str],
         remaining_ms: Optional[float],
         memory_limit_mb: Optional[int],
+        wants_line: Optional[LineFilter] = None,
     ) -> None:
         self.start_ns = time.perf_counter_ns()
         self.start_epoch_ns = time.time_ns()
@@ -91,21 +96,15 @@ class Invocation:
         self._busy_since = 0
         self._busy_ns = 0
         self._lines_left = settings.max_call_lines
-        self._slow_ns = int(settings.slow_ms * 1_000_000)
         self._prefix = _prefix(request_id, function_name)
-        # Decided once: which calls get their own line.
-        self._wants_line: Callable[[int, bool], bool] = {
-            "all": _always,
-            "slow": self._is_slow_or_error,
-            "none": _never,
-        }[settings.call_lines]
+        self._wants_line = wants_line or line_filter(settings)
 
     # -- hot path -------------------------------------------------------------------------
 
     def begin(self, name: str, kind: str) -> tuple[int, int]:
         """Register a call as in flight; returns ``(token, start_ns)`` for ``end``."""
         token = next(_tokens)
-        t0 = time.perf_counter_ns()
+        t0 = perf_counter_ns()
         if kind != "segment":
             with self._lock:
                 if self._active == 0:
@@ -119,7 +118,7 @@ class Invocation:
 
         ``fields`` is a pre-encoded JSON fragment (``,"key":value...``) of the kind-specific keys.
         """
-        t1 = time.perf_counter_ns()
+        t1 = perf_counter_ns()
         self.in_flight.pop(token, None)
         duration = t1 - t0
         with self._lock:
@@ -154,16 +153,14 @@ class Invocation:
             offset = t0 - self.start_ns
             line = (
                 f'{self._prefix}"timestamp":"{timestamp(self.start_epoch_ns + offset)}",'
-                f'"name":{jstr(name)},"kind":"{kind}","start_ms":{ms(offset)},'
-                f'"duration_ms":{ms(duration)},"status":"{"error" if error else "ok"}"{fields}}}'
+                f'"name":{jstr(name)},"kind":"{kind}","start_ms":{ms_text(offset)},'
+                f'"duration_ms":{ms_text(duration)},'
+                f'"status":"{"error" if error else "ok"}"{fields}}}'
             )
             try:
                 self.sink(line)
             except Exception as exc:  # never into the handler
                 _safety.report("sink", exc)
-
-    def _is_slow_or_error(self, duration_ns: int, error: bool) -> bool:
-        return error or duration_ns >= self._slow_ns
 
     # -- user API ---------------------------------------------------------------------------
 
@@ -171,13 +168,19 @@ class Invocation:
         with self._lock:
             self.annotations.update(values)
 
-    def add_metric(self, name: str, value: float, unit: str) -> None:
+    def add_metric(self, name: str, value: float, unit: str) -> bool:
+        """Keep one value of a user metric; False when the per-invocation cap is reached."""
         with self._lock:
             entry = self.user_metrics.get(name)
             if entry is None:
+                if len(self.user_metrics) >= MAX_USER_METRICS:
+                    return False
                 self.user_metrics[name] = (unit, [value])
+            elif len(entry[1]) >= MAX_USER_VALUES:
+                return False
             else:
                 entry[1].append(value)
+        return True
 
     def take_user_metrics(self) -> dict[str, tuple[str, list[float]]]:
         """The user's metrics so far, removed (so a watchdog flush and the end never repeat)."""
@@ -186,9 +189,6 @@ class Invocation:
         return taken
 
     # -- snapshots for records ----------------------------------------------------------------
-
-    def elapsed_ns(self, now_ns: Optional[int] = None) -> int:
-        return (now_ns if now_ns is not None else time.perf_counter_ns()) - self.start_ns
 
     def busy_ns(self, now_ns: int) -> int:
         """Downstream time so far, counting calls still in flight up to ``now_ns``."""
@@ -208,6 +208,24 @@ class Invocation:
         running = [(n, k, now_ns - t0) for n, k, t0 in list(self.in_flight.values())]
         running.sort(key=lambda item: -item[2])
         return running
+
+
+LineFilter = Callable[[int, bool], bool]
+"""``(duration_ns, error) -> write this call's line?``"""
+
+
+def line_filter(settings: Settings) -> LineFilter:
+    """The call_lines mode as a predicate, chosen once per decorated handler."""
+    if settings.call_lines == "none":
+        return _never
+    if settings.call_lines == "slow":
+        slow_ns = int(settings.slow_ms * 1_000_000)
+
+        def slow_or_error(duration_ns: int, error: bool) -> bool:
+            return error or duration_ns >= slow_ns
+
+        return slow_or_error
+    return _always
 
 
 def _always(duration_ns: int, error: bool) -> bool:

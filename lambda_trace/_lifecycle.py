@@ -29,6 +29,7 @@ class HandlerTracer:
 
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
+        self.wants_line = _invocation.line_filter(settings)
 
     def start(self, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Optional[Invocation]:
         """Begin tracing an invocation; None (call untraced) if one is already running."""
@@ -43,7 +44,7 @@ class HandlerTracer:
 
     def _start(self, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Invocation:
         settings = self.settings
-        ctx = args[1] if len(args) > 1 else kwargs.get("context")
+        ctx = _find_context(args, kwargs)
         remaining = context.remaining_ms(ctx)
         inv = Invocation(
             settings,
@@ -52,6 +53,7 @@ class HandlerTracer:
             context.function_name(ctx),
             remaining,
             context.memory_limit_mb(ctx),
+            self.wants_line,
         )
         inv.context = ctx
         inv.cold_start = _invocation.take_cold_start()
@@ -105,6 +107,16 @@ class HandlerTracer:
                 _flush_metrics(inv, end_ns, peak, error)
         except Exception as err:
             _safety.report("invocation end", err)
+
+
+def _find_context(args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
+    """``handler(event, context)``; also a method ``(self, event, context)`` or ``context=``."""
+    if "context" in kwargs:
+        return kwargs["context"]
+    for arg in args[1:]:
+        if hasattr(arg, "get_remaining_time_in_millis") or hasattr(arg, "aws_request_id"):
+            return arg
+    return args[1] if len(args) > 1 else None
 
 
 def _peak_bytes(inv: Invocation) -> Optional[int]:

@@ -27,7 +27,12 @@ def metric(name: str, value: float, unit: str = "Count") -> None:
     if problem is not None:
         warn_once(f"{problem}; metric dropped", ("metric", problem))
         return
-    inv.add_metric(name.strip(), float(value), unit)
+    if not inv.add_metric(name.strip(), float(value), unit):
+        warn_once(
+            f"more than {_invocation.MAX_USER_METRICS} metric names or "
+            f"{_invocation.MAX_USER_VALUES} values of one metric in an invocation; extra dropped",
+            ("metric", "cap"),
+        )
 
 
 def annotate(**values: Any) -> None:
@@ -46,14 +51,10 @@ def annotate(**values: Any) -> None:
         if isinstance(value, str):
             value = value[:MAX_ANNOTATION_CHARS]
         clean[key] = value
-    room = MAX_ANNOTATIONS - len(inv.annotations)
-    if len(clean) > room:
-        kept = [k for k in clean if k in inv.annotations] + [
-            k for k in clean if k not in inv.annotations
-        ][: max(room, 0)]
-        if len(kept) < len(clean):
-            warn_once(
-                f"more than {MAX_ANNOTATIONS} annotations; extra keys dropped", ("annotate", "")
-            )
-        clean = {k: clean[k] for k in kept}
+    new_keys = [key for key in clean if key not in inv.annotations]
+    room = max(MAX_ANNOTATIONS - len(inv.annotations), 0)
+    if len(new_keys) > room:
+        for key in new_keys[room:]:
+            del clean[key]
+        warn_once(f"more than {MAX_ANNOTATIONS} annotations; extra keys dropped", ("annotate", ""))
     inv.annotate(clean)

@@ -34,8 +34,22 @@ def default_margin_ms(remaining_ms: float) -> float:
     return min(margin, remaining_ms / 2)
 
 
+#: After a disarm the thread keeps waking at the poll interval this long before it sleeps
+#: until notified, so back-to-back invocations arm it without a notify (≈0.3 µs, not ≈3 µs).
+IDLE_LINGER_NS = 1_000_000_000
+
+#: (invocation, fire_at perf ns or None, RSS threshold bytes or None, poll interval ns)
+Arming = tuple[Invocation, Optional[int], Optional[int], int]
+
+
 class Watchdog:
-    """The process's watchdog; ``arm`` at invocation start, ``disarm`` at its end."""
+    """The process's watchdog; ``arm`` at invocation start, ``disarm`` at its end.
+
+    Arming publishes one tuple; the thread is notified only when it would otherwise wake too
+    late for the new arming (it sleeps indefinitely, or past the new deadline). The two sides
+    follow Dekker's order — arm writes ``_armed`` then reads ``_wake_at``; the thread writes
+    ``_wake_at`` then reads ``_armed`` (under the condition's lock) — so no arming is missed.
+    """
 
     def __init__(self, on_timeout: TimeoutCallback, on_memory: MemoryCallback) -> None:
         self._on_timeout = on_timeout
@@ -43,12 +57,9 @@ class Watchdog:
         self._cond = threading.Condition(threading.Lock())
         self._thread: Optional[threading.Thread] = None
         self._pid = 0
-        self._inv: Optional[Invocation] = None
-        self._fire_at_ns: Optional[int] = None
-        self._mem_threshold: Optional[int] = None
-        self._poll_ns = 10_000_000
-        self._timeout_done = False
-        self._memory_done = False
+        self._armed: Optional[Arming] = None
+        #: perf ns at which the thread's current wait ends; None: waiting for a notify
+        self._wake_at: Optional[int] = None
 
     def arm(
         self,
@@ -58,19 +69,22 @@ class Watchdog:
         poll_ms: float,
     ) -> None:
         """Watch ``inv``: timeout warning at ``fire_at_ns`` (perf_counter_ns), RSS threshold."""
-        with self._cond:
-            self._inv = inv
-            self._fire_at_ns = fire_at_ns
-            self._mem_threshold = memory_threshold_bytes
-            self._poll_ns = max(1, int(poll_ms * 1_000_000))
-            self._timeout_done = fire_at_ns is None
-            self._memory_done = memory_threshold_bytes is None
-            self._cond.notify()
+        poll_ns = max(1, int(poll_ms * 1_000_000))
+        self._armed = (inv, fire_at_ns, memory_threshold_bytes, poll_ns)
         if self._pid != os.getpid() or self._thread is None:
             self._start()
+            return
+        due = fire_at_ns
+        if memory_threshold_bytes is not None:
+            first_poll = time.perf_counter_ns() + poll_ns
+            due = first_poll if due is None else min(due, first_poll)
+        wake_at = self._wake_at
+        if wake_at is None or (due is not None and wake_at > due):
+            with self._cond:
+                self._cond.notify()
 
     def disarm(self) -> None:
-        self._inv = None
+        self._armed = None
 
     def _start(self) -> None:
         # After a fork the thread object is copied but the thread is gone: start a new one.
@@ -78,54 +92,66 @@ class Watchdog:
         self._thread = threading.Thread(target=self._run, name="lambda-trace-watchdog", daemon=True)
         self._thread.start()
 
-    def _next_wait_ns(self, now_ns: int) -> Optional[int]:
-        waits = []
-        if not self._timeout_done and self._fire_at_ns is not None:
-            waits.append(self._fire_at_ns - now_ns)
-        if not self._memory_done:
-            waits.append(self._poll_ns)
-        return min(waits) if waits else None
-
     def _run(self) -> None:
         probe = _memory.probe()
+        current: Optional[Arming] = None
+        timeout_done = memory_done = True
+        idle_since: Optional[int] = None
+        poll_ns = 10_000_000
         while True:
             with self._cond:
-                if self._inv is None:
+                armed = self._armed
+                if armed is not current:
+                    current = armed
+                    if armed is not None:
+                        timeout_done = armed[1] is None
+                        memory_done = armed[2] is None
+                        poll_ns = armed[3]
+                now = time.perf_counter_ns()
+                wait: Optional[int]
+                if armed is None:
+                    idle_since = now if idle_since is None else idle_since
+                    wait = poll_ns if now - idle_since < IDLE_LINGER_NS else None
+                else:
+                    idle_since = None
+                    waits = []
+                    if not timeout_done and armed[1] is not None:
+                        waits.append(armed[1] - now)
+                    if not memory_done:
+                        waits.append(poll_ns)
+                    wait = min(waits) if waits else None
+                self._wake_at = None if wait is None else now + wait
+                if self._armed is not armed:
+                    continue  # re-armed meanwhile: recompute before sleeping
+                if wait is None:
                     self._cond.wait()
                     continue
-                wait_ns = self._next_wait_ns(time.perf_counter_ns())
-                if wait_ns is None:
-                    self._cond.wait()  # nothing left to watch until the next arm
+                if wait > 0:
+                    self._cond.wait(wait / 1e9)
+                if self._armed is not armed or armed is None:
                     continue
-                if wait_ns > 0:
-                    self._cond.wait(wait_ns / 1e9)
-                inv = self._inv
-                fire_at = self._fire_at_ns
-                threshold = self._mem_threshold
-            if inv is None or inv.finished:
+            inv, fire_at, threshold, _ = armed
+            if inv.finished:
                 continue
             try:
-                self._check(inv, probe, fire_at, threshold)
+                if not memory_done and threshold is not None:
+                    memory_done = self._check_memory(inv, probe, threshold)
+                now = time.perf_counter_ns()
+                if not timeout_done and fire_at is not None and now >= fire_at:
+                    timeout_done = True
+                    if self._armed is armed:
+                        self._on_timeout(inv, now)
             except Exception as exc:  # the watchdog must outlive any bug
                 _safety.report("watchdog", exc)
 
-    def _check(
-        self,
-        inv: Invocation,
-        probe: _memory.MemoryProbe,
-        fire_at: Optional[int],
-        threshold: Optional[int],
-    ) -> None:
-        if not self._memory_done and threshold is not None:
-            rss = probe.rss_bytes()
-            if rss is not None:
-                if rss > inv.rss_seen:
-                    inv.rss_seen = rss
-                if rss >= threshold and self._inv is inv:
-                    self._memory_done = True
-                    self._on_memory(inv, time.perf_counter_ns(), rss)
-        now = time.perf_counter_ns()
-        due = fire_at is not None and now >= fire_at
-        if due and not self._timeout_done and self._inv is inv:
-            self._timeout_done = True
-            self._on_timeout(inv, now)
+    def _check_memory(self, inv: Invocation, probe: _memory.MemoryProbe, threshold: int) -> bool:
+        """Poll RSS once; True once the warning has been written."""
+        rss = probe.rss_bytes()
+        if rss is None:
+            return True
+        if rss > inv.rss_seen:
+            inv.rss_seen = rss
+        if rss >= threshold and not inv.finished:
+            self._on_memory(inv, time.perf_counter_ns(), rss)
+            return True
+        return False

@@ -8,6 +8,7 @@ it is written, so it survives the SIGKILL that follows a Lambda timeout or an ou
 from __future__ import annotations
 
 import os
+import threading
 from typing import Optional
 
 from lambda_trace._config import Sink
@@ -16,13 +17,20 @@ __all__ = ["Sink", "fd_sink", "get_default_sink", "set_default_sink", "stdout_si
 
 
 def fd_sink(fd: int) -> Sink:
-    """A sink writing each line plus ``\\n`` to file descriptor ``fd``."""
+    """A sink writing each line plus ``\\n`` to file descriptor ``fd``.
+
+    Writes are serialised: a pipe keeps only writes up to PIPE_BUF (4 KB) whole, and the
+    watchdog thread may write a long warning while a worker thread writes a call line.
+    """
+    lock = threading.Lock()
 
     def write(line: str) -> None:
         data = (line + "\n").encode("utf-8", "replace")
-        while data:
+        with lock:
             written = os.write(fd, data)
-            data = data[written:]
+            while written < len(data):  # a partial write (signal, full non-blocking pipe)
+                data = data[written:]
+                written = os.write(fd, data)
 
     return write
 

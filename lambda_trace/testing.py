@@ -209,9 +209,7 @@ def _type_ok(value: Any, expected: str) -> bool:
         return isinstance(value, int) and not isinstance(value, bool)
     if expected == _NUM:
         return (
-            isinstance(value, (int, float))
-            and not isinstance(value, bool)
-            and math.isfinite(value)
+            isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
         )
     if expected == _DICT:
         return isinstance(value, dict)
@@ -252,7 +250,7 @@ def record_problems(obj: Any, line: Optional[str] = None) -> list[str]:
         problems.append(f"error_class {obj['error_class']!r} is not one of {ERROR_CLASSES}")
     for key in ("duration_ms", "self_ms", "start_ms", "elapsed_ms", "rss_mb"):
         value = obj.get(key)
-        if _type_ok(value, _NUM) and value < 0:
+        if value is not None and _type_ok(value, _NUM) and value < 0:
             problems.append(f"{key} is negative")
     if isinstance(obj.get("calls"), dict):
         for name, stats in obj["calls"].items():

@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 from join_builders import STREAM, T0, call, error, invocation
 
-from lambda_trace.analyzer.aggregate import Aggregator
+from lambda_trace.analyzer.aggregate import Aggregator, aggregate_events
 from lambda_trace.analyzer.findings import (
     KINDS,
     SEVERITIES,
@@ -16,27 +16,12 @@ from lambda_trace.analyzer.findings import (
     find_all,
     role_name,
 )
-from lambda_trace.analyzer.join import Joiner
 from lambda_trace.analyzer.model import Event, make_event
 from lambda_trace.analyzer.render.json_report import build_report
 
 
 def aggregate(events: list[Event]) -> Aggregator:
-    agg = Aggregator()
-    joiner = Joiner()
-    for event in events:
-        agg.count_event(event["type"])
-        if event["type"] == "call":
-            agg.add_call(event)
-        elif event["type"] in ("init_start", "init_report"):
-            agg.add_environment_event(event)
-        for inv in joiner.add(event):
-            agg.add_invocation(inv)
-    for inv in joiner.flush():
-        agg.add_invocation(inv)
-    for orphan in joiner.take_orphans():
-        agg.add_orphan(orphan)
-    return agg
+    return aggregate_events(events)[0]
 
 
 def only(findings: list[Finding], kind: str) -> Finding:
@@ -60,7 +45,7 @@ def approx_evidence(actual: dict[str, Any], expected: dict[str, Any]) -> None:
 
 
 def test_slow_dependency_is_the_call_with_the_largest_share_of_time() -> None:
-    """10 × (60 ms S3 + 10 ms DynamoDB) in 100 ms invocations: S3 has 60% of the time."""
+    """10 x (60 ms S3 + 10 ms DynamoDB) in 100 ms invocations: S3 has 60% of the time."""
     events = []
     for i in range(10):
         events += invocation(f"r{i}", t0=T0 + i * 1000, duration=100,
@@ -112,6 +97,7 @@ def test_timeout_with_the_same_dependency_in_flight_every_time() -> None:
     assert (f.subject, f.severity) == (api, "high")
     assert f.evidence == {
         "timeouts": 3, "invocations": 4, "rate": 0.75, "timeout_seconds": 3,
+        "timeout_limits_seen": [3],
         "with_in_flight_calls": 2,
         "in_flight": [{"calls": api, "timeouts": 2, "example_request_id": "t1"}],
         "always_same_dependency": True,
@@ -221,8 +207,9 @@ def test_import_errors_get_packaging_advice() -> None:
 
 def test_init_timeouts_are_reported() -> None:
     """An INIT_REPORT with a timeout status is an init failure with the 10-second advice."""
-    events = [make_event("init_report", log_stream=STREAM, duration_ms=10000.5, phase="init",
-                         status="timeout")] + invocation("a")
+    init = make_event("init_report", log_stream=STREAM, duration_ms=10000.5, phase="init",
+                      status="timeout")
+    events = [init, *invocation("a")]
     f = only(find_all(aggregate(events)), "init_failure")
     assert f.evidence == {"phase": "init", "status": "timeout", "error_type": None, "count": 1,
                           "init_duration_ms": 10000.5}
@@ -243,7 +230,7 @@ def test_cold_start_share_init_percentiles_and_billed_share() -> None:
 
 
 def test_overprovisioned_memory_recommends_a_smaller_size() -> None:
-    """20 invocations peaking at 119 of 1024 MB: recommend 192 MB (119 × 1.3, up to 64 MB)."""
+    """20 invocations peaking at 119 of 1024 MB: recommend 192 MB (119 x 1.3, up to 64 MB)."""
     events = []
     for i in range(20):
         events += invocation(f"r{i}", t0=T0 + i * 1000, memory=1024, used=100 + i)
@@ -263,7 +250,7 @@ def test_overprovisioned_memory_needs_enough_samples() -> None:
 
 
 def test_memory_cost_compares_sizes_seen_in_the_logs() -> None:
-    """512 MB × 200 ms costs more GB-s than 1024 MB × 90 ms; 1024 MB is cheapest and fastest."""
+    """512 MB x 200 ms costs more GB-s than 1024 MB x 90 ms; 1024 MB is cheapest and fastest."""
     events = []
     for i in range(20):
         events += invocation(f"s{i}", t0=T0 + i * 1000, memory=512, used=200, duration=200,
@@ -272,8 +259,8 @@ def test_memory_cost_compares_sizes_seen_in_the_logs() -> None:
                              duration=90, billed=90, stream="other-stream")
     f = only(find_all(aggregate(events)), "memory_cost")
     rows = {r["memory_size_mb"]: r for r in f.evidence["sizes"]}
-    assert rows[512]["gb_seconds_per_1000"] == 100.0  # 0.2 s × 0.5 GB × 1000
-    assert rows[1024]["gb_seconds_per_1000"] == 90.0  # 0.09 s × 1 GB × 1000
+    assert rows[512]["gb_seconds_per_1000"] == 100.0  # 0.2 s x 0.5 GB x 1000
+    assert rows[1024]["gb_seconds_per_1000"] == 90.0  # 0.09 s x 1 GB x 1000
     assert rows[512]["usd_per_million"] == 1.67
     assert (f.evidence["cheapest_mb"], f.evidence["fastest_mb"]) == (1024, 1024)
     assert "1024 MB was both the fastest" in f.advice

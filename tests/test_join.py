@@ -31,9 +31,10 @@ def test_forward_events_make_one_invocation_with_every_part() -> None:
     assert inv.has_start and inv.has_end
     assert inv.report is not None and inv.report["duration_ms"] == 42.5
     assert inv.record is not None and inv.record["duration_ms"] == 42.5
-    assert inv.calls == [("s3.GetObject", 1.0, 20.0, "ok")]
-    assert inv.call_stats["s3.GetObject"].count == 1
+    assert inv.calls == [("s3.GetObject", 1.0, 20.0, "ok", None, None, "aws")]
+    assert inv.call_totals()["s3.GetObject"].count == 1
     assert joiner.stats.invocations == 1 and joiner.stats.unattributed == 0
+    assert joiner.stats.events == len(events)
 
 
 def test_raw_error_line_is_attributed_to_the_open_window_of_its_stream() -> None:
@@ -57,8 +58,24 @@ def test_interleaved_streams_attribute_raw_lines_by_stream() -> None:
     invs, _ = join(merged)
     assert [e["message"] for e in invs["a"].errors] == ["in a"]
     assert [e["message"] for e in invs["b"].errors] == ["in b"]
-    assert set(invs["a"].call_stats) == {"dynamodb.GetItem"}
-    assert set(invs["b"].call_stats) == {"s3.GetObject"}
+    assert set(invs["a"].call_totals()) == {"dynamodb.GetItem"}
+    assert set(invs["b"].call_totals()) == {"s3.GetObject"}
+
+
+def test_interleaved_streams_in_a_newest_first_copy() -> None:
+    """Interleaved environments copied newest first still join by stream and request id."""
+    a = invocation("a", stream=STREAM, t0=T0, duration=100, record=True,
+                   calls=[("dynamodb.GetItem", 5, 10)],
+                   extra=[error(None, "KeyError", "in a", stream=STREAM, ts=T0 + 50)])
+    b = invocation("b", stream=OTHER, t0=T0 + 10, duration=100, record=True,
+                   calls=[("s3.GetObject", 5, 10)],
+                   extra=[error(None, "ValueError", "in b", stream=OTHER, ts=T0 + 60)])
+    merged = sorted(a + b, key=lambda e: e["timestamp_ms"], reverse=True)
+    invs, joiner = join(merged)
+    assert [e["message"] for e in invs["a"].errors] == ["in a"]
+    assert [e["message"] for e in invs["b"].errors] == ["in b"]
+    assert invs["a"].record is not None and invs["b"].report is not None
+    assert joiner.stats.unattributed == 0
 
 
 def test_newest_first_copy_still_joins_and_attributes() -> None:
@@ -105,7 +122,7 @@ def test_missing_start_in_newest_first_copy_completes_when_the_stream_moves_on()
     """Without a START, a reversed invocation ends when its stream shows an earlier request."""
     newer = [e for e in invocation("b", t0=T0 + 1000) if e["type"] != "start"]
     older = invocation("a", t0=T0)
-    invs, joiner = join(list(reversed(older + newer)), grace_events=3)
+    invs, _joiner = join(list(reversed(older + newer)), grace_events=3)
     assert set(invs) == {"a", "b"}
     assert invs["b"].report is not None and not invs["b"].has_start
 
@@ -121,7 +138,7 @@ def test_task_timed_out_after_report_joins_its_invocation() -> None:
 def test_timeout_line_without_request_id_belongs_to_the_invocation_before_it() -> None:
     """A bare ``Task timed out`` line attaches backwards in time, in both copy orders."""
     bare = make_event("timeout", timestamp_ms=T0 + 3000, log_stream=STREAM, seconds=3.0)
-    events = invocation("a", duration=3000) + [bare] + invocation("b", t0=T0 + 5000)
+    events = [*invocation("a", duration=3000), bare, *invocation("b", t0=T0 + 5000)]
     for order in (events, list(reversed(events))):
         invs, _ = join(order)
         assert invs["a"].timed_out, order is events
@@ -131,7 +148,7 @@ def test_timeout_line_without_request_id_belongs_to_the_invocation_before_it() -
 def test_raw_lines_between_invocations_are_not_attributed() -> None:
     """A raw line after REPORT and before the next START belongs to no invocation."""
     stray = error(None, "Warning", "between")
-    events = invocation("a") + [stray] + invocation("b", t0=T0 + 1000)
+    events = [*invocation("a"), stray, *invocation("b", t0=T0 + 1000)]
     invs, joiner = join(events)
     assert not invs["a"].errors and not invs["b"].errors
     assert joiner.stats.unattributed == 1
@@ -141,7 +158,7 @@ def test_raw_lines_between_invocations_are_not_attributed() -> None:
 def test_init_phase_lines_before_the_first_start_are_orphans() -> None:
     """Output before the stream's first START (init) is left for the caller, not guessed."""
     init_error = error(None, "Runtime.ImportModuleError", "no module named x")
-    invs, joiner = join([init_error] + invocation("a"))
+    invs, joiner = join([init_error, *invocation("a")])
     assert not invs["a"].errors
     assert joiner.take_orphans() == [init_error]
 
@@ -209,9 +226,13 @@ def test_denied_call_record_counts_as_one_access_denied_with_the_log_line() -> N
 
 
 def test_call_list_is_capped_but_totals_are_not() -> None:
-    """Only ``max_calls_kept`` calls are kept for the waterfall; the tallies count all of them."""
+    """Only ``max_calls_kept`` calls are kept; the rest are tallied and passed to the call sink."""
     calls = [("dynamodb.GetItem", float(i), 1.0) for i in range(50)]
-    invs, _ = join(invocation("a", calls=calls), max_calls_kept=10)
-    inv = invs["a"]
+    overflow: list[Event] = []
+    joiner = Joiner(max_calls_kept=10, call_sink=overflow.append)
+    for event in invocation("a", calls=calls):
+        joiner.add(event)
+    [inv] = joiner.flush()
     assert len(inv.calls) == 10 and inv.calls_dropped == 40
-    assert inv.call_stats["dynamodb.GetItem"].count == 50
+    assert inv.call_totals()["dynamodb.GetItem"].count == 50
+    assert [e["start_ms"] for e in overflow] == [float(i) for i in range(10, 50)]

@@ -142,7 +142,9 @@ def denied(aws):
     )
     _set_auth(moto, "0")
     try:
-        yield {name: session.client(name, endpoint_url=moto.endpoint) for name in ("s3", "dynamodb")}
+        yield {
+            name: session.client(name, endpoint_url=moto.endpoint) for name in ("s3", "dynamodb")
+        }
     finally:
         _set_auth(moto, "inf")  # moto's default: no enforcement (reset does not restore it)
 
@@ -211,7 +213,9 @@ def test_s3_transfer_manager_threads_belong_to_the_invocation(aws, tmp_path):
     """upload_file of a multipart-sized file: parts uploaded from worker threads are counted."""
     big = tmp_path / "big.bin"
     big.write_bytes(b"\0" * (11 * 1024 * 1024))
-    config = TransferConfig(multipart_threshold=5 * 1024 * 1024, multipart_chunksize=5 * 1024 * 1024, max_concurrency=3)
+    config = TransferConfig(
+        multipart_threshold=5 * 1024 * 1024, multipart_chunksize=5 * 1024 * 1024, max_concurrency=3
+    )
 
     @trace
     def handler(event, context):

@@ -19,7 +19,11 @@ from lambda_trace._patches.aws_services import MAX_TARGET_CHARS, TARGETS, target
             "t1,t2",
         ),
         ("dynamodb", {"Statement": "SELECT * FROM t WHERE pw='x'"}, None),
-        ("sqs", {"QueueUrl": "https://sqs.us-east-1.amazonaws.com/1/jobs", "MessageBody": "m"}, "jobs"),
+        (
+            "sqs",
+            {"QueueUrl": "https://sqs.us-east-1.amazonaws.com/1/jobs", "MessageBody": "m"},
+            "jobs",
+        ),
         ("sns", {"TopicArn": "arn:aws:sns:us-east-1:1:alerts", "Message": "m"}, "alerts"),
         ("sns", {"PhoneNumber": "+15555550100", "Message": "m"}, None),
         ("lambda", {"FunctionName": "arn:aws:lambda:us-east-1:1:function:resize:prod"}, "resize"),
@@ -27,7 +31,11 @@ from lambda_trace._patches.aws_services import MAX_TARGET_CHARS, TARGETS, target
         ("secretsmanager", {"SecretId": "prod/db"}, "prod/db"),
         ("ssm", {"Name": "/app/flag", "WithDecryption": True}, "/app/flag"),
         ("kinesis", {"StreamName": "clicks", "Data": b"x"}, "clicks"),
-        ("stepfunctions", {"stateMachineArn": "arn:aws:states:r:1:stateMachine:flow"}, "stateMachine:flow"),
+        (
+            "stepfunctions",
+            {"stateMachineArn": "arn:aws:states:r:1:stateMachine:flow"},
+            "stateMachine:flow",
+        ),
         ("unknown-service", {"Bucket": "x"}, None),
     ],
 )

@@ -267,3 +267,17 @@ def test_peak_memory_is_per_invocation():
         handler({"big": False}, FakeContext(memory_limit_in_mb="2048"))
     big, small = cap.invocations
     assert big["memory_peak_mb"] - small["memory_peak_mb"] > 150
+
+
+def test_a_method_handler_finds_its_context():
+    """``(self, event, context)`` handlers get their request id from the right argument."""
+
+    class Service:
+        @trace
+        def handle(self, event, context):
+            return "method"
+
+    ctx = FakeContext(aws_request_id="req-method")
+    with capture() as cap:
+        assert Service().handle({}, ctx) == "method"
+    assert cap.invocations[0]["request_id"] == "req-method"

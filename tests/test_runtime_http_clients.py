@@ -1,4 +1,4 @@
-"""HTTP calls through urllib3, requests, http.client and urllib.request, against a loopback server."""
+"""HTTP calls via urllib3, requests, http.client and urllib.request to a loopback server."""
 
 from __future__ import annotations
 
@@ -35,7 +35,12 @@ def test_urllib3_call(http_server):
     [call] = cap.calls
     assert status == 200
     assert call["name"] == "http GET 127.0.0.1"
-    assert (call["kind"], call["method"], call["host"], call["path"]) == ("http", "GET", "127.0.0.1", "/users/7")
+    assert (call["kind"], call["method"], call["host"], call["path"]) == (
+        "http",
+        "GET",
+        "127.0.0.1",
+        "/users/7",
+    )
     assert call["http_status"] == 200 and call["status"] == "ok"
     assert "secret" not in cap.lines[0]
 
@@ -65,7 +70,12 @@ def test_http_client_call(http_server):
 
     cap, status = run(handler)
     [call] = cap.calls
-    assert (call["name"], call["path"], call["http_status"]) == ("http PUT 127.0.0.1", "/items/1", 200)
+    assert status == 200
+    assert (call["name"], call["path"], call["http_status"]) == (
+        "http PUT 127.0.0.1",
+        "/items/1",
+        200,
+    )
 
 
 def test_urllib_request_call(http_server):
@@ -76,6 +86,7 @@ def test_urllib_request_call(http_server):
 
     cap, status = run(handler)
     [call] = cap.calls
+    assert status == 200
     assert (call["name"], call["path"], call["status"]) == ("http GET 127.0.0.1", "/search", "ok")
     assert "private" not in cap.lines[0]
 
@@ -140,7 +151,9 @@ def test_read_timeout_is_a_timeout_error(http_server):
 
 def test_urllib3_retries_count_as_one_call(http_server):
     """urllib3 re-enters urlopen for retries and redirects; it is still one call."""
-    pool = urllib3.PoolManager(retries=urllib3.Retry(total=2, status_forcelist=[503], backoff_factor=0))
+    pool = urllib3.PoolManager(
+        retries=urllib3.Retry(total=2, status_forcelist=[503], backoff_factor=0)
+    )
 
     @trace
     def handler(event, context):

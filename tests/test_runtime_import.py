@@ -17,6 +17,7 @@ HEAVY = [
     "lambda_trace.analyzer",
     "lambda_trace.local",
     "asyncio",
+    "orjson",
 ]
 
 

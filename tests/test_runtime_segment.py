@@ -60,7 +60,9 @@ def test_segments_in_other_threads_do_not_inherit_the_parent():
     @trace
     def handler(event, context):
         with segment("main"):
-            worker = threading.Thread(target=lambda: segment("in-thread").__enter__().__exit__(None, None, None))
+            worker = threading.Thread(
+                target=lambda: segment("in-thread").__enter__().__exit__(None, None, None)
+            )
             worker.start()
             worker.join()
 
@@ -110,9 +112,8 @@ def test_exception_marks_the_segment_and_propagates():
 
 
 def test_outside_an_invocation_a_segment_does_nothing():
-    with capture() as cap:
-        with segment("idle"):
-            value = 1
+    with capture() as cap, segment("idle"):
+        value = 1
     assert value == 1 and cap.lines == []
 
 

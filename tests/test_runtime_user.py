@@ -144,3 +144,19 @@ def test_outside_an_invocation_metric_and_annotate_do_nothing():
         metric("Orders", 1)
         annotate(x=1)
     assert cap.lines == []
+
+
+def test_metric_values_per_invocation_are_bounded(capsys):
+    """A runaway loop of metric() calls keeps at most MAX_USER_VALUES values and warns once."""
+    from lambda_trace import _invocation
+
+    @trace
+    def handler(event, context):
+        for i in range(_invocation.MAX_USER_VALUES + 500):
+            metric("Loop", i)
+
+    with capture() as cap:
+        handler({}, FakeContext())
+    kept = sum(len(d["Loop"]) if isinstance(d["Loop"], list) else 1 for d in cap.emf if "Loop" in d)
+    assert kept == _invocation.MAX_USER_VALUES
+    assert capsys.readouterr().err.count("extra dropped") == 1

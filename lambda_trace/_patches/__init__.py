@@ -6,6 +6,9 @@ botocore, urllib3 or wrapt until the user's code imports a target. Idempotent.
 
 from __future__ import annotations
 
+from types import ModuleType
+from typing import Callable
+
 from lambda_trace._patches import _hooks, _wrap
 
 #: module name -> "module:function" of the hook that patches it, by switch
@@ -30,8 +33,8 @@ def instrument(aws: bool = True, http: bool = True) -> None:
             _hooks.when_imported(module_name, _hook(patch_module, function))
 
 
-def _hook(patch_module: str, function: str):  # type: ignore[no-untyped-def]
-    def run(module):  # type: ignore[no-untyped-def]
+def _hook(patch_module: str, function: str) -> Callable[[ModuleType], None]:
+    def run(module: ModuleType) -> None:
         import importlib
 
         getattr(importlib.import_module(f"lambda_trace._patches.{patch_module}"), function)(module)

@@ -13,7 +13,9 @@ from typing import Any, Callable, Optional
 
 from lambda_trace import _errors, _invocation, _safety
 from lambda_trace._encode import jstr
-from lambda_trace._patches import _suppress, _wrap
+from lambda_trace._patches import _wrap
+from lambda_trace._patches._suppress import get_ident as _get_ident
+from lambda_trace._patches._suppress import inside as _inside
 from lambda_trace._patches.aws_services import target as _target
 
 MAX_NAME_CHARS = 200
@@ -51,19 +53,25 @@ def _make_api_call(
     except Exception as exc:
         _safety.report("botocore wrapper", exc)
         return wrapped(*args, **kwargs)
-    state = _suppress.state
-    state.depth += 1
+    # Mark this thread as inside an AWS call (not if an outer AWS call already did: a credential
+    # refresh calling STS inside a call).
+    ident = _get_ident()
+    outer = ident not in _inside
+    if outer:
+        _inside.add(ident)
     try:
         response = wrapped(*args, **kwargs)
     except BaseException as exc:
-        state.depth -= 1
+        if outer:
+            _inside.discard(ident)
         try:
             fields = fixed + _error_fields(exc, service, operation, params)
             inv.end(token, name, "aws", t0, True, fields)
         except Exception as err:
             _safety.report("botocore wrapper", err)
         raise
-    state.depth -= 1
+    if outer:
+        _inside.discard(ident)
     try:
         fields = fixed + _target_field(service, params) + _metadata_fields(response)
         inv.end(token, name, "aws", t0, False, fields)
@@ -78,6 +86,22 @@ def _target_field(service: str, params: Any) -> str:
 
 
 def _metadata_fields(response: Any) -> str:
+    try:  # the shape botocore always returns, read in one go
+        meta = response["ResponseMetadata"]
+        status = meta["HTTPStatusCode"]
+        retries = meta["RetryAttempts"]
+        request_id = meta["RequestId"]
+        if type(status) is int and type(retries) is int and type(request_id) is str and request_id:
+            return (
+                f',"http_status":{status},"retries":{retries},'
+                f'"aws_request_id":{jstr(request_id[:128])}'
+            )
+    except (KeyError, TypeError, IndexError):
+        pass
+    return _metadata_fields_slow(response)
+
+
+def _metadata_fields_slow(response: Any) -> str:
     meta = response.get("ResponseMetadata") if isinstance(response, dict) else None
     if not isinstance(meta, dict):
         return ""

@@ -13,7 +13,9 @@ from typing import Any, Callable, Optional
 
 from lambda_trace import _errors, _invocation, _safety
 from lambda_trace._encode import jstr
-from lambda_trace._patches import _suppress, _wrap
+from lambda_trace._patches import _wrap
+from lambda_trace._patches._suppress import get_ident as _get_ident
+from lambda_trace._patches._suppress import inside as _inside
 
 MAX_PATH_CHARS = 256
 _ATTR = "_lambda_trace_call"
@@ -98,8 +100,8 @@ def _urlopen(
     wrapped: Callable[..., Any], instance: Any, args: tuple[Any, ...], kwargs: dict[str, Any]
 ) -> Any:
     inv = _invocation.current
-    state = _suppress.state
-    if inv is None or state.depth:
+    ident = _get_ident()
+    if inv is None or ident in _inside:
         return wrapped(*args, **kwargs)
     try:
         method = str(args[0] if args else kwargs["method"]).upper()
@@ -110,14 +112,14 @@ def _urlopen(
     except Exception as exc:
         _safety.report("urllib3 wrapper", exc)
         return wrapped(*args, **kwargs)
-    state.depth += 1
+    _inside.add(ident)
     try:
         response = wrapped(*args, **kwargs)
     except BaseException as exc:
-        state.depth -= 1
+        _inside.discard(ident)
         _finish(inv, token, name, t0, fixed, path, None, exc)
         raise
-    state.depth -= 1
+    _inside.discard(ident)
     status = getattr(response, "status", None)
     _finish(inv, token, name, t0, fixed, path, status if isinstance(status, int) else None, None)
     return response
@@ -127,7 +129,7 @@ def _putrequest(
     wrapped: Callable[..., Any], instance: Any, args: tuple[Any, ...], kwargs: dict[str, Any]
 ) -> Any:
     inv = _invocation.current
-    if inv is not None and not _suppress.state.depth:
+    if inv is not None and _get_ident() not in _inside:
         try:
             _abandon(instance)
             method = str(args[0] if args else kwargs["method"]).upper()

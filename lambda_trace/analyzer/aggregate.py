@@ -13,7 +13,15 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any, Optional
 
-from lambda_trace.analyzer.join import Invocation
+from lambda_trace.analyzer.join import (
+    ENVIRONMENT_TYPES,
+    UNNAMED,
+    Call,
+    CallTally,
+    Invocation,
+    Joiner,
+    JoinStats,
+)
 from lambda_trace.analyzer.model import Event
 from lambda_trace.schema import parse_timestamp
 
@@ -23,6 +31,8 @@ OTHER = "(other)"
 
 #: Max Memory Used at or above this share of Memory Size counts as memory pressure.
 MEMORY_PRESSURE_RATIO = 0.9
+
+_EMPTY: dict[str, Any] = {}
 
 #: Error classes of our call records that mean the dependency throttled us.
 THROTTLE_CLASS = "throttled"
@@ -72,6 +82,29 @@ class QuantileSketch:
         key = math.ceil(math.log(value) * self._inv_ln_gamma)
         bins = self._bins
         bins[key] = bins.get(key, 0) + count
+        if len(bins) > self.max_bins:
+            self._collapse()
+
+    def add_many(self, values: list[float]) -> None:
+        """Add finite, non-negative floats in one call (cheaper than one ``add`` each)."""
+        if not values:
+            return
+        self.count += len(values)
+        self.sum += sum(values)
+        low, high = min(values), max(values)
+        if low < self.min:
+            self.min = low
+        if high > self.max:
+            self.max = high
+        bins = self._bins
+        get = bins.get
+        inv, log, ceil, floor_value = self._inv_ln_gamma, math.log, math.ceil, self.min_value
+        for value in values:
+            if value <= floor_value:
+                self._zero += 1
+                continue
+            key = ceil(log(value) * inv)
+            bins[key] = get(key, 0) + 1
         if len(bins) > self.max_bins:
             self._collapse()
 
@@ -355,7 +388,6 @@ class Aggregator:
         self.timeline = TimeSeries()
         self.init_failures = SpaceSaving(50)
         self.environments = 0
-        self.emf_documents = 0
         self.orphan_events = 0
         self.orphan_timeouts = 0
         self.events_by_type: dict[str, int] = {}
@@ -363,7 +395,7 @@ class Aggregator:
     # -- stand-alone events --------------------------------------------------------------
 
     def add_call(self, event: Event) -> None:
-        """One call record: its duration feeds the dependency's latency distribution."""
+        """One call record outside a kept call list: its duration feeds the distribution."""
         duration = _num(event.get("duration_ms"))
         if duration is None:
             return
@@ -388,12 +420,12 @@ class Aggregator:
         elif kind == "timeout":
             self.orphan_timeouts += 1
         elif kind == "call":
+            self.add_call(event)
             self._fold_call_summary(event)
 
-    def count_event(self, kind: str) -> None:
-        self.events_by_type[kind] = self.events_by_type.get(kind, 0) + 1
-        if kind == "emf":
-            self.emf_documents += 1
+    @property
+    def emf_documents(self) -> int:
+        return self.events_by_type.get("emf", 0)
 
     # -- invocations ---------------------------------------------------------------------
 
@@ -506,36 +538,79 @@ class Aggregator:
         self.access_denied.add(key, example=(request_id, event.get("code"), event.get("message")))
 
     def _add_calls(self, inv: Invocation, duration: Optional[float]) -> None:
+        # Group the kept calls by name; their durations feed the latency distributions (the
+        # calls beyond them went to add_call on arrival).
+        groups: dict[Any, list[Call]] = {}
+        for call in inv.calls:
+            group = groups.get(call[0])
+            if group is None:
+                groups[call[0]] = [call]
+            else:
+                group.append(call)
+        tallies: dict[str, tuple[int, float, float, int, list[Call], Any]] = {}
+        for raw_name, calls in groups.items():
+            name = raw_name if type(raw_name) is str and raw_name else str(raw_name or UNNAMED)
+            durations = [c[2] for c in calls if type(c[2]) is float]
+            if len(durations) != len(calls):  # ints or junk from a hand-made record
+                durations = [d for d in (_num(c[2]) for c in calls) if d is not None]
+            dep = self._dependency(name, calls[0][6])
+            dep.sketch.add_many(durations)
+            errors = sum(1 for c in calls if c[3] != "ok" and c[3] == "error")
+            tallies[name] = (len(durations), sum(durations), max(durations, default=0.0),
+                             errors, calls, None)
+        for name, extra in inv.overflow.items():
+            count, total, mx, errors, calls, _ = tallies.get(name, (0, 0.0, 0.0, 0, [], None))
+            self._dependency(name, extra.kind)
+            tallies[name] = (count + extra.count, total + extra.total_ms,
+                             max(mx, extra.max_ms), errors + extra.errors, calls, extra)
         summary = inv.record.get("calls") if inv.record is not None else None
-        summary = summary if isinstance(summary, dict) else {}
+        if not isinstance(summary, dict):
+            summary = _EMPTY
         # The invocation record's summary counts every call, even those whose records were
         # dropped, so it wins; call records fill in names the summary lacks.
-        names = set(summary) | set(inv.call_stats)
-        for name in names:
+        for name in (tallies.keys() | summary.keys()) if summary else tallies:
             stats = summary.get(name)
-            own = inv.call_stats.get(name)
+            tally = tallies.get(name)
             if isinstance(stats, dict):
                 count = int(_num(stats.get("count")) or 0)
                 total = _num(stats.get("total_ms")) or 0.0
                 mx = _num(stats.get("max_ms")) or 0.0
                 errs = int(_num(stats.get("errors")) or 0)
-            elif own is not None:
-                count, total, mx, errs = own.count, own.total_ms, own.max_ms, own.errors
+            elif tally is not None:
+                count, total, mx, errs = tally[0], tally[1], tally[2], tally[3]
             else:
                 continue
-            dep = self._dependency(name, own.kind if own is not None else None)
+            dep = self._dependency(name, None)
             dep.calls += count
             dep.total_ms += total
-            dep.max_ms = max(dep.max_ms, mx)
+            if mx > dep.max_ms:
+                dep.max_ms = mx
             dep.errors += errs
             dep.invocations += 1
-            if own is not None:
-                dep.throttled += own.throttled
-                dep.retries += own.retries
-                dep.calls_retried += own.calls_retried
-                for cls, n in own.error_classes.items():
-                    dep.error_classes[cls] = dep.error_classes.get(cls, 0) + n
-            self._check_n_plus_one(inv, name, count, total, duration)
+            if tally is not None:
+                self._add_call_problems(dep, tally[4], tally[5])
+            if count >= self.n_plus_one_min_calls:
+                self._check_n_plus_one(inv, name, count, total, duration,
+                                       tally[4] if tally is not None else [])
+
+    @staticmethod
+    def _add_call_problems(dep: DependencyStats, calls: list[Call],
+                           overflow: Optional[CallTally]) -> None:
+        for _, _, _, status, error_class, retries, _ in calls:
+            if status != "ok" and status == "error" and error_class:
+                key = str(error_class)
+                dep.error_classes[key] = dep.error_classes.get(key, 0) + 1
+                if key == THROTTLE_CLASS:
+                    dep.throttled += 1
+            if retries and type(retries) is int and retries > 0:
+                dep.retries += retries
+                dep.calls_retried += 1
+        if overflow is not None:
+            dep.throttled += overflow.throttled
+            dep.retries += overflow.retries
+            dep.calls_retried += overflow.calls_retried
+            for cls, n in overflow.error_classes.items():
+                dep.error_classes[cls] = dep.error_classes.get(cls, 0) + n
 
     def _fold_call_summary(self, event: Event) -> None:
         dep = self._dependency(event.get("name"), event.get("kind"))
@@ -547,12 +622,15 @@ class Aggregator:
             dep.errors += 1
 
     def _check_n_plus_one(
-        self, inv: Invocation, name: str, count: int, total: float, duration: Optional[float]
+        self, inv: Invocation, name: str, count: int, total: float, duration: Optional[float],
+        calls: list[Call],
     ) -> None:
         threshold = self.n_plus_one_min_calls
-        if count < threshold:
-            return
-        spans = [(c[1], c[2]) for c in inv.calls if c[0] == name and c[1] is not None]
+        spans = []
+        for c in calls:
+            start, dur = _num(c[1]), _num(c[2])
+            if start is not None and dur is not None:
+                spans.append((start, dur))
         if len(spans) >= threshold:
             sequential = longest_sequential_run(spans)
             from_records = True
@@ -578,7 +656,7 @@ class Aggregator:
         entry.max_calls = max(entry.max_calls, count)
 
     def _dependency(self, name: Any, kind: Any) -> DependencyStats:
-        key = str(name) if name else "(unnamed)"
+        key = str(name) if name else UNNAMED
         dep = self.dependencies.get(key)
         if dep is None:
             if len(self.dependencies) >= MAX_NAMES:
@@ -606,6 +684,37 @@ class Aggregator:
         if not self.invocations:
             return None
         return (self.errors + self.timeouts) / self.invocations
+
+
+def aggregate_events(
+    events: Iterable[Event],
+    *,
+    n_plus_one: int = 5,
+    max_open: int = 2000,
+    grace_events: int = 2000,
+) -> tuple[Aggregator, JoinStats]:
+    """Join and aggregate a stream of normalised events in one pass, in bounded memory."""
+    agg = Aggregator(n_plus_one_min_calls=n_plus_one)
+    joiner = Joiner(max_open=max_open, grace_events=grace_events, call_sink=agg.add_call)
+    add_invocation, add_orphan = agg.add_invocation, agg.add_orphan
+    counts = agg.events_by_type
+    orphans = joiner.orphans
+    join = joiner.add
+    for event in events:
+        kind = event["type"]
+        counts[kind] = counts.get(kind, 0) + 1
+        if kind in ENVIRONMENT_TYPES:
+            agg.add_environment_event(event)
+        for inv in join(event):
+            add_invocation(inv)
+        if orphans:
+            for orphan in joiner.take_orphans():
+                add_orphan(orphan)
+    for inv in joiner.flush():
+        add_invocation(inv)
+    for orphan in joiner.take_orphans():
+        add_orphan(orphan)
+    return agg, joiner.stats
 
 
 @dataclass(frozen=True)
@@ -712,10 +821,11 @@ def _slow_entry(
         status = "error"
     else:
         status = "success"
-    calls = [
-        {"name": c[0], "start_ms": c[1], "duration_ms": c[2], "status": c[3]}
-        for c in sorted(inv.calls, key=lambda c: (c[1] is None, c[1] or 0.0))
-    ]
+    calls = sorted(
+        ({"name": str(c[0] or UNNAMED), "start_ms": _num(c[1]), "duration_ms": _num(c[2]) or 0.0,
+          "status": str(c[3] or "ok")} for c in inv.calls),
+        key=lambda c: (c["start_ms"] is None, c["start_ms"] or 0.0),
+    )
     return {
         "request_id": inv.request_id,
         "log_stream": inv.log_stream,
@@ -730,6 +840,8 @@ def _slow_entry(
 
 
 def _num(value: Any) -> Optional[float]:
+    if type(value) is float:  # the common case, and finite unless a producer wrote NaN
+        return value if value == value and value not in (math.inf, -math.inf) else None
     if value is None or isinstance(value, bool):
         return None
     try:

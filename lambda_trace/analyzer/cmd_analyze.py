@@ -1,7 +1,8 @@
 """``lambda-trace analyze``: read logs, join invocations, report findings, gate a CI run.
 
 Exit codes: 0 the report was written and no gate failed; 1 a ``--fail-on`` kind was found or a
-``--max-*`` threshold was exceeded; 2 bad usage or unreadable input (one line on stderr).
+``--max-*`` threshold was exceeded; 2 bad usage or unreadable input; 3 an AWS-side failure
+(credentials, access to the log group). Errors are one line on stderr.
 """
 
 from __future__ import annotations
@@ -11,30 +12,19 @@ import json
 import os
 import sys
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
 from typing import Any, Optional, TextIO
 
-from lambda_trace.analyzer.aggregate import Aggregator
+from lambda_trace.analyzer.aggregate import aggregate_events
 from lambda_trace.analyzer.errors import CliError
 from lambda_trace.analyzer.findings import KINDS, Baseline, Thresholds, find_all
-from lambda_trace.analyzer.join import ENVIRONMENT_TYPES, Joiner, JoinStats
 from lambda_trace.analyzer.model import Event, LogEvent
 from lambda_trace.analyzer.parse import Parser
 from lambda_trace.analyzer.render.json_report import build_report, render_json
 from lambda_trace.analyzer.sources import SourceStats, add_source_arguments, open_sources
 
-EXIT_OK, EXIT_GATE_FAILED, EXIT_USAGE = 0, 1, 2
+EXIT_OK, EXIT_GATE_FAILED = 0, 1
 
 FORMATS = ("terminal", "json", "markdown")
-
-
-@dataclass
-class Settings:
-    """Knobs of the join and the findings that the command line sets."""
-
-    n_plus_one: int = 5
-    max_open: int = 5000
-    grace_events: int = 2000
 
 
 def add_parser(subparsers: Any) -> None:
@@ -45,7 +35,7 @@ def add_parser(subparsers: Any) -> None:
             "Join Lambda's log lines and lambda-trace records into invocations and report slow "
             "dependencies, timeouts, memory, permission and code errors, cold starts and cost, "
             "each with advice. Exit codes: 0 ok, 1 a --fail-on/--max-* gate failed, "
-            "2 usage or input error."
+            "2 usage or input error, 3 AWS error (credentials, access)."
         ),
     )
     add_source_arguments(parser)
@@ -78,13 +68,12 @@ def add_parser(subparsers: Any) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    settings = Settings(n_plus_one=args.n_plus_one)
     source_stats = SourceStats()
     parser = Parser()
     agg, join_stats = aggregate_events(
-        parse_events(open_sources(args, source_stats), parser), settings
+        parse_events(open_sources(args, source_stats), parser), n_plus_one=args.n_plus_one
     )
-    baseline = load_baseline(args, settings) if args.baseline else None
+    baseline = load_baseline(args) if args.baseline else None
     findings = find_all(agg, baseline, Thresholds())
     report = build_report(
         agg, findings, join_stats=join_stats, source_stats=source_stats,
@@ -105,34 +94,6 @@ def run(args: argparse.Namespace) -> int:
 def parse_events(log_events: Iterable[LogEvent], parser: Parser) -> Iterator[Event]:
     """Each event once it is final (the parser may complete an event from a later line)."""
     return parser.iter_events(log_events)
-
-
-def aggregate_events(
-    events: Iterable[Event], settings: Optional[Settings] = None
-) -> tuple[Aggregator, JoinStats]:
-    """Join and aggregate a stream of normalised events in one pass."""
-    settings = settings or Settings()
-    agg = Aggregator(n_plus_one_min_calls=settings.n_plus_one)
-    joiner = Joiner(max_open=settings.max_open, grace_events=settings.grace_events)
-    add_invocation, add_orphan, count = agg.add_invocation, agg.add_orphan, agg.count_event
-    join = joiner.add
-    for event in events:
-        kind = event["type"]
-        count(kind)
-        if kind == "call":
-            agg.add_call(event)
-        elif kind in ENVIRONMENT_TYPES:
-            agg.add_environment_event(event)
-        for inv in join(event):
-            add_invocation(inv)
-        if joiner.has_orphans:
-            for orphan in joiner.take_orphans():
-                add_orphan(orphan)
-    for inv in joiner.flush():
-        add_invocation(inv)
-    for orphan in joiner.take_orphans():
-        add_orphan(orphan)
-    return agg, joiner.stats
 
 
 def render(report: dict[str, Any], fmt: str, file: TextIO, *, top: int = 20) -> None:
@@ -173,7 +134,7 @@ def gate_failures(
     return failures
 
 
-def load_baseline(args: argparse.Namespace, settings: Settings) -> Baseline:
+def load_baseline(args: argparse.Namespace) -> Baseline:
     """The ``--baseline``: a saved JSON report, a log file, or an earlier CloudWatch window."""
     spec: str = args.baseline
     if os.path.exists(spec):
@@ -184,7 +145,7 @@ def load_baseline(args: argparse.Namespace, settings: Settings) -> Baseline:
             except ValueError:
                 pass
         base_args = _copy_args(args, paths=[spec], function=None, log_group=None,
-                               since=None, until=None)
+                               since=None, until=None, insights=False)
     elif ".." in spec:
         since, _, until = spec.partition("..")
         if not (getattr(args, "function", None) or getattr(args, "log_group", None)):
@@ -193,7 +154,7 @@ def load_baseline(args: argparse.Namespace, settings: Settings) -> Baseline:
     else:
         raise CliError(f"--baseline {spec!r}: no such file, and not a window like 8d..1d")
     agg, _ = aggregate_events(parse_events(open_sources(base_args, SourceStats()), Parser()),
-                              settings)
+                              n_plus_one=args.n_plus_one)
     return Baseline.from_aggregate(agg, label=spec)
 
 

@@ -143,9 +143,7 @@ def event_from_mapping(item: Any, ctx: Context) -> Optional[LogEvent]:
     if ts is None:
         ts = mapping.get("@timestamp")
     stream = mapping.get("logStreamName") or mapping.get("@logStream") or ctx.log_stream
-    group = (
-        mapping.get("logGroupName") or _group_from_at_log(mapping.get("@log")) or ctx.log_group
-    )
+    group = mapping.get("logGroupName") or _group_from_at_log(mapping.get("@log")) or ctx.log_group
     return LogEvent(
         message,
         to_ms(ts),
@@ -275,7 +273,8 @@ def decode_embedded(data: str, ctx: Context, stats: SourceStats) -> Optional[lis
 def _json_documents(text: str) -> Optional[list[Any]]:
     """One or more JSON documents written back to back (Firehose concatenates payloads)."""
     decoder = json.JSONDecoder()
-    docs, pos, end = [], 0, len(text)
+    docs: list[Any] = []
+    pos, end = 0, len(text)
     while True:
         while pos < end and text[pos].isspace():
             pos += 1

@@ -185,11 +185,15 @@ def timeouts(agg: Aggregator, t: Thresholds, b: Optional[Baseline]) -> list[Find
         "invocations": agg.invocations,
         "rate": _r(_ratio(agg.timeouts, agg.invocations), 4),
         "timeout_seconds": limits[0] if limits else None,
+        "timeout_limits_seen": sorted(limits),
         "with_in_flight_calls": agg.timeouts_with_warning,
         "in_flight": in_flight,
         "always_same_dependency": same,
     }
-    limit_text = f" (the limit is {limits[0]} s)" if limits else ""
+    if len(limits) > 1:
+        limit_text = " (limits seen: " + ", ".join(f"{s} s" for s in sorted(limits)) + ")"
+    else:
+        limit_text = f" (the limit is {limits[0]} s)" if limits else ""
     if same:
         subject = named[0]["calls"]
         advice = (

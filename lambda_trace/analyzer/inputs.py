@@ -16,7 +16,7 @@ import sys
 import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import BinaryIO, Callable, Optional, Union
+from typing import BinaryIO, Callable, Literal, Optional, Union
 
 from lambda_trace.analyzer.errors import CliError
 from lambda_trace.analyzer.sourcestats import SourceStats
@@ -42,7 +42,7 @@ class LongLine:
         self.first = first
         self.last = last
 
-    def __bool__(self) -> bool:
+    def __bool__(self) -> Literal[False]:
         return False
 
     def __repr__(self) -> str:
@@ -81,7 +81,7 @@ def _os_error_text(exc: OSError) -> str:
 
 def check_inputs(paths: list[str]) -> list[Input]:
     """Every path checked before anything is read, so a typo fails fast with one line."""
-    inputs = []
+    inputs: list[Input] = []
     for path in paths:
         if path == "-":
             if any(i.path is None for i in inputs):
@@ -121,11 +121,13 @@ def read_chunks(
     *,
     max_decompressed: int = DEFAULT_MAX_DECOMPRESSED,
     on_progress: Optional[Callable[[int], None]] = None,
+    close: bool = False,
 ) -> Iterator[bytes]:
     """The input's bytes, gunzipped when they start with the gzip magic, up to the limit.
 
     A corrupt or truncated gzip stream ends the input with a note (what was read is kept), as
-    does reaching ``max_decompressed``. ``on_progress`` gets the compressed bytes consumed so far.
+    does reaching ``max_decompressed``. ``on_progress`` gets the compressed bytes consumed so far;
+    ``close`` closes the stream at the end.
     """
     raw = stream
     source: BinaryIO = stream
@@ -161,6 +163,9 @@ def read_chunks(
         stats.note(origin, f"gzip data ends or breaks after {total} bytes ({exc}); rest skipped")
     except OSError as exc:
         stats.note(origin, f"read error after {total} bytes: {_os_error_text(exc)}; rest skipped")
+    finally:
+        if close:
+            stream.close()
 
 
 def decode_lines(
@@ -270,17 +275,14 @@ def read_lines(
     max_decompressed: int = DEFAULT_MAX_DECOMPRESSED,
     on_progress: Optional[Callable[[int], None]] = None,
 ) -> Iterator[Line]:
-    """Decoded lines of one input; the stream is closed when the iterator finishes or is closed."""
+    """Decoded lines of one input; the file is closed when they are all read or abandoned."""
     stream = open_input(source)
-    try:
-        chunks = read_chunks(
-            stream,
-            source.name,
-            stats,
-            max_decompressed=max_decompressed,
-            on_progress=on_progress,
-        )
-        yield from decode_lines(chunks, stats)
-    finally:
-        if source.path is not None:
-            stream.close()
+    chunks = read_chunks(
+        stream,
+        source.name,
+        stats,
+        max_decompressed=max_decompressed,
+        on_progress=on_progress,
+        close=source.path is not None,
+    )
+    return decode_lines(chunks, stats)

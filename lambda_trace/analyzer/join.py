@@ -22,7 +22,7 @@ from __future__ import annotations
 from collections import OrderedDict, deque
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any, Optional
+from typing import Any, Callable, Optional
 
 from lambda_trace.analyzer.model import Event
 
@@ -38,6 +38,9 @@ _POSITION = {"start": OPENS, "end": CLOSES, "report": CLOSES, "timeout": CLOSES}
 _BOUNDARIES = frozenset({"start", "end", "report"})
 
 FORWARD, BACKWARD, UNKNOWN = 1, -1, 0
+
+#: the name given to call records without one
+UNNAMED = "(unnamed)"
 
 _NOTHING: tuple[Invocation, ...] = ()
 
@@ -63,7 +66,7 @@ class JoinStats:
 
 
 class CallTally:
-    """One call name's totals inside one invocation, from call records."""
+    """One call name's totals inside one invocation."""
 
     __slots__ = ("calls_retried", "count", "error_classes", "errors", "kind", "max_ms",
                  "retries", "throttled", "total_ms")
@@ -79,14 +82,34 @@ class CallTally:
         self.calls_retried = 0
         self.error_classes: dict[str, int] = {}
 
+    def add(self, duration: float, status: Any, error_class: Any, retries: Any) -> None:
+        self.count += 1
+        self.total_ms += duration
+        if duration > self.max_ms:
+            self.max_ms = duration
+        if status == "error":
+            self.errors += 1
+            if error_class:
+                key = str(error_class)
+                self.error_classes[key] = self.error_classes.get(key, 0) + 1
+                if key == "throttled":
+                    self.throttled += 1
+        if isinstance(retries, int) and not isinstance(retries, bool) and retries > 0:
+            self.retries += retries
+            self.calls_retried += 1
+
+
+#: A kept call: (name, start_ms, duration_ms, status, error_class, retries, kind), values raw
+#: from the record (checked when the invocation is aggregated, not on the hot path).
+Call = tuple[Any, Any, Any, Any, Any, Any, Any]
+
 
 class Invocation:
     """Everything joined for one request id."""
 
-    __slots__ = ("access_denied", "call_stats", "calls", "calls_dropped", "complete_seq",
-                 "end_ts", "errors", "has_end", "has_start", "log_stream", "record", "report",
-                 "request_id", "runtime_exit", "start_ts", "timed_out", "timeout_seconds",
-                 "timeout_warning")
+    __slots__ = ("access_denied", "calls", "complete_seq", "end_ts", "errors", "has_end",
+                 "has_start", "log_stream", "overflow", "record", "report", "request_id",
+                 "runtime_exit", "start_ts", "timed_out", "timeout_seconds", "timeout_warning")
 
     #: errors / access-denied events kept per invocation (the rest are only counted)
     MAX_DETAILS = 5
@@ -106,12 +129,41 @@ class Invocation:
         self.runtime_exit: Optional[Event] = None
         self.errors: list[Event] = []
         self.access_denied: list[Event] = []
-        self.call_stats: dict[str, CallTally] = {}
-        #: (name, start_ms, duration_ms, status), for the waterfall and the N+1 check
-        self.calls: list[tuple[str, Optional[float], float, str]] = []
-        self.calls_dropped = 0
+        #: the first ``max_calls_kept`` calls, for the waterfall, N+1 and latency distributions
+        self.calls: list[Call] = []
+        #: totals of the calls beyond those (their durations went to ``call_sink`` on arrival)
+        self.overflow: dict[str, CallTally] = {}
         #: the event number at which it became complete (None while it is still running)
         self.complete_seq: Optional[int] = None
+
+    @property
+    def calls_dropped(self) -> int:
+        return sum(t.count for t in self.overflow.values())
+
+    def call_totals(self) -> dict[str, CallTally]:
+        """Per call name: every call record of this invocation, kept or not."""
+        totals: dict[str, CallTally] = {}
+        for name, _, duration, status, error_class, retries, kind in self.calls:
+            key = str(name) if name else UNNAMED
+            tally = totals.get(key)
+            if tally is None:
+                tally = totals[key] = CallTally(kind)
+            tally.add(_float(duration), status, error_class, retries)
+        for name, extra in self.overflow.items():
+            tally = totals.get(name)
+            if tally is None:
+                totals[name] = extra
+                continue
+            tally.count += extra.count
+            tally.total_ms += extra.total_ms
+            tally.max_ms = max(tally.max_ms, extra.max_ms)
+            tally.errors += extra.errors
+            tally.throttled += extra.throttled
+            tally.retries += extra.retries
+            tally.calls_retried += extra.calls_retried
+            for cls, n in extra.error_classes.items():
+                tally.error_classes[cls] = tally.error_classes.get(cls, 0) + n
+        return totals
 
     def __repr__(self) -> str:
         return f"Invocation({self.request_id!r}, stream={self.log_stream!r})"
@@ -136,19 +188,20 @@ class _Stream:
 class Joiner:
     """Feed events with :meth:`add`, collect finished invocations from it and from :meth:`flush`.
 
-    Events it cannot place go to ``orphans`` (drained by the caller with :meth:`take_orphans`)
-    so their failures are still counted.
+    Events it cannot place go to ``orphans`` (the caller drains them) so that their failures are
+    still counted.
     """
 
     def __init__(
         self,
         *,
-        max_open: int = 5000,
+        max_open: int = 2000,
         grace_events: int = 2000,
         max_streams: int = 20000,
         max_pending: int = 1000,
         max_calls_kept: int = 200,
         remember_finalised: int = 50000,
+        call_sink: Optional[Callable[[Event], None]] = None,
     ) -> None:
         self.max_open = max_open
         self.grace_events = grace_events
@@ -156,13 +209,16 @@ class Joiner:
         self.max_pending = max_pending
         self.max_calls_kept = max_calls_kept
         self.remember_finalised = remember_finalised
+        #: receives the call records an invocation does not keep (beyond ``max_calls_kept``)
+        self.call_sink = call_sink
         self.stats = JoinStats()
+        #: events no invocation could take; the caller drains this list
+        self.orphans: list[Event] = []
         self._open: OrderedDict[str, Invocation] = OrderedDict()
         self._streams: OrderedDict[Optional[str], _Stream] = OrderedDict()
         self._grace: deque[tuple[int, Invocation]] = deque()
         self._finalised: OrderedDict[str, None] = OrderedDict()
         self._done: list[Invocation] = []
-        self._orphans: list[Event] = []
         self._direction = UNKNOWN
         self._seq = 0
 
@@ -175,12 +231,32 @@ class Joiner:
         kind = event["type"]
         if kind not in IGNORED_TYPES:
             rid = event.get("request_id")
-            stream = self._stream(event.get("log_stream"))
-            if rid:
+            stream_name = event.get("log_stream")
+            stream = self._streams.get(stream_name)
+            if stream is None:
+                stream = self._new_stream(stream_name)
+            if not rid:
+                self._place(stream, event, kind)
+            elif kind == "call" and stream.last_rid == rid and stream.pending is None:
+                # The hot path: a call record inside the window its stream is in.
+                stream.last_kind = INSIDE
+                inv = self._open.get(rid)
+                if inv is not None and inv.report is None:
+                    self._open.move_to_end(rid)
+                    inv.complete_seq = None
+                    status = event.get("status")
+                    if status == "ok" and len(inv.calls) < self.max_calls_kept:
+                        inv.calls.append((
+                            event.get("name"), event.get("start_ms"), event.get("duration_ms"),
+                            status, None, event.get("retries"), event.get("kind"),
+                        ))
+                    else:
+                        self._on_call(inv, event)
+                else:
+                    self._attach(rid, event, kind)
+            else:
                 self._observe(stream, event, rid, kind)
                 self._attach(rid, event, kind)
-            else:
-                self._place(stream, event, kind)
         if self._grace and self._grace[0][0] + self.grace_events <= self._seq:
             self._expire()
         if len(self._open) > self.max_open:
@@ -200,14 +276,10 @@ class Joiner:
         done, self._done = self._done, []
         return done
 
-    @property
-    def has_orphans(self) -> bool:
-        return bool(self._orphans)
-
     def take_orphans(self) -> list[Event]:
-        if not self._orphans:
-            return []
-        orphans, self._orphans = self._orphans, []
+        """The events no invocation took since the last call, and forget them."""
+        orphans = self.orphans[:]
+        self.orphans.clear()
         return orphans
 
     @property
@@ -216,14 +288,12 @@ class Joiner:
 
     # -- streams and direction ----------------------------------------------------------------
 
-    def _stream(self, name: Optional[str]) -> _Stream:
-        stream = self._streams.get(name)
-        if stream is None:
-            stream = self._streams[name] = _Stream()
-            if len(self._streams) > self.max_streams:
-                _, old = self._streams.popitem(last=False)
-                if old.pending:
-                    self._orphan_all(old.pending)
+    def _new_stream(self, name: Optional[str]) -> _Stream:
+        stream = self._streams[name] = _Stream()
+        if len(self._streams) > self.max_streams:
+            _, old = self._streams.popitem(last=False)
+            if old.pending:
+                self._orphan_all(old.pending)
         return stream
 
     def _direction_of(self, stream: _Stream) -> int:
@@ -318,7 +388,7 @@ class Joiner:
 
     def _orphan_all(self, events: list[Event]) -> None:
         self.stats.unattributed += len(events)
-        self._orphans.extend(events)
+        self.orphans.extend(events)
 
     # -- invocations --------------------------------------------------------------------------
 
@@ -327,7 +397,7 @@ class Joiner:
         if inv is None:
             if rid in self._finalised:
                 self.stats.late += 1
-                self._orphans.append(event)
+                self.orphans.append(event)
                 return
             inv = self._open[rid] = Invocation(rid, event.get("log_stream"))
             if len(self._open) > self.stats.max_open:
@@ -446,39 +516,27 @@ class Joiner:
             inv.timeout_warning = event
 
     def _on_call(self, inv: Invocation, event: Event) -> None:
-        name = str(event.get("name") or "(unnamed)")
-        tally = inv.call_stats.get(name)
-        if tally is None:
-            tally = inv.call_stats[name] = CallTally(event.get("kind"))
-        duration = _float(event.get("duration_ms"))
-        status = str(event.get("status") or "ok")
-        tally.count += 1
-        tally.total_ms += duration
-        if duration > tally.max_ms:
-            tally.max_ms = duration
-        if status == "error":
-            tally.errors += 1
-            error_class = event.get("error_class")
-            if error_class:
-                tally.error_classes[error_class] = tally.error_classes.get(error_class, 0) + 1
-                if error_class == "throttled":
-                    tally.throttled += 1
-                elif error_class == "permission_denied":
-                    self._on_access_denied(inv, {
-                        "type": "access_denied", "code": event.get("error_code"),
-                        "principal": None, "action": event.get("action"),
-                        "resource": event.get("resource"), "message": None,
-                    })
-        retries = event.get("retries")
-        if isinstance(retries, int) and retries > 0:
-            tally.retries += retries
-            tally.calls_retried += 1
+        error_class = event.get("error_class")
+        if error_class == "permission_denied":
+            self._on_access_denied(inv, {
+                "type": "access_denied", "code": event.get("error_code"), "principal": None,
+                "action": event.get("action"), "resource": event.get("resource"),
+                "message": None,
+            })
         if len(inv.calls) < self.max_calls_kept:
-            start = event.get("start_ms")
-            start_ms = float(start) if isinstance(start, (int, float)) else None
-            inv.calls.append((name, start_ms, duration, status))
-        else:
-            inv.calls_dropped += 1
+            inv.calls.append((
+                event.get("name"), event.get("start_ms"), event.get("duration_ms"),
+                event.get("status"), error_class, event.get("retries"), event.get("kind"),
+            ))
+            return
+        name = str(event.get("name") or UNNAMED)
+        tally = inv.overflow.get(name)
+        if tally is None:
+            tally = inv.overflow[name] = CallTally(event.get("kind"))
+        tally.add(_float(event.get("duration_ms")), event.get("status"), error_class,
+                  event.get("retries"))
+        if self.call_sink is not None:
+            self.call_sink(event)
 
 
 _HANDLERS: dict[str, Any] = {

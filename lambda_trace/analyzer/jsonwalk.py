@@ -204,7 +204,7 @@ class JsonWalker:
             if self._char() == "[":
                 self._pos += 1
                 kept: list[Any] = []
-                yield from self._array(key, kept, doc)
+                yield from self._array(key, kept, dict(doc))  # the keys read so far
                 doc[key] = kept
             else:
                 doc[key] = self._value()
@@ -213,7 +213,9 @@ class JsonWalker:
                 break
         yield Document(doc, self._streamed)
 
-    def _array(self, key: Optional[str], kept: list[Any], scalars: dict[str, Any]) -> Iterator[Element]:
+    def _array(
+        self, key: Optional[str], kept: list[Any], scalars: dict[str, Any]
+    ) -> Iterator[Element]:
         if self._char() == "]":
             self._pos += 1
             return
@@ -226,7 +228,9 @@ class JsonWalker:
                 self._compact()
             else:
                 if len(kept) >= _MAX_KEPT:
-                    raise _Fail(f"more than {_MAX_KEPT} array items that are not log events", self._pos)
+                    raise _Fail(
+                        f"more than {_MAX_KEPT} array items that are not log events", self._pos
+                    )
                 kept.append(value)
                 self._compact(_MAX_PUSHBACK_CHARS)
             if self._expect(",]") == "]":
@@ -243,5 +247,7 @@ class JsonWalker:
             text = text[:-1]
         lines: list[Line] = []
         for line in text.split("\n"):
-            lines.append(LongLine(line, first=True, last=True) if len(line) > MAX_LINE_CHARS else line)
+            lines.append(
+                LongLine(line, first=True, last=True) if len(line) > MAX_LINE_CHARS else line
+            )
         return NotJson(fail.reason, lines, committed=self._committed)

@@ -21,9 +21,7 @@ from typing import Optional
 from lambda_trace.analyzer.timestamps import iso_to_ms
 
 _DECO = r"(?P<deco>[ \t]*(?:[#>*-]+[ \t]+)?)"
-_ISO_FULL = (
-    r"\d{4}-\d\d-\d\d[T ]\d\d:\d\d:\d\d(?:[.,]\d{1,9})?(?:Z|z|[+-]\d\d:?\d\d)?"
-)
+_ISO_FULL = r"\d{4}-\d\d-\d\d[T ]\d\d:\d\d:\d\d(?:[.,]\d{1,9})?(?:Z|z|[+-]\d\d:?\d\d)?"
 _TIME_OF_DAY = r"\d\d:\d\d:\d\d(?:[.,]\d{1,9})?"
 
 _TAIL = re.compile(

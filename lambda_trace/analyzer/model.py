@@ -48,14 +48,28 @@ EVENT_KEYS: dict[str, tuple[str, ...]] = {
         "status",  # "success" | "timeout" | "error"
         "error_type",
         "xray_trace_id",
+        "billed_restore_duration_ms",  # SnapStart
+        "xray_segment_id",
     ),
-    "init_start": ("runtime_version", "runtime_version_arn", "init_type"),
+    # instance_id / memory_size_mb: JSON platform.initStart only (instanceMaxMemory is in bytes)
+    "init_start": ("runtime_version", "runtime_version_arn", "init_type", "instance_id",
+                   "memory_size_mb"),
     "init_report": ("duration_ms", "phase", "status", "error_type", "init_type"),
     "timeout": ("seconds",),
     "runtime_exit": ("reason", "exit_status", "signal", "oom", "error_type"),
-    "error": ("error_type", "message", "stack", "runtime"),
-    "access_denied": ("code", "principal", "action", "resource", "message"),
-    "emf": ("namespace", "metrics", "dimensions", "values"),
+    # unhandled: written by the runtime for an exception the handler did not catch (else logged)
+    "error": ("error_type", "message", "stack", "runtime", "unhandled"),
+    # operation: the API operation called ("GetObject"); action falls back to it
+    "access_denied": ("code", "principal", "action", "resource", "message", "operation"),
+    # truncated: salvaged from a document cut short (only complete names survive)
+    "emf": ("namespace", "metrics", "dimensions", "values", "dimension_sets", "truncated"),
+    # SnapStart and the other platform lines / JSON platform records (FORMATS.md §1.6-1.7, §5)
+    "restore_start": ("runtime_version", "runtime_version_arn"),
+    "restore_report": ("duration_ms", "status", "error_type"),
+    "extension": ("name", "state", "events", "error_type"),
+    "subscription": ("api", "name", "state", "types"),  # api: "telemetry" | "logs"
+    "runtime_done": ("phase", "status", "error_type", "duration_ms", "produced_bytes"),
+    "logs_dropped": ("reason", "dropped_records", "dropped_bytes"),
     # Our own records (lambda_trace.schema): the record's own keys are kept as they are.
     "call": (),
     "invocation": (),

@@ -25,11 +25,13 @@ from typing import Any, Optional
 from lambda_trace.analyzer import platform as pf
 from lambda_trace.analyzer.model import Event, LogEvent, make_event
 from lambda_trace.analyzer.records import (
+    JSON_ERRORS,
     RECORD_TYPES,
     decode_object,
     emf_event,
     emf_timestamp,
     is_emf,
+    loads,
     record_event,
     salvage_emf,
 )
@@ -81,12 +83,21 @@ _ISO = re.compile(
 )
 _EPOCH_ORDINAL = _dt.date(1970, 1, 1).toordinal()
 _DAYS: dict[str, int] = {}
+_last_second: tuple[str, int] = ("", 0)  # memo for iso_to_ms: lines come in time order
 
 
 def iso_to_ms(text: Any) -> Optional[int]:
     """Epoch ms for an ISO 8601 date-time; no zone means UTC (``sam logs``, Insights, §9.10)."""
+    global _last_second
     if not isinstance(text, str):
         return None
+    if len(text) == 24 and text[23] == "Z" and text[19] == "." and text[10] == "T":
+        # The runtimes' own format (2026-11-27T04:43:42.123Z): one slice compare per second.
+        second, second_ms = _last_second
+        if text[:19] == second:
+            fraction = text[20:23]
+            if fraction.isdigit():
+                return second_ms + int(fraction)
     match = _ISO.match(text)
     if match is None:
         return None
@@ -104,6 +115,8 @@ def iso_to_ms(text: Any) -> Optional[int]:
     if hours > 23 or minutes > 59 or seconds > 60:
         return None
     ms = (((days * 24 + hours) * 60 + minutes) * 60 + seconds) * 1000
+    if len(text) == 24 and zone == "Z" and len(fraction or "") == 3:
+        _last_second = (text[:19], ms)  # one tuple: readers never see half an update
     if fraction:
         ms += int((fraction + "00")[:3])
     if zone and zone != "Z":
@@ -138,21 +151,56 @@ _PY_LEVELS = frozenset(("INFO", "WARNING", "WARN", "ERROR", "DEBUG", "CRITICAL",
 _PY_LOG_SPACED = re.compile(
     r"[ ]+(\d{4}-\d\d-\d\d[T ][\d:.,]+Z?)[ ]+(\S+)(?:[ ]+(.*))?$", re.DOTALL
 )
+_QUIET_LEVELS = frozenset(("INFO", "WARNING", "WARN", "DEBUG", "TRACE", "info", "warn",
+                           "warning", "debug", "trace"))
+_DIGITS = frozenset("0123456789")
+_PREFIX_START = frozenset("0123456789 \t\u00a0[`*#>-")
+_ID_START = frozenset("0123456789abcdefABCDEFu")
 _ERROR_LEVELS = frozenset(("ERROR", "FATAL", "CRITICAL", "error", "fatal", "critical", "crit",
                            "fail"))
 _GLUED = ("END RequestId:", "START RequestId:", "REPORT RequestId:")
-_JSON_STRING = re.compile(r'"(?:[^"\\]|\\.)*"')
+_JSON_STRING = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*"')
 _JSON_VALUE_START = frozenset('"{}[],-0123456789tfn')
 _BLANKS = "\t \u00a0"
 #: A pretty-printed document longer than this is not being reassembled.
 _MAX_JSON_LINES = 20000
+_MAX_JSON_CHARS = 4 * 1024 * 1024
 
 #: error_mode: what may still follow an open error event in a copy
 _TRACEBACK_MAY_FOLLOW = 1
 _JSON_MAY_FOLLOW = 2
 
 
+def _carries_nothing(message: str) -> bool:
+    """True for a log message that holds no record, EMF, error report or AccessDenied text."""
+    return (
+        message[:1] != "{"
+        and not pf.has_access_denied(message)
+        and "Error" not in message[:30]
+        and "Exception" not in message[:30]
+    )
+
+
+def _quiet_python_log(text: str) -> bool:
+    """``[INFO]\\t<ts>\\t<id>\\t<message>`` below ERROR level that carries nothing (§2.1)."""
+    close = text.find("]", 1, 10)
+    if close < 0 or text[close + 1:close + 2] != "\t" or text[1:close] not in _QUIET_LEVELS:
+        return False
+    parts = text.split("\t", 3)
+    return len(parts) == 4 and _carries_nothing(parts[3])
+
+
+def _quiet_console_log(text: str) -> bool:
+    """``<ts>\\t<id>\\t<LEVEL>\\t<message>`` (Node.js, .NET) below ERROR that carries nothing."""
+    if text[4:5] != "-" or text[10:11] != "T":
+        return False
+    parts = text.split("\t", 3)
+    return len(parts) == 4 and parts[2] in _QUIET_LEVELS and _carries_nothing(parts[3])
+
+
 def _json_depth(text: str) -> int:
+    if "{" not in text and "}" not in text and "[" not in text and "]" not in text:
+        return 0
     bare = _JSON_STRING.sub("", text) if '"' in text else text
     return bare.count("{") + bare.count("[") - bare.count("}") - bare.count("]")
 
@@ -180,10 +228,13 @@ class Parser:
         self._error: Optional[Event] = None
         self._error_mode = 0
         self._open_stream: Optional[str] = None
+        self._continued_events: list[Event] = []
         # a pretty-printed JSON document being reassembled
         self._json_lines: Optional[list[str]] = None
         self._json_depth = 0
-        self._json_context: tuple[Optional[str], Optional[int], Optional[Event]] = (None, None, None)
+        self._json_chars = 0
+        self._json_context: tuple[Optional[str], Optional[int], Optional[Event]] = (
+            None, None, None)
         self._json_stream: Optional[str] = None
         # A console copy's timestamp line dates the lines after it, up to the next one: the
         # console may render one event twice (collapsed and expanded, FORMATS §7.10).
@@ -199,12 +250,65 @@ class Parser:
     def parse(self, log_event: LogEvent) -> list[Event]:
         """The events in one log event (possibly none), in the order they appear."""
         text = log_event.message
-        if text[-1:] in ("\n", "\r"):
+        if text[-1:] == "\n" or text[-1:] == "\r":
             text = text.rstrip("\r\n")
-        self._env_ts = log_event.timestamp_ms
-        self._stream = log_event.log_stream
-        # Without an envelope timestamp the input is a copy, where one event's lines arrive apart.
-        self._copy = log_event.timestamp_ms is None
+        if self._json_lines is None and self._error is None:
+            # Fast paths for the lines that make up most of a log. None of them can continue an
+            # earlier line, so they need no state beyond closing an open REPORT or fault line.
+            c = text[:1]
+            if c == "{":
+                try:
+                    obj = loads(text)
+                except JSON_ERRORS:
+                    obj = None
+                if type(obj) is dict:
+                    kind = obj.get("type")
+                    if kind in RECORD_TYPES and MARKER in obj:
+                        # One of our records: the decoded object becomes the event (records.py).
+                        ts = log_event.timestamp_ms
+                        if ts is None:
+                            ts = iso_to_ms(obj.get("timestamp"))
+                            if ts is None:
+                                ts = self._console_ts
+                        if not obj.get("request_id"):
+                            obj["request_id"] = None
+                        obj["timestamp_ms"] = ts
+                        obj["log_stream"] = log_event.log_stream
+                        self._report = self._exit = None
+                        counts = self._counts
+                        counts["lines"] += 1
+                        counts["recognised"] += 1
+                        event_counts = self._event_counts
+                        event_counts[kind] = event_counts.get(kind, 0) + 1
+                        return [obj]
+                    self._start_line(log_event)
+                    return self._decoded(obj)
+            elif c == "S":
+                if text.startswith("START RequestId:"):
+                    ts = log_event.timestamp_ms
+                    return self._fast_event(pf.start_event(
+                        text, ts if ts is not None else self._console_ts, log_event.log_stream))
+            elif c == "E":
+                if text.startswith("END RequestId:"):
+                    ts = log_event.timestamp_ms
+                    return self._fast_event(pf.end_event(
+                        text, ts if ts is not None else self._console_ts, log_event.log_stream))
+            elif c == "R":
+                if text.startswith("REPORT RequestId:"):
+                    ts = log_event.timestamp_ms
+                    report = pf.report_event(
+                        text, ts if ts is not None else self._console_ts, log_event.log_stream)
+                    self._fast_event(report)
+                    if log_event.timestamp_ms is None or log_event.log_stream is None:
+                        self._report = report  # a copy: its XRAY line may follow
+                        self._open_stream = log_event.log_stream
+                    return [report]
+            elif c == "[":
+                if _quiet_python_log(text):
+                    return self._fast_app()
+            elif c in _DIGITS and _quiet_console_log(text):
+                return self._fast_app()
+        self._start_line(log_event)
         events = self._line(text)
         if self._bucket == "unparsed" and "\n" in text:
             # Not recognised as a whole: a copy tool may have joined lines; try them one by one.
@@ -214,6 +318,42 @@ class Parser:
             events = []
             for part in text.split("\n"):
                 events.extend(self._line(part))
+        for event in events:
+            kind = event["type"]
+            self._event_counts[kind] = self._event_counts.get(kind, 0) + 1
+        return events
+
+    def _start_line(self, log_event: LogEvent) -> None:
+        self._env_ts = log_event.timestamp_ms
+        self._stream = log_event.log_stream
+        # Without a timestamp or a log stream the input is a copy (a paste, a console or tool
+        # export), where the lines of one CloudWatch event may arrive apart.
+        self._copy = log_event.timestamp_ms is None or log_event.log_stream is None
+
+    def _fast_event(self, event: Event) -> list[Event]:
+        self._report = self._exit = None
+        counts = self._counts
+        counts["lines"] += 1
+        counts["recognised"] += 1
+        kind = event["type"]
+        self._event_counts[kind] = self._event_counts.get(kind, 0) + 1
+        return [event]
+
+    def _fast_app(self) -> list[Event]:
+        self._report = self._exit = None
+        counts = self._counts
+        counts["lines"] += 1
+        counts["app"] += 1
+        return []
+
+    def _decoded(self, obj: dict[str, Any]) -> list[Event]:
+        """Events for a JSON object line that is not one of our records (decoded already)."""
+        self._report = self._exit = None
+        self._bucket = None
+        events = self._object(obj, None, None)
+        counts = self._counts
+        counts["lines"] += 1
+        counts[self._bucket or ("recognised" if events else "app")] += 1
         for event in events:
             kind = event["type"]
             self._event_counts[kind] = self._event_counts.get(kind, 0) + 1
@@ -231,21 +371,22 @@ class Parser:
     def iter_events(self, log_events: Iterable[LogEvent]) -> Iterator[Event]:
         """Every event of ``log_events``, each yielded once no later line can change it."""
         held: list[Event] = []
+        parse = self.parse
         for log_event in log_events:
-            held.extend(self.parse(log_event))
+            events = parse(log_event)
+            if not held and self._report is None and self._exit is None and self._error is None:
+                yield from events  # nothing open: the usual case
+                continue
+            held.extend(events)
             if not held:
                 continue
-            still_open = self.open_events
-            if not still_open:
-                yield from held
-                held.clear()
-                continue
-            open_ids = {id(e) for e in still_open}
+            still_open = {id(e) for e in self.open_events}
             ready = 0
-            while ready < len(held) and id(held[ready]) not in open_ids:
+            while ready < len(held) and id(held[ready]) not in still_open:
                 ready += 1
-            yield from held[:ready]
-            del held[:ready]
+            if ready:
+                yield from held[:ready]
+                del held[:ready]
         held.extend(self.finish())
         yield from held
 
@@ -271,6 +412,9 @@ class Parser:
             return salvaged
         if self._open_stream == self._stream and self._continue(text):
             self._bucket = "continued"
+            if self._continued_events:
+                salvaged += self._continued_events
+                self._continued_events = []
             return salvaged
         error, mode = self._error, self._error_mode
         absorbing = error is not None and mode == _TRACEBACK_MAY_FOLLOW and self._copy \
@@ -297,8 +441,9 @@ class Parser:
             return events
         rest, line_ts = text, None
         stripped = timed = False
-        match = _PREFIX.match(rest)
-        while match is not None:
+        match = _PREFIX.match(text) if text[:1] in _PREFIX_START else None
+        end = 0
+        while match is not None and match.end() > end:
             stripped = True
             if match.group("iso") is not None:
                 timed = True
@@ -306,13 +451,15 @@ class Parser:
                     line_ts = iso_to_ms(match.group("iso"))
             elif match.group("time") is not None or match.group("clock") is not None:
                 timed = True
-            rest = rest[match.end():]
-            match = _PREFIX.match(rest) if rest else None
+            end = match.end()
+            match = _PREFIX.match(text, end)
+        if stripped:
+            rest = text[end:]
         if stripped or (rest[:1] != "" and rest[:1] in _BLANKS):
             stripped = True
             rest = rest.lstrip(_BLANKS)
             if not rest:
-                # A console copy's timestamp line: it dates the event that follows (§7.10).
+                # A console copy's timestamp line: it dates the lines after it (§7.10).
                 self._close()
                 if line_ts is not None:
                     self._console_ts = line_ts
@@ -321,10 +468,10 @@ class Parser:
             events = self._keyword(rest, None, line_ts)
             if events is not None:
                 return events
-        match = _ID_PREFIX.match(rest)
+        match = _ID_PREFIX.match(rest) if rest[:1] in _ID_START else None
         if match is not None:
             events = self._after_id(match.group(2), pf.clean_id(match.group(1)), line_ts,
-                                    allow_weak)
+                                    timed, allow_weak)
             if events is not None:
                 return events
         if not allow_weak:
@@ -379,10 +526,9 @@ class Parser:
                 return self._lambda_warning(s)
             if s.startswith("LOGS"):
                 return self._one(pf.subscription_event(s, self._stamp(line_ts), self._stream))
-        elif c == "X":
-            if s.startswith("XRAY TraceId:"):
-                self._bucket = "app"  # its REPORT is not in this input
-                return []
+        elif c == "X" and s.startswith("XRAY TraceId:"):
+            self._bucket = "app"  # its REPORT is not in this input
+            return []
         return None
 
     def _one(self, event: Optional[Event]) -> Optional[list[Event]]:
@@ -409,7 +555,7 @@ class Parser:
         ts = self._stamp(line_ts)
         if token == "Runtime.ExitError":
             return [make_event("runtime_exit", request_id=request_id, timestamp_ms=ts,
-                                  log_stream=self._stream, oom=False, error_type=token)]
+                               log_stream=self._stream, oom=False, error_type=token)]
         event = pf.platform_error_line_event(s, ts, self._stream, request_id)
         if event is None:
             return None
@@ -463,7 +609,12 @@ class Parser:
         return self._app(message, level, pf.clean_id(request_id), line_ts, "python")
 
     def _after_id(
-        self, body: str, request_id: Optional[str], line_ts: Optional[int], allow_weak: bool
+        self,
+        body: str,
+        request_id: Optional[str],
+        line_ts: Optional[int],
+        timed: bool,
+        allow_weak: bool,
     ) -> Optional[list[Event]]:
         """A line that starts with an unlabelled request id (after any timestamp)."""
         if body.startswith("Duration:"):
@@ -478,10 +629,10 @@ class Parser:
         if match is not None:
             level = match.group(1)
             runtime = None
-            if line_ts is not None or self._env_ts is not None:
+            if timed:  # "<ts>\t<id>\t<LEVEL>\t": Node.js; .NET writes the level in lower case
                 runtime = "dotnet" if level.islower() else "nodejs"
             return self._app(match.group(2), level, request_id, line_ts, runtime)
-        if line_ts is not None:
+        if timed:
             # Node.js up to 8.10 wrote no level column (FORMATS §2.2).
             return self._app(body, None, request_id, line_ts, "nodejs")
         if not allow_weak:
@@ -498,7 +649,7 @@ class Parser:
         line_ts: Optional[int],
         runtime: Optional[str],
     ) -> list[Event]:
-        """A runtime-logger line: events only for what it carries (records, EMF, errors, denials)."""
+        """A runtime-logger line: events only for what it carries (records, EMF, errors)."""
         if message[:1] == "{":
             found = self._json_text(message, request_id, line_ts)
             if found is not None:
@@ -515,7 +666,7 @@ class Parser:
         elif level in _ERROR_LEVELS:
             error = pf.logged_error_event(message, runtime=runtime, request_id=request_id, ts=ts,
                                           stream=self._stream)
-            if error["stack"] is None:
+            if error["stack"] is None and self._env_ts is None:
                 self._open_error(error, _TRACEBACK_MAY_FOLLOW)
         elif level is None and runtime == "nodejs":
             match = pf.ERROR_LINE.match(message)
@@ -530,12 +681,13 @@ class Parser:
             code = error["error_type"]
         else:
             text, code = message, None
+        denied = None
         if pf.has_access_denied(text):
             denied = pf.access_denied_event(text, request_id, ts, self._stream, code=code)
-            if denied is None and text is not message and pf.has_access_denied(message):
-                denied = pf.access_denied_event(message, request_id, ts, self._stream)
-            if denied is not None:
-                events.append(denied)
+        if denied is None and text is not message and pf.has_access_denied(message):
+            denied = pf.access_denied_event(message, request_id, ts, self._stream)
+        if denied is not None:
+            events.append(denied)
         if not events:
             self._bucket = "app"
         return events
@@ -635,6 +787,7 @@ class Parser:
         self, s: str, request_id: Optional[str], ts: Optional[int], error: Optional[Event]
     ) -> None:
         self._json_lines = [s]
+        self._json_chars = len(s)
         self._json_depth = _json_depth(s)
         self._json_context = (request_id, ts, error)
         self._json_stream = self._stream
@@ -648,7 +801,9 @@ class Parser:
         assert lines is not None
         lines.append(text)
         self._json_depth += _json_depth(text)
-        if self._json_depth > 0 and len(lines) < _MAX_JSON_LINES:
+        self._json_chars += len(text)
+        if (self._json_depth > 0 and len(lines) < _MAX_JSON_LINES
+                and self._json_chars < _MAX_JSON_CHARS):
             self._bucket = "continued"
             return []
         document = "\n".join(lines)
@@ -740,7 +895,9 @@ class Parser:
             if events or self._bucket == "malformed":
                 return events or []
             self._bucket = None
-        event = pf.platform_error_line_event(s, ts, self._stream, request_id)
+        event = None
+        if s[:1] in "RSFE":
+            event = pf.platform_error_line_event(s, ts, self._stream, request_id)
         if event is None:
             event = pf.legacy_python_error_event(s, ts, self._stream, request_id)
         if event is not None:
@@ -759,15 +916,23 @@ class Parser:
     # ---------------------------------------------------------------------------- open events
 
     def _open_report(self, event: Event) -> None:
-        self._report = event
-        self._open_stream = self._stream
+        # In CloudWatch the XRAY part is in the REPORT's own event; only copies split it off.
+        if self._copy:
+            self._report = event
+            self._open_stream = self._stream
 
     def _open_exit(self, event: Event) -> None:
-        self._exit = event
-        self._open_stream = self._stream
+        if self._copy:  # "Runtime.ExitError" likewise
+            self._exit = event
+            self._open_stream = self._stream
 
     def _open_error(self, event: Event, mode: int) -> None:
         # Only a copy splits one event's lines apart; in CloudWatch the next event is another one.
+        if mode == _TRACEBACK_MAY_FOLLOW and (
+            (event["stack"] and event["unhandled"] and self._env_ts is not None)
+            or pf.traceback_complete(event)
+        ):
+            return  # the traceback came in the same log event
         if self._copy:
             self._error = event
             self._error_mode = mode
@@ -784,11 +949,19 @@ class Parser:
         if self._exit is not None and pf.amend_exit(self._exit, text):
             return True
         if self._error is not None and self._error_mode == _JSON_MAY_FOLLOW and self._copy:
-            if text.strip() in ("{", "["):
-                error = self._error
+            error = self._error
+            stripped = text.strip()
+            if stripped in ("{", "["):
                 self._json_start(text, error["request_id"], error["timestamp_ms"], error)
                 self._error_mode = 0
                 return True
+            if stripped[:1] == "{":
+                doc = decode_object(stripped)
+                if isinstance(doc, dict):  # the whole document as one log event
+                    pf.amend_error_from_doc(error, doc, stripped)
+                    self._continued_events = self._error_access(error)
+                    self._close()
+                    return True
         return False
 
     def _absorb(self, text: str) -> list[Event]:

@@ -9,8 +9,9 @@ already removed (see ``parse.py``). Rules and sources: /work/shared/formats/FORM
 
 from __future__ import annotations
 
+import math
 import re
-from typing import Any, Optional
+from typing import Any, Callable, Optional
 
 from lambda_trace.analyzer.model import Event, make_event
 from lambda_trace.analyzer.records import (
@@ -61,18 +62,22 @@ def _id_before(text: str, end: int) -> Optional[str]:
 
 def _number(text: Any) -> Optional[float]:
     try:
-        return float(text)
+        value = float(text)
     except (TypeError, ValueError):
         return None
+    return value if math.isfinite(value) else None
 
 
 def _whole(text: Any) -> Optional[int]:
-    value = _number(text)
-    return int(value) if value is not None else None
+    try:
+        return int(text)
+    except (TypeError, ValueError):
+        value = _number(text)
+        return int(value) if value is not None else None
 
 
 def _status(value: Any) -> Optional[str]:
-    """Normalise a platform status to success | timeout | error (Telemetry's "failure" is an error)."""
+    """A platform status as success | timeout | error (Telemetry's "failure" is an error)."""
     if not isinstance(value, str) or not value:
         return None
     value = value.lower()
@@ -88,9 +93,6 @@ def _name_list(text: Optional[str]) -> list[str]:
 # --------------------------------------------------------------------------------------------
 # START / END / REPORT (FORMATS §1.1-1.3)
 
-_START = re.compile(r"START RequestId:[\t ]*(\S*)[\t ,]*(?:Version:[\t ]*(\S+))?")
-_END = re.compile(r"END RequestId:[\t ]*(\S*)")
-_REPORT_ID = re.compile(r"REPORT[\t ]+RequestId:[\t ]*(\S*)")
 
 #: Longest names first, so "Billed Restore Duration" never reads as "Restore Duration" and
 #: "Billed Duration" never as "Duration" (FORMATS §9.2). Values are one token; fields may be glued
@@ -99,22 +101,6 @@ _REPORT_FIELD = re.compile(
     r"(Billed Restore Duration|Restore Duration|Billed Duration|Init Duration|Max Memory Used"
     r"|Memory Size|Duration|Status|Error Type|TraceId|SegmentId):[\t ]*([^\s]*)"
 )
-_REPORT_KEYS: dict[str, str] = {
-    "Duration": "duration_ms",
-    "Billed Duration": "billed_duration_ms",
-    "Memory Size": "memory_size_mb",
-    "Max Memory Used": "max_memory_used_mb",
-    "Init Duration": "init_duration_ms",
-    "Restore Duration": "restore_duration_ms",
-    "Billed Restore Duration": "billed_restore_duration_ms",
-    "Status": "status",
-    "Error Type": "error_type",
-    "TraceId": "xray_trace_id",
-    "SegmentId": "xray_segment_id",
-}
-_REPORT_FLOATS = frozenset(("duration_ms", "init_duration_ms", "restore_duration_ms"))
-_REPORT_INTS = frozenset(("billed_duration_ms", "memory_size_mb", "max_memory_used_mb",
-                          "billed_restore_duration_ms"))
 _KNOWN_STATUSES = frozenset(("success", "timeout", "error", "failure"))
 
 #: A line that continues a REPORT cut in two by a copy (messy.log:32-33) or its XRAY line (§9.3).
@@ -124,38 +110,98 @@ REPORT_CONTINUATION = re.compile(
 )
 
 
+def _first_token(text: str) -> Optional[str]:
+    parts = text.split(None, 1)
+    return parts[0] if parts else None
+
+
 def start_event(text: str, ts: Optional[int], stream: Optional[str]) -> Event:
-    """``START RequestId: <id> Version: <$LATEST | n>``."""
-    match = _START.match(text)
-    request_id = clean_id(match.group(1)) if match else None
-    version = match.group(2) if match else None
-    return make_event("start", request_id=request_id, timestamp_ms=ts, log_stream=stream,
-                      version=version)
+    """``START RequestId: <id> Version: <$LATEST | n>`` (the id can be deleted in copies)."""
+    at = text.find("Version:", 16)
+    head = text[16:at] if at >= 0 else text[16:]
+    version = _first_token(text[at + 8:]) if at >= 0 else None
+    return {"type": "start", "request_id": clean_id(_first_token(head)), "timestamp_ms": ts,
+            "log_stream": stream, "version": version}
 
 
 def end_event(text: str, ts: Optional[int], stream: Optional[str]) -> Event:
     """``END RequestId: <id>``."""
-    match = _END.match(text)
-    return make_event("end", request_id=clean_id(match.group(1)) if match else None,
-                      timestamp_ms=ts, log_stream=stream)
+    return {"type": "end", "request_id": clean_id(_first_token(text[14:])), "timestamp_ms": ts,
+            "log_stream": stream}
+
+
+def _report_status(raw: str) -> Optional[str]:
+    return _status(raw) if raw.lower() in _KNOWN_STATUSES else None
+
+
+def _text(raw: str) -> Optional[str]:
+    return raw or None
+
+
+#: REPORT field name -> (event key, converter)
+_REPORT_CONVERT: dict[str, tuple[str, Callable[[str], Any]]] = {
+    "Duration": ("duration_ms", _number),
+    "Billed Duration": ("billed_duration_ms", _whole),
+    "Memory Size": ("memory_size_mb", _whole),
+    "Max Memory Used": ("max_memory_used_mb", _whole),
+    "Init Duration": ("init_duration_ms", _number),
+    "Restore Duration": ("restore_duration_ms", _number),
+    "Billed Restore Duration": ("billed_restore_duration_ms", _whole),
+    "Status": ("status", _report_status),
+    "Error Type": ("error_type", _text),
+    "TraceId": ("xray_trace_id", _text),
+    "SegmentId": ("xray_segment_id", _text),
+}
+_REPORT_TEMPLATE: Event = make_event("report")
+
+
+#: REPORT fields by name when the line keeps its tabs; the XRAY part follows after "\\n".
+_TAB_FIELDS = {**_REPORT_CONVERT, "XRAY TraceId": ("xray_trace_id", _text)}
+_TAB_SKIPPED = frozenset(("REPORT RequestId", "Sampled"))
 
 
 def _report_values(text: str) -> dict[str, Any]:
     values: dict[str, Any] = {}
+    if "\t" in text:
+        # The usual line: one "Name: value unit" per tab-separated part; anything else (spaces
+        # for tabs, glued fields, a cut-off label) takes the general pattern below.
+        for part in text.split("\t"):
+            name, sep, raw = part.partition(": ")
+            if not sep:
+                if part.strip():
+                    break
+                continue
+            if ":" in raw:
+                break
+            entry = _TAB_FIELDS.get(name.strip())
+            if entry is None:
+                if name.strip() in _TAB_SKIPPED:
+                    continue
+                break
+            key, convert = entry
+            if key not in values:
+                token = raw.split(None, 1)
+                value = convert(token[0]) if token else None
+                if value is not None:
+                    values[key] = value
+        else:
+            return values
+        values = {}
     for name, raw in _REPORT_FIELD.findall(text):
-        key = _REPORT_KEYS[name]
-        if key in values:
-            continue
-        if key in _REPORT_FLOATS:
-            values[key] = _number(raw)
-        elif key in _REPORT_INTS:
-            values[key] = _whole(raw)
-        elif key == "status":
-            if raw.lower() in _KNOWN_STATUSES:
-                values[key] = _status(raw)
-        elif raw:
-            values[key] = raw
+        key, convert = _REPORT_CONVERT[name]
+        if key not in values:
+            value = convert(raw)
+            if value is not None:
+                values[key] = value
     return values
+
+
+#: The REPORT as Lambda writes it (tabs; "ms \\t" before 2021); the optional fields follow.
+_CANONICAL_REPORT = re.compile(
+    r"REPORT RequestId: (\S+)\tDuration: (\d+\.?\d*) ms\tBilled Duration: (\d+) ms ?\t"
+    r"Memory Size: (\d+) MB\tMax Memory Used: (\d+) MB\t?(.*)",
+    re.DOTALL,
+)
 
 
 def report_event(
@@ -169,13 +215,38 @@ def report_event(
     ``text`` starts with ``REPORT RequestId:``, or with the fields themselves when a copy cut the
     label off (then ``request_id`` is the id found before them). No ``Status`` means success.
     """
-    match = _REPORT_ID.match(text)
-    if match:
-        request_id = clean_id(match.group(1))
-    values = _report_values(text)
-    values.setdefault("status", "success")
-    return make_event("report", request_id=request_id, timestamp_ms=ts, log_stream=stream,
-                      **values)
+    match = _CANONICAL_REPORT.match(text)
+    if match is not None:
+        rest = match.group(6)
+        event: Event = {
+            "type": "report",
+            "request_id": clean_id(match.group(1)),
+            "timestamp_ms": ts,
+            "log_stream": stream,
+            "duration_ms": float(match.group(2)),
+            "billed_duration_ms": int(match.group(3)),
+            "memory_size_mb": int(match.group(4)),
+            "max_memory_used_mb": int(match.group(5)),
+            "init_duration_ms": None,
+            "restore_duration_ms": None,
+            "status": "success",
+            "error_type": None,
+            "xray_trace_id": None,
+            "billed_restore_duration_ms": None,
+            "xray_segment_id": None,
+        }
+        if rest and not rest.isspace():
+            event.update(_report_values("\t" + rest))
+        return event
+    if text.startswith("REPORT RequestId:"):
+        request_id = clean_id(_first_token(text[17:]))
+    event = _REPORT_TEMPLATE.copy()
+    event["request_id"] = request_id
+    event["timestamp_ms"] = ts
+    event["log_stream"] = stream
+    event["status"] = "success"
+    event.update(_report_values(text))
+    return event
 
 
 def amend_report(event: Event, text: str) -> bool:
@@ -405,6 +476,7 @@ _LEGACY_PYTHON = re.compile(
     re.DOTALL,
 )
 _LEGACY_ENDINGS = ("Error", "Exception", "Exit", "Interrupt")
+_LEGACY_MAX_CHARS = 8192
 #: The last line of a traceback, or a Node "TypeError: ..." line: "<Type>: <message>".
 ERROR_LINE = re.compile(r"([A-Za-z_][\w.]*(?:Error|Exception|Exit|Interrupt|Warning)):[\t ](.*)")
 _PLATFORM_ERROR_LINE = re.compile(r"((?:Runtime|Sandbox|Function|Extension)\.\w+):[\t ]*(.*)")
@@ -416,7 +488,7 @@ _DOC_STRING_FIELD = re.compile(r'"(errorType|errorMessage|code|message)"\s*:\s*"
 
 
 def _stack_lines(lines: Any) -> Optional[list[str]]:
-    """A stack as a list of lines: JSON frames may hold several lines each; NBSP indents become spaces."""
+    """A stack as a list of lines (a JSON frame may hold several); NBSP indents become spaces."""
     if isinstance(lines, str):
         lines = [lines]
     if not isinstance(lines, list):
@@ -510,12 +582,23 @@ def python_error_event(
                        request_id=request_id, ts=ts, stream=stream)
 
 
+_ENDS_WITH_ERROR_LINE = re.compile(r"[A-Za-z_][\w.]*(?:Error|Exception|Exit|Interrupt):[\t ]")
+
+
+def traceback_complete(event: Event) -> bool:
+    """True when a flattened traceback already ends with its ``<Type>: <message>`` line."""
+    stack = event.get("stack")
+    return bool(stack) and _ENDS_WITH_ERROR_LINE.search(stack[-1]) is not None
+
+
 def legacy_python_error_event(
     text: str, ts: Optional[int], stream: Optional[str], request_id: Optional[str] = None
 ) -> Optional[Event]:
-    """``<message>: <ErrorType>`` (python2.7-3.7 runtimes), optionally with a flattened traceback."""
+    """``<message>: <ErrorType>`` (python2.7-3.7), optionally with a flattened traceback."""
     stripped = text.rstrip()
-    if not (stripped.endswith(_LEGACY_ENDINGS) or _TRACEBACK in stripped):
+    # The lazy pattern below backtracks per colon: a legacy error header is never this long.
+    if len(stripped) > _LEGACY_MAX_CHARS or not (
+            stripped.endswith(_LEGACY_ENDINGS) or _TRACEBACK in stripped):
         return None
     match = _LEGACY_PYTHON.match(stripped)
     if not match or not match.group("message").strip():
@@ -879,7 +962,7 @@ def app_json_events(
     stream: Optional[str],
     request_id: Optional[str] = None,
 ) -> list[Event]:
-    """Events in a JSON application record: our records or EMF inside ``message``, errors, AccessDenied.
+    """Events in a JSON app record: our records or EMF in ``message``, errors, AccessDenied.
 
     Python's unhandled-exception record uses ``log_level`` (not ``level``, FORMATS §3); a record
     with ``errorType`` is an exception; an ERROR-level record without one is a logged error.
@@ -908,8 +991,10 @@ def app_json_events(
     events: list[Event] = []
     if has_exception or level in _ERROR_LEVELS:
         error_type, error_message, stack = _doc_fields(obj)
-        if error_message is None and isinstance(message, str):
-            error_message = message
+        if not isinstance(obj.get("errorMessage"), str):
+            error_message = message if isinstance(message, str) else error_message
+        if error_type is None and inner is not None and isinstance(inner.get("errorType"), str):
+            error_type = inner["errorType"]
         label = NODE_LABEL.match(message) if isinstance(message, str) else None
         runtime = None
         if "log_level" in obj or "logger" in obj or "location" in obj:

@@ -27,7 +27,8 @@ except ImportError:  # pragma: no cover - exercised only where orjson is absent
 RECORD_TYPES = frozenset(RECORD_CLASSES)
 
 #: Keys under which EMF producers put the Lambda request id (Rust crate, Powertools, our runtime).
-_EMF_REQUEST_ID_KEYS = ("RequestId", "requestId", "request_id", "function_request_id", "AWSRequestId")
+_EMF_REQUEST_ID_KEYS = (
+    "RequestId", "requestId", "request_id", "function_request_id", "AWSRequestId")
 
 
 def decode_object(text: str) -> Optional[Any]:
@@ -49,23 +50,18 @@ def record_event(
     log_stream: Optional[str],
     request_id: Optional[str] = None,
 ) -> Event:
-    """The event for one of our records: its keys as they are, plus the common keys.
+    """The event for one of our records: the decoded object itself, with the common keys set.
 
-    ``request_id`` is the id found around the record (a log prefix or a JSON log wrapper); the
-    record's own ``request_id`` wins when it has one.
+    The record's keys stay as they are. ``request_id`` is the id found around the record (a log
+    prefix, a JSON log wrapper); the record's own ``request_id`` wins when it has one. ``obj``
+    must be freshly decoded: it becomes the event.
     """
-    event: Event = {
-        "type": obj["type"],
-        "request_id": None,
-        "timestamp_ms": None,
-        "log_stream": None,
-    }
-    event.update(obj)
     own = obj.get("request_id")
-    event["request_id"] = own if isinstance(own, str) and own else request_id
-    event["timestamp_ms"] = timestamp_ms
-    event["log_stream"] = log_stream
-    return event
+    if not (own and isinstance(own, str)):
+        obj["request_id"] = request_id
+    obj["timestamp_ms"] = timestamp_ms
+    obj["log_stream"] = log_stream
+    return obj
 
 
 def is_emf(obj: dict[str, Any]) -> bool:
@@ -118,18 +114,18 @@ def emf_event(
             if isinstance(value, str) and value:
                 request_id = value
                 break
-    return make_event(
-        "emf",
-        request_id=request_id,
-        timestamp_ms=timestamp_ms,
-        log_stream=log_stream,
-        namespace=namespace,
-        metrics=names,
-        dimensions=dimensions,
-        values=values,
-        dimension_sets=sets,
-        truncated=False,
-    )
+    return {
+        "type": "emf",
+        "request_id": request_id,
+        "timestamp_ms": timestamp_ms,
+        "log_stream": log_stream,
+        "namespace": namespace,
+        "metrics": names,
+        "dimensions": dimensions,
+        "values": values,
+        "dimension_sets": sets,
+        "truncated": False,
+    }
 
 
 _EMF_NAMESPACE = re.compile(r'"Namespace"\s*:\s*"((?:[^"\\]|\\.)*)"')

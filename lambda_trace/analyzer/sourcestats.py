@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 
 @dataclass
 class SourceStats:
-    """Counters for one run over all inputs; ``notes`` hold per-input remarks worth telling a user."""
+    """Counters for one run over all inputs; ``notes`` hold per-input remarks for the user."""
 
     inputs: int = 0
     #: bytes of log text read (after gzip decompression); CloudWatch: UTF-8 bytes of the messages
@@ -35,19 +35,23 @@ class SourceStats:
     def summary(self) -> str:
         """One line: inputs, events, bytes, and whatever was skipped."""
         parts = [
-            f"{self.inputs} input{'s' if self.inputs != 1 else ''}",
-            f"{self.events} log events",
+            _count(self.inputs, "input", "inputs"),
+            _count(self.events, "log event", "log events"),
             f"{self.bytes_read / 1e6:.1f} MB",
         ]
-        for label, value in (
-            ("requests", self.requests),
-            ("undecodable lines", self.undecodable_lines),
-            ("truncated lines", self.truncated_lines),
-            ("malformed envelope parts", self.malformed),
-            ("console duplicates dropped", self.duplicates_dropped),
-            ("outside the time window", self.outside_window),
-            ("inputs cut at the decompression limit", self.capped_inputs),
+        for value, one, many in (
+            (self.requests, "API request", "API requests"),
+            (self.undecodable_lines, "undecodable line", "undecodable lines"),
+            (self.truncated_lines, "truncated line", "truncated lines"),
+            (self.malformed, "malformed envelope part", "malformed envelope parts"),
+            (self.duplicates_dropped, "console duplicate dropped", "console duplicates dropped"),
+            (self.outside_window, "event outside the window", "events outside the window"),
+            (self.capped_inputs, "input cut at the size limit", "inputs cut at the size limit"),
         ):
             if value:
-                parts.append(f"{value} {label}")
+                parts.append(_count(value, one, many))
         return ", ".join(parts)
+
+
+def _count(n: int, one: str, many: str) -> str:
+    return f"{n} {one if n == 1 else many}"

@@ -24,6 +24,7 @@ import ast
 import csv
 import itertools
 import json
+import re
 from collections.abc import Iterable, Iterator
 from typing import Any, Optional
 
@@ -55,6 +56,15 @@ from lambda_trace.analyzer.sourcestats import SourceStats
 
 #: First characters of lines that may be more than a plain message (everything else is one).
 _SPECIAL = PREFIX_START | frozenset('{[|H@"')
+#: Second characters that can follow ``[`` in JSON (``[INFO]`` and ``[ERROR]`` are never JSON).
+_ARRAY_SECOND = frozenset(["", *'{["-0123456789tfn \t'])
+#: The start of a one-line JSON object that may be an envelope (a Python dict literal included);
+#: any other JSON object line is a log message, recognised without decoding it.
+_MAYBE_ENVELOPE = re.compile(
+    r"""\{\s*(?:'|"(?:"""
+    + "|".join(sorted(re.escape(k) for k in ENVELOPE_FIRST_KEYS | AMBIGUOUS_FIRST_KEYS))
+    + r')")'
+)
 _ENVELOPE_ONLY_MARKERS = ('"ingestionTime"', '"eventId"', '"logStreamName"')
 _JSON_ARRAY_START = frozenset('{["-0123456789tfn')
 _DECODER = json.JSONDecoder()
@@ -89,7 +99,7 @@ class _Outcome:
     def __init__(
         self,
         *,
-        events: Optional[list[LogEvent]] = None,
+        events: Optional[Iterable[LogEvent]] = None,
         text: Optional[str] = None,
         ts: Optional[int] = None,
         is_document: bool = False,
@@ -116,11 +126,14 @@ class TextReader:
         *,
         log_group: Optional[str] = None,
         log_stream: Optional[str] = None,
+        count_events: bool = True,
     ) -> None:
         self.origin = origin
         self.stats = stats
         self.log_group = log_group
         self.log_stream = log_stream
+        #: whether ``stats.events`` counts what this reader yields (not when nested in another)
+        self.count_events = count_events
         self._ctx = Context(origin, log_group, log_stream)
         self._src: Iterator[Line] = iter(())
         self._table: Optional[list[str]] = None
@@ -130,7 +143,7 @@ class TextReader:
         self._src = iter(lines)
         stats, origin = self.stats, self.origin
         group, stream = self.log_group, self.log_stream
-        special = _SPECIAL
+        special, array_second, maybe_envelope = _SPECIAL, _ARRAY_SECOND, _MAYBE_ENVELOPE.match
         count = 0
         pending_ts: Optional[int] = None  # from a line holding only a timestamp
         ts_line = False  # such a line came since the last event
@@ -143,12 +156,24 @@ class TextReader:
                 for line in self._src:
                     out = None
                     if not line:
-                        if line.__class__ is not LongLine:
+                        if not isinstance(line, LongLine):
                             blank = True
                             continue
-                        out = self._long(line)  # type: ignore[arg-type]
-                    elif line[0] in special:
-                        out = self._special(line)
+                        out = self._long(line)
+                        text = ""
+                    else:
+                        text = line
+                        c = line[0]
+                        if c in special:
+                            # Cheap tests first: most such lines are plain messages.
+                            if c == "{":
+                                if line[-1] != "}" or maybe_envelope(line) is not None:
+                                    out = self._special(line)
+                            elif c == "[":
+                                if line[1:2] in array_second:
+                                    out = self._special(line)
+                            elif line[24:25] != "\t":  # not "<ISO ts>\t<request id>\t…"
+                                out = self._special(line)
                     if out is None:
                         ts = pending_ts
                         is_document = False
@@ -156,43 +181,51 @@ class TextReader:
                         if out.timestamp_line:
                             pending_ts, ts_line = out.ts, True
                             continue
-                        if out.events or out.mode is not None:
+                        if out.events is not None:
+                            # may be a generator (a streamed document): the held line goes
+                            # out only once an event does, else it may join the document text
+                            for event in out.events:
+                                if held is not None:
+                                    count += 1
+                                    yield held
+                                    held = None
+                                count += 1
+                                yield event
+                                last, blank = None, False
+                        if out.mode is not None:
                             if held is not None:
                                 count += 1
                                 yield held
                                 held = None
-                            for event in out.events or ():
+                            for event in out.mode:
                                 count += 1
                                 yield event
-                            last, blank = None, False
-                            if out.mode is not None:
-                                for event in out.mode:
-                                    count += 1
-                                    yield event
-                                return
+                            return
                         if out.text is None:
                             if out.restart:
                                 break
                             continue
-                        line = out.text
+                        text = out.text
                         ts = out.ts if out.ts is not None else pending_ts
                         is_document = out.is_document
-                    # -- one text event: `line` at `ts` --------------------------------------
-                    if blank and last is not None and not ts_line and _same_text(line, last):
+                    # -- one text event: `text` at `ts` --------------------------------------
+                    if blank and last is not None and not ts_line and _same_text(text, last):
                         stats.duplicates_dropped += 1
                         blank = False
                     else:
                         if held is not None:
                             if is_document and not blank and not ts_line:
-                                line = held.message + line
+                                text = held.message + text
                                 ts = held.timestamp_ms
                             else:
                                 count += 1
                                 yield held
                             held = None
-                        event = LogEvent(line, ts, stream, group, origin)
-                        pending_ts, ts_line, blank, last = None, False, False, line
-                        if line[-1:] == "\t":
+                        event = LogEvent(text, ts, stream, group, origin)
+                        pending_ts = None
+                        ts_line = blank = False
+                        last = text
+                        if text[-1] == "\t":
                             held = event
                         else:
                             count += 1
@@ -205,7 +238,8 @@ class TextReader:
                 count += 1
                 yield held
         finally:
-            stats.events += count
+            if self.count_events:
+                stats.events += count
 
     # -- helpers -----------------------------------------------------------------------------
 
@@ -244,8 +278,10 @@ class TextReader:
         if c == "[":
             stripped = line.rstrip()
             if stripped.endswith("]"):
-                if '"@message"' in stripped or '"logEvents"' in stripped or any(
-                    m in stripped for m in _ENVELOPE_ONLY_MARKERS
+                if (
+                    '"@message"' in stripped
+                    or '"logEvents"' in stripped
+                    or any(m in stripped for m in _ENVELOPE_ONLY_MARKERS)
                 ):
                     events = self._decode_line(stripped)
                     return _Outcome(events=events) if events is not None else None
@@ -329,50 +365,57 @@ class TextReader:
                     self.stats,
                     log_group=self.log_group,
                     log_stream=self.log_stream,
+                    count_events=False,  # this reader counts them as it yields them
                 )
-                before = self.stats.events
                 out.extend(inner.read(item.text.split("\n")))
-                self.stats.events = before  # counted once, by whoever yields them
             else:
                 out.append(item)
         return out
 
     def _walk(self, first: Line) -> _Outcome:
-        """Read the JSON value that starts at ``first`` (see ``JsonWalker``)."""
+        """Read the JSON value that starts at ``first`` (see ``JsonWalker``).
+
+        The outcome's events stream as the value is read; once they are exhausted, ``text``
+        holds the compact value if it was no envelope, or ``first`` if it was not JSON at all.
+        """
+        outcome = _Outcome(restart=True)
+        outcome.events = self._walk_events(first, outcome)
+        return outcome
+
+    def _walk_events(self, first: Line, outcome: _Outcome) -> Iterator[LogEvent]:
         walker = JsonWalker(first, self._pull, is_event_like)
-        events: list[LogEvent] = []
-        text: Optional[str] = None
         try:
             for item in walker.walk():
                 if isinstance(item, Element):
                     if not is_control_message(item.scalars):
                         event = event_from_mapping(item.value, self._context(item.scalars))
                         if event is not None:
-                            events.append(event)
+                            yield event
                     continue
                 document: Document = item
                 if document.streamed:
                     continue
                 found = events_from_document(document.value, self._ctx, self.stats)
                 if found is not None:
-                    events.extend(self._expand(found))
+                    yield from self._expand(found)
                 else:
-                    text = _compact_json(document.value)
+                    outcome.text = _compact_json(document.value)
+                    outcome.is_document = True
         except NotJson as exc:
             if exc.committed:
                 self.stats.malformed += 1
                 self.stats.note(self.origin, f"a JSON document breaks off ({exc.reason})")
                 self._push_back(exc.lines)
-                return _Outcome(events=events, restart=True)
+                return
             # Not JSON after all: the first line is a plain message, the rest is read again.
             first_text = exc.lines[0]
             self._push_back(exc.lines[1:])
             if isinstance(first_text, LongLine):
                 self.stats.truncated_lines += 1
                 first_text = first_text.text[:MAX_LINE_CHARS]
-            return _Outcome(text=first_text, restart=True)
+            outcome.text = first_text
+            return
         self._push_back(self._rest_lines(walker.rest))
-        return _Outcome(events=events, text=text, is_document=text is not None, restart=True)
 
     def _context(self, scalars: dict[str, Any]) -> Context:
         group, stream = scalars.get("logGroup"), scalars.get("logStream")
@@ -448,9 +491,9 @@ class TextReader:
         deco = first.decoration
         for line in self._src:
             if not line:
-                if line.__class__ is not LongLine:
+                if not isinstance(line, LongLine):
                     continue
-                line = self._truncated(line)  # type: ignore[arg-type]
+                line = self._truncated(line)
             prefixed = split_prefix(line) if line[0] in PREFIX_START else None
             if prefixed is not None and prefixed.kind in ("tail", "sam"):
                 yield LogEvent(message, ts, stream or self.log_stream, group, origin)

@@ -43,7 +43,7 @@ def now_ms() -> int:
 
 
 def parse_duration_ms(text: str) -> Optional[int]:
-    """Milliseconds in ``30s`` / ``15m`` / ``1h30m`` / ``2d`` / ``1w``; None if it is not a duration."""
+    """Milliseconds in ``30s`` / ``15m`` / ``1h30m`` / ``2d`` / ``1w``; None for anything else."""
     spec = text.strip().lower()
     if spec.endswith(" ago"):
         spec = spec[:-4]
@@ -59,7 +59,7 @@ def parse_duration_ms(text: str) -> Optional[int]:
 
 
 def parse_time(text: str, *, now: int) -> int:
-    """Epoch milliseconds for a ``--since``/``--until`` value; relative values count back from now."""
+    """Epoch ms for a ``--since``/``--until`` value; relative values count back from now."""
     spec = text.strip()
     if spec.lower() == "now":
         return now
@@ -105,7 +105,7 @@ def resolve_window(
     default_since: Optional[str] = None,
     default_until_now: bool = False,
 ) -> TimeWindow:
-    """The window the user asked for; raises CliError when a value is unreadable or since > until."""
+    """The window asked for; CliError when a value is unreadable or since is after until."""
     current = now_ms() if now is None else now
     since = since if since is not None else default_since
     start = parse_time(since, now=current) if since is not None else None

@@ -68,7 +68,7 @@ class Resolver:
         """``value`` with every intrinsic evaluated; ``NO_VALUE`` for ``AWS::NoValue``."""
         if isinstance(value, Mapping):
             if len(value) == 1:
-                (key, arg), = value.items()
+                ((key, arg),) = value.items()
                 if key == "Ref" or key.startswith("Fn::") or key == "Condition":
                     return self._intrinsic(key, arg, where)
             out = {}
@@ -263,7 +263,9 @@ class Resolver:
         try:
             return self.template["Mappings"][mapping][top][second]
         except (KeyError, TypeError) as exc:
-            raise TemplateError(f"{where}: Fn::FindInMap {mapping}/{top}/{second} not found") from exc
+            raise TemplateError(
+                f"{where}: Fn::FindInMap {mapping}/{top}/{second} not found"
+            ) from exc
 
     def _fn_base64(self, arg: Any, where: str) -> str:
         return base64.b64encode(self.resolve_str(arg, where).encode()).decode()
@@ -284,9 +286,9 @@ class Resolver:
                 value = spec["Default"]
             else:
                 continue  # an error only if something uses it (see ``ref``)
-            if isinstance(spec, Mapping) and str(spec.get("Type", "")).startswith("List<"):
-                value = value if isinstance(value, list) else str(value).split(",")
-            elif isinstance(spec, Mapping) and spec.get("Type") == "CommaDelimitedList":
+            if (isinstance(spec, Mapping) and str(spec.get("Type", "")).startswith("List<")) or (
+                isinstance(spec, Mapping) and spec.get("Type") == "CommaDelimitedList"
+            ):
                 value = value if isinstance(value, list) else str(value).split(",")
             values[name] = value
         return values

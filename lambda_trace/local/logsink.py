@@ -8,6 +8,7 @@ source is exercised end to end against moto.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import sys
 import threading
@@ -53,9 +54,10 @@ class StreamSink:
 
 
 class JsonLinesSink:
-    """One ``filter_log_events``-shaped object per line (FORMATS §7.2/7.3), lossless.
+    """One ``filter_log_events`` event per line (FORMATS §7.2/7.3), lossless.
 
-    Keys: ``logGroupName``, ``logStreamName``, ``timestamp`` (epoch ms), ``message``.
+    Keys: ``logStreamName``, ``timestamp`` (epoch ms), ``message``, ``ingestionTime``; the
+    analyzer reads the file back as it reads a saved ``aws logs filter-log-events`` answer.
     """
 
     def __init__(self, path: Path) -> None:
@@ -69,10 +71,10 @@ class JsonLinesSink:
     def write(self, event: LogEvent) -> None:
         line = json.dumps(
             {
-                "logGroupName": event.log_group,
                 "logStreamName": event.log_stream,
                 "timestamp": event.timestamp_ms,
                 "message": event.message,
+                "ingestionTime": event.timestamp_ms,
             },
             ensure_ascii=False,
         )
@@ -136,14 +138,10 @@ class CloudWatchSink:
 
     def _ensure(self, group: str, stream: str) -> None:
         if group not in self._groups:
-            try:
+            with contextlib.suppress(self._client.exceptions.ResourceAlreadyExistsException):
                 self._client.create_log_group(logGroupName=group)
-            except self._client.exceptions.ResourceAlreadyExistsException:
-                pass
             self._groups.add(group)
         if (group, stream) not in self._streams:
-            try:
+            with contextlib.suppress(self._client.exceptions.ResourceAlreadyExistsException):
                 self._client.create_log_stream(logGroupName=group, logStreamName=stream)
-            except self._client.exceptions.ResourceAlreadyExistsException:
-                pass
             self._streams.add((group, stream))

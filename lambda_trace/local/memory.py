@@ -69,7 +69,7 @@ class TreeMemory:
         self._samples = 0
 
     def sample(self) -> int:
-        """Bytes in use now (counting the main process's peak since its last reset); updates the peak."""
+        """Bytes in use now, counting the main process's peak since its last reset; updates peak."""
         if self._samples % _CHILD_SCAN_EVERY == 0:
             self._children = children(self.pid)
         self._samples += 1

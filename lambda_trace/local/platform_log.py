@@ -124,11 +124,19 @@ class PlatformLog:
     ) -> list[str]:
         """INIT_REPORT (§1.5) / ``platform.initReport``: written when an init fails or times out."""
         if not self.is_json:
-            fields = [f"Init Duration: {duration_ms:.2f} ms", f"Phase: {phase}", f"Status: {status}"]
+            fields = [
+                f"Init Duration: {duration_ms:.2f} ms",
+                f"Phase: {phase}",
+                f"Status: {status}",
+            ]
             if error_type:
                 fields.append(f"Error Type: {error_type}")
             return ["INIT_REPORT " + "\t".join(fields) + "\n"]
-        record: dict[str, Any] = {"initializationType": "on-demand", "phase": phase, "status": status}
+        record: dict[str, Any] = {
+            "initializationType": "on-demand",
+            "phase": phase,
+            "status": status,
+        }
         if error_type:
             record["errorType"] = error_type
         record["metrics"] = {"durationMs": round(duration_ms, 3)}
@@ -202,7 +210,9 @@ class PlatformLog:
         """``<ts> <id> Task timed out after N.NN seconds`` (§1.8), after the REPORT (Text only)."""
         if self.is_json:
             return []
-        return [f"{format_timestamp(now)} {request_id} Task timed out after {seconds:.2f} seconds\n"]
+        return [
+            f"{format_timestamp(now)} {request_id} Task timed out after {seconds:.2f} seconds\n"
+        ]
 
     def runtime_exited(self, now: float, request_id: str, reason: str) -> list[str]:
         """``RequestId: <id> Error: Runtime exited with error: <reason>`` + ``Runtime.ExitError``.
@@ -211,7 +221,8 @@ class PlatformLog:
         """
         if self.is_json:
             return []
-        return [f"RequestId: {request_id} Error: Runtime exited with error: {reason}\nRuntime.ExitError\n"]
+        fault = f"RequestId: {request_id} Error: Runtime exited with error: {reason}"
+        return [f"{fault}\nRuntime.ExitError\n"]
 
     def _event(self, now: float, type_: str, record: dict[str, Any]) -> list[str]:
         level = _LEVEL_ORDER.get(_EVENT_LEVEL.get(type_, "INFO"), 1)

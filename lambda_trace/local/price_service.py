@@ -31,7 +31,7 @@ class PriceService:
     @property
     def url(self) -> str:
         host, port = self._httpd.server_address[:2]
-        return f"http://{host}:{port}/"
+        return f"http://{host!s}:{port}/"
 
     def delay_s(self, sku: str) -> float:
         if sku.startswith("slow-"):
@@ -61,10 +61,10 @@ def _handler(service: PriceService) -> type[http.server.BaseHTTPRequestHandler]:
     class Handler(http.server.BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
 
-        def do_GET(self) -> None:  # noqa: N802 (http.server's naming)
+        def do_GET(self) -> None:
             service.requests += 1
             query = urllib.parse.parse_qs(urllib.parse.urlsplit(self.path).query)
-            sku: Optional[str] = (query.get("sku") or [None])[0]
+            sku: Optional[str] = (query.get("sku") or [""])[0]
             if not sku:
                 self._send(400, {"message": "sku is required"})
                 return
@@ -80,7 +80,7 @@ def _handler(service: PriceService) -> type[http.server.BaseHTTPRequestHandler]:
             self.end_headers()
             self.wfile.write(data)
 
-        def log_message(self, format: str, *args: object) -> None:  # noqa: A002
+        def log_message(self, format: str, *args: object) -> None:
             pass
 
     return Handler

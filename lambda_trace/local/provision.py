@@ -8,6 +8,7 @@ runner's own calls (log delivery, seeding) use a separate local administrator.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import urllib.request
 from dataclasses import dataclass
@@ -35,13 +36,19 @@ class Credentials:
 
     def env(self) -> dict[str, str]:
         """As the environment variables Lambda sets for a function's role."""
-        out = {"AWS_ACCESS_KEY_ID": self.access_key_id, "AWS_SECRET_ACCESS_KEY": self.secret_access_key}
+        out = {
+            "AWS_ACCESS_KEY_ID": self.access_key_id,
+            "AWS_SECRET_ACCESS_KEY": self.secret_access_key,
+        }
         if self.session_token:
             out["AWS_SESSION_TOKEN"] = self.session_token
         return out
 
     def client_kwargs(self) -> dict[str, str]:
-        out = {"aws_access_key_id": self.access_key_id, "aws_secret_access_key": self.secret_access_key}
+        out = {
+            "aws_access_key_id": self.access_key_id,
+            "aws_secret_access_key": self.secret_access_key,
+        }
         if self.session_token:
             out["aws_session_token"] = self.session_token
         return out
@@ -75,10 +82,8 @@ class Account:
     def create_admin(self) -> Credentials:
         """An IAM user allowed everything: the runner's own identity once IAM is enforced."""
         iam = self.client("iam")
-        try:
+        with contextlib.suppress(iam.exceptions.EntityAlreadyExistsException):
             iam.create_user(UserName=ADMIN_USER)
-        except iam.exceptions.EntityAlreadyExistsException:
-            pass
         iam.put_user_policy(
             UserName=ADMIN_USER, PolicyName="allow-all", PolicyDocument=json.dumps(_ALLOW_ALL)
         )
@@ -90,16 +95,14 @@ class Account:
         """The template's buckets and tables, under their local names (existing ones are kept)."""
         s3 = self.client("s3")
         for name in template.buckets.values():
-            try:
+            with contextlib.suppress(
+                s3.exceptions.BucketAlreadyOwnedByYou, s3.exceptions.BucketAlreadyExists
+            ):
                 s3.create_bucket(Bucket=name)
-            except (s3.exceptions.BucketAlreadyOwnedByYou, s3.exceptions.BucketAlreadyExists):
-                pass
         dynamodb = self.client("dynamodb")
         for params in template.tables.values():
-            try:
+            with contextlib.suppress(dynamodb.exceptions.ResourceInUseException):
                 dynamodb.create_table(**params)
-            except dynamodb.exceptions.ResourceInUseException:
-                pass
 
     def create_role(self, role: RoleSpec) -> str:
         """The role with its trust policy and inline policies; returns its ARN."""
@@ -133,19 +136,25 @@ class Account:
         creds = sts.assume_role(RoleArn=arn, RoleSessionName=function.name[:64])["Credentials"]
         return Credentials(creds["AccessKeyId"], creds["SecretAccessKey"], creds["SessionToken"])
 
+    def reset(self) -> None:
+        """Forget every resource (moto's ``/moto-api/reset``)."""
+        self._moto_api("reset", b"")
+
     def enforce_iam(self, enforced: bool = True) -> None:
         """Turn moto's IAM checks on (every later request is authenticated) or off."""
-        body = b"0" if enforced else b"inf"
+        self._moto_api("reset-auth", b"0" if enforced else b"inf")
+        self.iam_enforced = enforced
+
+    def _moto_api(self, action: str, body: bytes) -> None:
         # A form content type (urllib's default) would hide the body from moto's request.data.
         request = urllib.request.Request(
-            f"{self.endpoint_url}/moto-api/reset-auth",
+            f"{self.endpoint_url}/moto-api/{action}",
             data=body,
             method="POST",
             headers={"Content-Type": "application/octet-stream"},
         )
         with urllib.request.urlopen(request, timeout=10) as response:
             response.read()
-        self.iam_enforced = enforced
 
 
 def _for_moto(document: dict[str, Any]) -> dict[str, Any]:

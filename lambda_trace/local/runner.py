@@ -13,6 +13,7 @@ does). Platform lines follow FORMATS.md; see ``platform_log``.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
@@ -68,6 +69,16 @@ class InvokeResult:
             return json.loads(self.payload) if self.payload else None
         except ValueError:
             return None
+
+
+@dataclass(frozen=True)
+class _Request:
+    """One invocation's input, as the Runtime API will hand it over."""
+
+    request_id: str
+    payload: bytes
+    client_context: Optional[str] = None  # JSON text
+    cognito_identity: Optional[str] = None  # JSON text
 
 
 @dataclass
@@ -142,18 +153,21 @@ class Runner:
         cognito_identity: Optional[Mapping[str, Any]] = None,
     ) -> InvokeResult:
         """Run one invocation (cold or warm) and return its outcome; logs go to the sinks."""
-        payload = event if isinstance(event, bytes) else json.dumps(event).encode()
-        request_id = str(uuid.uuid4())
+        request = _Request(
+            request_id=str(uuid.uuid4()),
+            payload=event if isinstance(event, bytes) else json.dumps(event).encode(),
+            client_context=json.dumps(client_context) if client_context else None,
+            cognito_identity=json.dumps(cognito_identity) if cognito_identity else None,
+        )
         self._collected = []
         try:
             if self._env is None:
                 env, init = self._init_environment(phase="init", limit_s=self.init_timeout_s)
                 if not init.ok:
                     # Lambda re-runs a failed init inside the invocation ("suppressed init").
-                    return self._retry_init(env.log_stream, request_id, payload)
-                return self._run(request_id, payload, init.duration_ms, True, client_context,
-                                 cognito_identity)
-            return self._run(request_id, payload, None, False, client_context, cognito_identity)
+                    return self._retry_init(env.log_stream, request)
+                return self._run(request, init.duration_ms, cold=True)
+            return self._run(request, None, cold=False)
         finally:
             for sink in self.sinks:
                 sink.flush()
@@ -183,15 +197,18 @@ class Runner:
         stream = stream or _new_log_stream(self.spec.version)
         env = self._spawn(stream)
         if phase == "init":
-            self._emit(env, self.platform.init_start(
-                time.time(),
-                runtime_version=_RUNTIME_VERSION,
-                runtime_version_arn=_runtime_version_arn(self.spec.region),
-                function_name=self.spec.name,
-                function_version=self.spec.version,
-                instance_id=stream,
-                memory_size_mb=self.spec.memory_mb,
-            ))
+            self._emit(
+                env,
+                self.platform.init_start(
+                    time.time(),
+                    runtime_version=_RUNTIME_VERSION,
+                    runtime_version_arn=_runtime_version_arn(self.spec.region),
+                    function_name=self.spec.name,
+                    function_version=self.spec.version,
+                    instance_id=stream,
+                    memory_size_mb=self.spec.memory_mb,
+                ),
+            )
         kind, message = self._wait(env, env.spawned_at + limit_s, ("next", "init_error"))
         duration_ms = ((message.at if message else time.monotonic()) - env.spawned_at) * 1000
         if kind == "next":
@@ -208,20 +225,35 @@ class Runner:
             # The runtime exits by itself after reporting; give it a moment to flush its output.
             self._wait(env, time.monotonic() + 1.0, ())
         self._discard(env)
-        self._emit(env, self.platform.init_report(
-            time.time(), duration_ms=duration_ms, phase=phase, status=status, error_type=error_type
-        ))
+        self._emit(
+            env,
+            self.platform.init_report(
+                time.time(),
+                duration_ms=duration_ms,
+                phase=phase,
+                status=status,
+                error_type=error_type,
+            ),
+        )
         return env, _InitOutcome(False, duration_ms, status, error_type)
 
-    def _retry_init(self, stream: str, request_id: str, payload: bytes) -> InvokeResult:
-        env, init = self._init_environment(phase="invoke", limit_s=self.spec.timeout_s, stream=stream)
+    def _retry_init(self, stream: str, request: _Request) -> InvokeResult:
+        env, init = self._init_environment(
+            phase="invoke", limit_s=self.spec.timeout_s, stream=stream
+        )
         if init.ok:
-            return self._run(request_id, payload, None, True, None, None)
+            return self._run(request, None, cold=True)
+        request_id = request.request_id
         now = time.time()
-        self._emit(env, self.platform.start(
-            now, request_id=request_id, function_version=self.spec.version,
-            function_arn=self.spec.arn,
-        ))
+        self._emit(
+            env,
+            self.platform.start(
+                now,
+                request_id=request_id,
+                function_version=self.spec.version,
+                function_arn=self.spec.arn,
+            ),
+        )
         self._emit(env, self.platform.end(now, request_id))
         report = Report(
             request_id=request_id,
@@ -234,38 +266,46 @@ class Runner:
         self._emit(env, self.platform.report(now, report))
         if init.status == "timeout":
             self._emit(env, self.platform.timed_out(now, request_id, init.duration_ms / 1000))
-        return self._result(request_id, "timeout" if init.status == "timeout" else "init_error",
-                            b"", init.error_type, report, True, env)
+        return self._result(
+            request_id,
+            "timeout" if init.status == "timeout" else "init_error",
+            b"",
+            init.error_type,
+            report,
+            True,
+            env,
+        )
 
-    def _run(
-        self,
-        request_id: str,
-        payload: bytes,
-        init_ms: Optional[float],
-        cold: bool,
-        client_context: Optional[Mapping[str, Any]],
-        cognito_identity: Optional[Mapping[str, Any]],
-    ) -> InvokeResult:
+    def _run(self, request: _Request, init_ms: Optional[float], *, cold: bool) -> InvokeResult:
         env = self._env
         assert env is not None
+        request_id = request.request_id
         xray = _new_xray(self.spec.tracing_active)
         started_wall = time.time()
         started = time.monotonic()
         deadline = started + self.spec.timeout_s
-        self._emit(env, self.platform.start(
-            started_wall, request_id=request_id, function_version=self.spec.version,
-            function_arn=self.spec.arn, xray=xray if self.spec.tracing_active else None,
-        ))
+        self._emit(
+            env,
+            self.platform.start(
+                started_wall,
+                request_id=request_id,
+                function_version=self.spec.version,
+                function_arn=self.spec.arn,
+                xray=xray if self.spec.tracing_active else None,
+            ),
+        )
         self._thaw(env)
-        env.api.offer(Invocation(
-            request_id=request_id,
-            payload=payload,
-            deadline_ms=int((started_wall + self.spec.timeout_s) * 1000),
-            function_arn=self.spec.arn,
-            trace_id=xray.header(),
-            client_context=json.dumps(client_context) if client_context else None,
-            cognito_identity=json.dumps(cognito_identity) if cognito_identity else None,
-        ))
+        env.api.offer(
+            Invocation(
+                request_id=request_id,
+                payload=request.payload,
+                deadline_ms=int((started_wall + self.spec.timeout_s) * 1000),
+                function_arn=self.spec.arn,
+                trace_id=xray.header(),
+                client_context=request.client_context,
+                cognito_identity=request.cognito_identity,
+            )
+        )
         kind, answer = self._wait(env, deadline, ("response", "error"))
         if answer is not None:
             # The invocation ends when the runtime asks for the next one (or fails to).
@@ -294,12 +334,19 @@ class Runner:
                 outcome, status, error_type = "crashed", "error", "Runtime.ExitError"
                 exit_reason = _exit_reason(returncode)
         now = time.time()
-        self._emit(env, self.platform.runtime_done(
-            now, request_id=request_id,
-            status={"success": "success", "error": "error", "timeout": "timeout"}.get(
-                outcome, "failure"),
-            error_type=error_type, duration_ms=duration_ms, produced_bytes=len(body),
-        ))
+        self._emit(
+            env,
+            self.platform.runtime_done(
+                now,
+                request_id=request_id,
+                status={"success": "success", "error": "error", "timeout": "timeout"}.get(
+                    outcome, "failure"
+                ),
+                error_type=error_type,
+                duration_ms=duration_ms,
+                produced_bytes=len(body),
+            ),
+        )
         self._emit(env, self.platform.end(now, request_id))
         peak = env.memory.peak_mb if self._measure_memory else 0
         report = Report(
@@ -307,8 +354,9 @@ class Runner:
             duration_ms=duration_ms,
             memory_size_mb=self.spec.memory_mb,
             # A cgroup never lets usage pass the limit, so Lambda's figure stops at Memory Size.
-            max_memory_used_mb=self.spec.memory_mb if kind == "memory" else min(
-                peak, self.spec.memory_mb),
+            max_memory_used_mb=self.spec.memory_mb
+            if kind == "memory"
+            else min(peak, self.spec.memory_mb),
             init_duration_ms=init_ms,
             status=status,
             error_type=error_type if status else None,
@@ -495,10 +543,8 @@ class Runner:
 
     def _kill(self, env: _Environment) -> None:
         _kill_group(env.process.pid)
-        try:
+        with contextlib.suppress(subprocess.TimeoutExpired):
             env.process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            pass
         self._drain(env, until_eof=True)
 
     def _discard(self, env: _Environment) -> None:
@@ -565,17 +611,20 @@ def _exit_reason(returncode: Optional[int]) -> str:
             name = signal.Signals(-returncode).name
         except ValueError:
             return f"signal: {-returncode}"
-        words = {"SIGKILL": "killed", "SIGSEGV": "segmentation fault", "SIGABRT": "aborted",
-                 "SIGTERM": "terminated", "SIGBUS": "bus error"}
+        words = {
+            "SIGKILL": "killed",
+            "SIGSEGV": "segmentation fault",
+            "SIGABRT": "aborted",
+            "SIGTERM": "terminated",
+            "SIGBUS": "bus error",
+        }
         return f"signal: {words.get(name, name.lower())}"
     return f"exit status {returncode}"
 
 
 def _signal_group(pid: int, sig: int) -> None:
-    try:
+    with contextlib.suppress(ProcessLookupError, PermissionError):
         os.killpg(pid, sig)
-    except (ProcessLookupError, PermissionError):
-        pass
 
 
 def _kill_group(pid: int) -> None:

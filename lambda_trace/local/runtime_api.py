@@ -10,6 +10,7 @@ Spec: https://docs.aws.amazon.com/lambda/latest/dg/runtimes-api.html
 
 from __future__ import annotations
 
+import contextlib
 import http.server
 import json
 import os
@@ -65,7 +66,7 @@ class RuntimeMessage:
 
 
 class RuntimeAPIServer:
-    """A Runtime API endpoint on a free loopback port; ``address`` goes in AWS_LAMBDA_RUNTIME_API."""
+    """A Runtime API endpoint on a free loopback port (``address`` is AWS_LAMBDA_RUNTIME_API)."""
 
     def __init__(self, host: str = "127.0.0.1") -> None:
         self._messages: deque[RuntimeMessage] = deque()
@@ -85,7 +86,7 @@ class RuntimeAPIServer:
     @property
     def address(self) -> str:
         host, port = self._httpd.server_address[:2]
-        return f"{host}:{port}"
+        return f"{host!s}:{port}"
 
     @property
     def wakeup_fd(self) -> int:
@@ -128,10 +129,9 @@ class RuntimeAPIServer:
     def _post(self, message: RuntimeMessage) -> None:
         with self._lock:
             self._messages.append(message)
-        try:
+        # A full pipe means a wake-up is pending anyway; a closed one, that nobody listens.
+        with contextlib.suppress(OSError):
             os.write(self._wake_w, b"!")
-        except (BlockingIOError, OSError):
-            pass  # the pipe is full (a wake-up is pending anyway) or closed
 
     def _next_invocation(self) -> Optional[Invocation]:
         self._post(RuntimeMessage("next", time.monotonic()))
@@ -164,7 +164,7 @@ def _make_handler(api: RuntimeAPIServer) -> type[http.server.BaseHTTPRequestHand
         # client's delayed ACK (~40 ms) on every /next.
         disable_nagle_algorithm = True
 
-        def do_GET(self) -> None:  # noqa: N802 (http.server's naming)
+        def do_GET(self) -> None:
             if self.path != f"{API_PREFIX}/invocation/next":
                 self._reply(404, {"errorType": "NotFound", "errorMessage": self.path})
                 return
@@ -181,7 +181,7 @@ def _make_handler(api: RuntimeAPIServer) -> type[http.server.BaseHTTPRequestHand
             self.end_headers()
             self.wfile.write(invocation.payload)
 
-        def do_POST(self) -> None:  # noqa: N802
+        def do_POST(self) -> None:
             length = int(self.headers.get("Content-Length") or 0)
             body = self.rfile.read(length) if length else b""
             now = time.monotonic()
@@ -216,7 +216,7 @@ def _make_handler(api: RuntimeAPIServer) -> type[http.server.BaseHTTPRequestHand
             self.end_headers()
             self.wfile.write(data)
 
-        def log_message(self, format: str, *args: object) -> None:  # noqa: A002
+        def log_message(self, format: str, *args: object) -> None:
             pass
 
     return Handler

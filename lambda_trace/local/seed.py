@@ -6,6 +6,7 @@ template is left alone.
 
 from __future__ import annotations
 
+import functools
 import io
 import json
 from typing import Any
@@ -55,7 +56,9 @@ def _orders(dynamodb: Any, table: str) -> int:
         for _ in range(n):
             order += 1
             order_id = f"o-{order:05d}"
-            items.append({"pk": {"S": f"CUSTOMER#{customer_id(n)}"}, "sk": {"S": f"ORDER#{order_id}"}})
+            items.append(
+                {"pk": {"S": f"CUSTOMER#{customer_id(n)}"}, "sk": {"S": f"ORDER#{order_id}"}}
+            )
             items.append(
                 {
                     "pk": {"S": f"ORDER#{order_id}"},
@@ -70,12 +73,15 @@ def _orders(dynamodb: Any, table: str) -> int:
     return order
 
 
+@functools.cache
 def _photo(width: int, height: int) -> bytes:
     """A smooth synthetic photo (gradients), encoded as JPEG."""
     try:
         from PIL import Image
     except ImportError as exc:
-        raise RuntimeError("the sample photos need Pillow: pip install 'lambda-trace[samples]'") from exc
+        raise RuntimeError(
+            "the sample photos need Pillow: pip install 'lambda-trace[samples]'"
+        ) from exc
     red = Image.linear_gradient("L").resize((width, height))
     green = Image.radial_gradient("L").resize((width, height))
     blue = red.transpose(Image.Transpose.ROTATE_180)

@@ -104,7 +104,7 @@ def read_yaml(path: Path) -> dict[str, Any]:
         raise TemplateError(f"cannot read template {path}: {exc.strerror or exc}") from exc
     try:
         data = load_yaml(text)
-    except Exception as exc:  # noqa: BLE001 - yaml raises many types; all mean "not a template"
+    except Exception as exc:
         raise TemplateError(f"{path} is not valid YAML: {str(exc).splitlines()[0]}") from exc
     if not isinstance(data, Mapping) or not isinstance(data.get("Resources"), Mapping):
         raise TemplateError(f"{path} has no Resources section")
@@ -123,16 +123,17 @@ def sam_transform(
     locations) and the managed-policy lookup knows no names (it would need an account), so
     ``Policies`` may name SAM policy templates and full ARNs but not bare managed-policy names.
     """
-    template = copy.deepcopy(dict(template))
-    if "AWS::Serverless-2016-10-31" not in _transforms(template):
-        return template
+    doc: dict[str, Any] = copy.deepcopy(dict(template))
+    if "AWS::Serverless-2016-10-31" not in _transforms(doc):
+        return doc
     import boto3
+    from samtranslator.metrics.metrics import Metrics
     from samtranslator.model.exceptions import InvalidDocumentException
     from samtranslator.parser.parser import Parser
     from samtranslator.translator.arn_generator import ArnGenerator
     from samtranslator.translator.translator import Translator
 
-    for logical_id, resource in template["Resources"].items():
+    for logical_id, resource in doc["Resources"].items():
         props = resource.get("Properties") if isinstance(resource, dict) else None
         if not isinstance(props, dict):
             continue
@@ -146,12 +147,17 @@ def sam_transform(
     # The translator asks a boto3 session for the region (no network) and keeps it class-wide.
     ArnGenerator.BOTO_SESSION_REGION_NAME = region
     values: dict[str, Any] = {"AWS::AccountId": LOCAL_ACCOUNT, **(parameters or {})}
-    translator = Translator(None, Parser(), boto_session=boto3.session.Session(region_name=region))
+    metrics = Metrics()  # published to nowhere; unpublished ones warn at exit
+    translator = Translator(
+        None, Parser(), boto_session=boto3.session.Session(region_name=region), metrics=metrics
+    )
     try:
-        return translator.translate(template, values, get_managed_policy_map=dict)
+        return translator.translate(doc, values, get_managed_policy_map=dict)
     except InvalidDocumentException as exc:
         causes = "; ".join(str(cause) for cause in exc.causes) or str(exc)
         raise TemplateError(f"SAM transform failed: {causes}") from exc
+    finally:
+        metrics.publish()
 
 
 def load(

@@ -30,7 +30,10 @@ def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     listing = dynamodb.query(
         TableName=TABLE,
         KeyConditionExpression="pk = :pk AND begins_with(sk, :order)",
-        ExpressionAttributeValues={":pk": {"S": f"CUSTOMER#{customer_id}"}, ":order": {"S": "ORDER#"}},
+        ExpressionAttributeValues={
+            ":pk": {"S": f"CUSTOMER#{customer_id}"},
+            ":order": {"S": "ORDER#"},
+        },
     )
     orders = []
     for item in listing["Items"]:  # N+1: one round trip per order

@@ -2,8 +2,8 @@
 
 The planted problem: the service is sometimes slow, and the client timeout (10 s) is longer than
 the function's own timeout (3 s), so Lambda kills the invocation with the HTTP call still in
-flight. The fix: a client timeout well under the remaining time (context.get_remaining_time_in_millis),
-and a fallback answer.
+flight. The fix: a client timeout well under the remaining time
+(``context.get_remaining_time_in_millis()``) and a fallback answer.
 """
 
 from __future__ import annotations

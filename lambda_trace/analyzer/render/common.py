@@ -67,18 +67,61 @@ def evidence_items(evidence: dict[str, Any]) -> list[tuple[str, str]]:
     return items
 
 
-def footer_counts(report: dict[str, Any]) -> list[tuple[str, int]]:
-    """The input and skip counters worth showing, as ``(label, count)``; zeros left out."""
-    rows: list[tuple[str, int]] = []
+#: Counters that say something was skipped, dropped or left unmatched (the footer's second line).
+SKIPPED = {
+    "sources.undecodable_lines": "undecodable lines",
+    "sources.truncated_lines": "truncated lines",
+    "sources.malformed": "malformed envelope parts",
+    "sources.duplicates_dropped": "console duplicates",
+    "sources.outside_window": "outside the time window",
+    "sources.capped_inputs": "inputs cut at the size limit",
+    "parser.unparsed": "unrecognised lines",
+    "parser.malformed": "malformed JSON lines",
+    "join.unattributed": "events without an invocation",
+    "join.late": "late events",
+    "join.evicted": "invocations evicted early",
+    "join.duplicates": "repeated platform lines",
+}
+#: Counters worth showing on the footer's first line, with their labels.
+READ = {
+    "sources.inputs": "inputs",
+    "sources.bytes_read": "bytes",
+    "sources.events": "log events",
+    "sources.requests": "CloudWatch requests",
+    "parser.lines": "lines",
+    "parser.app": "app log lines",
+    "join.events": "events",
+    "join.invocations": "invocations",
+    "join.attributed": "lines attributed by stream",
+    "environments": "environments",
+    "emf_documents": "EMF documents",
+}
+
+
+def footer_sections(report: dict[str, Any]) -> list[tuple[str, list[tuple[str, int]]]]:
+    """``[("Read", [(label, n)...]), ("Skipped", [...])]``: the input counters that are not 0."""
     input_ = report.get("input") or {}
+    flat: dict[str, Any] = {}
     for section in ("sources", "parser", "join"):
-        counts = input_.get(section) or {}
-        for key, value in counts.items():
-            if isinstance(value, bool) or not isinstance(value, (int, float)) or not value:
-                continue
-            rows.append((f"{section}.{key}", int(value)))
-    for key in ("orphan_events", "emf_documents", "environments"):
-        value = input_.get(key)
-        if value:
-            rows.append((key, int(value)))
-    return rows
+        for key, value in (input_.get(section) or {}).items():
+            flat[f"{section}.{key}"] = value
+    for key in ("environments", "emf_documents"):
+        flat[key] = input_.get(key)
+    sections = []
+    for title, labels in (("Read", READ), ("Skipped", SKIPPED)):
+        rows = [
+            (label, int(flat[key])) for key, label in labels.items()
+            if isinstance(flat.get(key), (int, float)) and not isinstance(flat.get(key), bool)
+            and flat[key]
+        ]
+        if rows:
+            sections.append((title, rows))
+    return sections
+
+
+def footer_lines(report: dict[str, Any]) -> list[str]:
+    """The footer as plain text lines."""
+    return [
+        f"{title}: " + ", ".join(f"{n:,} {label}" for label, n in rows)
+        for title, rows in footer_sections(report)
+    ]

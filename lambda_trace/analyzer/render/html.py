@@ -27,7 +27,7 @@ from lambda_trace.analyzer.render.common import (
     fmt_count,
     fmt_ms,
     fmt_pct,
-    footer_counts,
+    footer_lines,
 )
 
 CHART_JS = "chart.umd.min.js"
@@ -55,9 +55,11 @@ border-radius:8px;padding:12px 14px;margin:0 0 10px}
 .high .sev{color:var(--high)}.medium .sev{color:var(--medium)}.low .sev{color:var(--low)}
 .info .sev{color:var(--info)}
 .advice{margin:6px 0}
-dl{display:grid;grid-template-columns:max-content 1fr;gap:2px 12px;margin:6px 0 0;
-font-size:12px;color:var(--muted)}
-dd{margin:0;overflow-wrap:anywhere}
+dl{display:grid;grid-template-columns:repeat(auto-fill,minmax(230px,1fr));gap:2px 18px;
+margin:6px 0 0;font-size:12px}
+dl div{display:flex;gap:8px;min-width:0}
+dt{color:var(--muted)}
+dd{margin:0;overflow-wrap:anywhere;min-width:0}
 pre{background:#f1f3f7;border-radius:6px;padding:8px;overflow:auto;font-size:12px}
 table{border-collapse:collapse;width:100%;background:var(--card);border:1px solid var(--line)}
 th{white-space:nowrap}
@@ -287,7 +289,7 @@ def _findings(report: dict[str, Any]) -> str:
     for f in findings:
         severity = f["severity"] if f["severity"] in SEVERITY_LABELS else "info"
         evidence = f.get("evidence") or {}
-        items = "".join(f"<dt>{_t(k)}</dt><dd>{_t(v, 400)}</dd>"
+        items = "".join(f"<div><dt>{_t(k)}</dt><dd>{_t(v, 400)}</dd></div>"
                         for k, v in evidence_items(evidence))
         policy = evidence.get("suggested_policy")
         policy_html = (
@@ -362,9 +364,8 @@ def _errors(report: dict[str, Any]) -> str:
 
 
 def _footer(report: dict[str, Any]) -> str:
-    counts = footer_counts(report)
-    text = ", ".join(f"{k} {v:,}" for k, v in counts) or "no input counters"
-    return f"<footer>Input: {_e(text)}</footer>\n"
+    lines = footer_lines(report) or ["Read: nothing"]
+    return "<footer>" + "<br>".join(_e(line) for line in lines) + "</footer>\n"
 
 
 @lru_cache(maxsize=1)

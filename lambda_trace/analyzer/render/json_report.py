@@ -132,15 +132,22 @@ def _percentiles(sketch: QuantileSketch) -> dict[str, Optional[float]]:
 
 
 def _slow(entry: dict[str, Any]) -> dict[str, Any]:
-    out = dict(entry)
-    out["start"] = _iso(entry.get("start_ms"))
-    out.pop("start_ms", None)
-    out["duration_ms"] = _r(entry.get("duration_ms"))
-    out["calls"] = [
-        {**call, "start_ms": _r(call.get("start_ms"), 3), "duration_ms": _r(call["duration_ms"], 3)}
-        for call in entry.get("calls", [])
-    ]
-    return out
+    size, peak = entry.get("memory_size_mb"), entry.get("max_memory_used_mb")
+    return {
+        "request_id": entry.get("request_id"),
+        "log_stream": entry.get("log_stream"),
+        "start": _iso(entry.get("start_ms")),
+        "duration_ms": _r(entry.get("duration_ms")),
+        "status": entry.get("status"),
+        "memory_size_mb": None if size is None else int(size),
+        "max_memory_used_mb": peak,
+        "calls": [
+            {**call, "start_ms": _r(call.get("start_ms"), 3),
+             "duration_ms": _r(call["duration_ms"], 3)}
+            for call in entry.get("calls", [])
+        ],
+        "calls_not_shown": entry.get("calls_not_shown", 0),
+    }
 
 
 def _counters(stats: Any) -> dict[str, Any]:

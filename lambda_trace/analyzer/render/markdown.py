@@ -13,7 +13,7 @@ from lambda_trace.analyzer.render.common import (
     fmt_count,
     fmt_ms,
     fmt_pct,
-    footer_counts,
+    footer_lines,
 )
 
 # Characters that Markdown (or the HTML it may carry) would interpret.
@@ -21,12 +21,17 @@ _MD_SPECIAL = re.compile(r"([\\`*_\[\]|~])")
 _LIST_NUMBER = re.compile(r"^(\d+)([.)])")
 
 
-def md(value: Any, limit: int = 300) -> str:
-    """Untrusted text as inert Markdown: escaped punctuation and HTML, no line breaks."""
+def md(value: Any, limit: int = 300, *, line_start: bool = False) -> str:
+    """Untrusted text as inert Markdown: escaped punctuation and HTML, no line breaks.
+
+    ``line_start``: the text begins a line, where ``#``, ``-``, ``+``, ``=`` or ``1.`` would
+    make a heading, a list or a rule.
+    """
     text = clean(value, limit)
     text = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
     text = _MD_SPECIAL.sub(r"\\\1", text)
-    # At the start of a paragraph these would make a heading, list, quote or rule.
+    if not line_start:
+        return text
     if text[:1] in ("#", "-", "+", "="):
         text = "\\" + text
     return _LIST_NUMBER.sub(r"\1\\\2", text, count=1)
@@ -67,7 +72,7 @@ def render_markdown(report: dict[str, Any], file: TextIO, *, top: int = 20) -> N
     for f in findings:
         label = SEVERITY_LABELS.get(f["severity"], f["severity"].upper())
         w(f"### {label} · {f['kind']} · {md(f.get('subject'), 160)}\n\n")
-        w(f"{md(f.get('advice'), 4000)}\n\n")
+        w(f"{md(f.get('advice'), 4000, line_start=True)}\n\n")
         for key, text in evidence_items(f.get("evidence") or {}):
             w(f"- {md(key)}: {md(text, 400)}\n")
         policy = (f.get("evidence") or {}).get("suggested_policy")
@@ -88,9 +93,9 @@ def render_markdown(report: dict[str, Any], file: TextIO, *, top: int = 20) -> N
               f"| {md(g.get('message') or '', 160)} |\n")
         w("\n")
 
-    footer = footer_counts(report)
+    footer = footer_lines(report)
     if footer:
-        w("---\n\nInput: " + ", ".join(f"{md(k)} {v:,}" for k, v in footer) + "\n")
+        w("---\n\n" + "  \n".join(md(line, 2000, line_start=True) for line in footer) + "\n")
 
 
 def _share(count: int, n: int) -> str:

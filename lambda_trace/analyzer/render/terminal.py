@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import io
 import json
 import os
+import shutil
 from typing import Any, Optional, TextIO
 
 from rich import box
@@ -19,7 +21,7 @@ from lambda_trace.analyzer.render.common import (
     fmt_count,
     fmt_ms,
     fmt_pct,
-    footer_counts,
+    footer_lines,
 )
 
 SEVERITY_STYLES = {"high": "bold red", "medium": "yellow", "low": "cyan", "info": "dim"}
@@ -27,8 +29,10 @@ SEVERITY_STYLES = {"high": "bold red", "medium": "yellow", "low": "cyan", "info"
 
 def wants_color(file: TextIO) -> bool:
     """Colour only for a terminal, and never when NO_COLOR is set (https://no-color.org)."""
-    if os.environ.get("NO_COLOR"):
-        return False
+    return not os.environ.get("NO_COLOR") and _isatty(file)
+
+
+def _isatty(file: TextIO) -> bool:
     isatty = getattr(file, "isatty", None)
     try:
         return bool(isatty and isatty())
@@ -42,16 +46,28 @@ def render_terminal(
 ) -> None:
     if color is None:
         color = wants_color(file)
+    if width is None:
+        width = shutil.get_terminal_size((120, 40)).columns if _isatty(file) else 120
+    buffer = io.StringIO()
     console = Console(
-        file=file,
+        file=buffer,
         force_terminal=color,
         no_color=not color,
         color_system="standard" if color else None,
-        width=width or (None if color else 120),
+        width=width,
         highlight=False,
         emoji=False,
         markup=False,
     )
+    _print_report(console, report, top)
+    text = buffer.getvalue()
+    if not color:
+        # rich pads every line to the width; piped output is better without the blanks.
+        text = "\n".join(line.rstrip() for line in text.split("\n"))
+    file.write(text)
+
+
+def _print_report(console: Console, report: dict[str, Any], top: int) -> None:
     tr = report.get("time_range") or {}
     title = Text("lambda-trace report", style="bold")
     if tr.get("start"):
@@ -69,10 +85,8 @@ def render_terminal(
         console.print(_error_groups(report["error_groups"][:top]))
     if report.get("slowest_invocations"):
         console.print(_slowest(report["slowest_invocations"][:5]))
-    footer = footer_counts(report)
-    if footer:
-        text = ", ".join(f"{label} {count:,}" for label, count in footer)
-        console.print(Text("Input: " + text, style="dim"))
+    for line in footer_lines(report):
+        console.print(Text(line, style="dim"))
 
 
 def _summary(report: dict[str, Any]) -> Table:
@@ -153,8 +167,8 @@ def _error_groups(groups: list[dict[str, Any]]) -> Table:
 def _slowest(rows: list[dict[str, Any]]) -> Table:
     table = Table(box=box.SIMPLE_HEAD, title="Slowest invocations", title_justify="left",
                   title_style="bold")
-    table.add_column("request id", overflow="fold")
-    table.add_column("start")
+    table.add_column("request id", no_wrap=True)
+    table.add_column("start", no_wrap=True)
     table.add_column("duration", justify="right")
     table.add_column("status")
     table.add_column("calls", justify="right")

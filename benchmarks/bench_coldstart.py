@@ -1,0 +1,213 @@
+"""Cold start and memory: whole-process time of import + set-up + first invocation, and its RSS.
+
+Each sample is a fresh ``python coldstart_app.py VARIANT`` process, timed from spawn to exit;
+rounds run every variant once, in rotating order, and differences are paired within a round.
+Two baselines: bare Python, and a handler that imports boto3 and makes a client at init.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import re
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Sequence
+from typing import Any, Callable, Optional
+
+from _harness import (
+    BENCH_DIR,
+    Summary,
+    Variant,
+    fmt_range,
+    interleaved,
+    lambda_env,
+    logger,
+    paired_added,
+    runnable,
+    smoke_subset,
+    summarize,
+    table,
+)
+
+OTEL = ("opentelemetry.sdk", "opentelemetry.instrumentation.aws_lambda",
+        "opentelemetry.instrumentation.botocore")
+VARIANTS = [
+    Variant("bare Python handler", "bare", group="baseline"),
+    Variant("handler importing boto3 (+ a client)", "bare+boto3", ("boto3",), group="baseline"),
+    Variant("lambda-trace", "lambda_trace", ("lambda_trace:trace",), group="ours"),
+    Variant("lambda-trace + boto3", "lambda_trace+boto3", ("boto3", "lambda_trace:trace"),
+            group="ours"),
+    Variant("Powertools Metrics + boto3", "powertools_metrics+boto3",
+            ("boto3", "aws_lambda_powertools")),
+    Variant("Powertools Logger + boto3", "powertools_logger+boto3",
+            ("boto3", "aws_lambda_powertools")),
+    Variant("Powertools Tracer + boto3", "powertools_tracer+boto3",
+            ("boto3", "aws_lambda_powertools", "aws_xray_sdk")),
+    Variant("X-Ray SDK patch_all + boto3", "xray+boto3", ("boto3", "aws_xray_sdk")),
+    Variant("OpenTelemetry botocore + lambda + boto3", "otel+boto3", ("boto3", *OTEL)),
+    Variant("Datadog (datadog-lambda) + boto3", "datadog+boto3", ("boto3", "datadog_lambda")),
+    Variant("Lumigo tracer + boto3", "lumigo+boto3", ("boto3", "lumigo_tracer")),
+]
+
+ROUNDS, SMOKE_ROUNDS = 15, 1
+
+
+def sample(python: str, variant: Variant) -> dict[str, float]:
+    """Wall ms, CPU ms (user + sys), VmHWM and VmRSS (MB) of one cold process."""
+    read_fd, write_fd = os.pipe()
+    env = lambda_env({"_HANDLER": "coldstart_app.work", **variant.env})
+    with tempfile.TemporaryFile() as err:
+        start = time.perf_counter()
+        proc = subprocess.Popen(
+            [python, str(BENCH_DIR / "coldstart_app.py"), variant.key, str(write_fd)],
+            pass_fds=(write_fd,),
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=err,
+            env=env,
+            cwd=str(BENCH_DIR),
+        )
+        _, status, usage = os.wait4(proc.pid, 0)
+        wall_ms = (time.perf_counter() - start) * 1000.0
+        proc.returncode = os.waitstatus_to_exitcode(status)
+        os.close(write_fd)
+        with os.fdopen(read_fd) as replies:
+            reply = replies.read().split()
+        if proc.returncode != 0 or len(reply) != 2:
+            err.seek(0)
+            raise RuntimeError(f"{variant.name}: {err.read().decode(errors='replace')[-1500:]}")
+    return {
+        "wall": wall_ms,
+        "cpu": (usage.ru_utime + usage.ru_stime) * 1000.0,
+        "hwm": int(reply[0]) / 1024.0,
+        "rss": int(reply[1]) / 1024.0,
+    }
+
+
+def importtime(python: str, statement: str, top: int = 12) -> list[dict[str, Any]]:
+    """The heaviest imports (by cumulative µs) of ``statement``, from ``python -X importtime``."""
+    runs = []
+    for _ in range(3):  # the median of three, per module
+        out = subprocess.run(
+            [python, "-X", "importtime", "-c", statement],
+            capture_output=True, text=True, env=lambda_env(), cwd=str(BENCH_DIR), check=True,
+        )
+        entries = {}
+        for m in re.finditer(r"import time:\s+(\d+) \|\s+(\d+) \|( *)(\S+)", out.stderr):
+            entries[m.group(4)] = (int(m.group(1)), int(m.group(2)), len(m.group(3)) // 2)
+        runs.append(entries)
+    names = set(runs[0]).intersection(*runs[1:])
+    rows = []
+    for name in names:
+        selfs = sorted(r[name][0] for r in runs)
+        cums = sorted(r[name][1] for r in runs)
+        rows.append({"module": name, "self_us": selfs[1], "cumulative_us": cums[1],
+                     "depth": runs[0][name][2]})
+    rows.sort(key=lambda r: -r["cumulative_us"])
+    return rows[:top]
+
+
+def run(python: str, smoke: bool, log: Callable[[str], None]) -> dict[str, Any]:
+    variants = runnable(python, smoke_subset(VARIANTS) if smoke else VARIANTS, log)
+    by_name = {v.name: v for v in variants}
+    if not smoke:
+        log("cold start: warm-up (bytecode caches)")
+        for v in variants:
+            sample(python, v)
+    rounds = SMOKE_ROUNDS if smoke else ROUNDS
+    log(f"cold start: {rounds} rounds of {len(variants)} processes")
+    samples = interleaved([v.name for v in variants], rounds,
+                          lambda name: sample(python, by_name[name]))
+    bare, boto3 = VARIANTS[0].name, VARIANTS[1].name
+    has_boto3 = boto3 in by_name
+
+    def added(metric: str, base: str, v: Variant) -> Optional[dict[str, float]]:
+        if base == boto3 and ("boto3" not in v.key or not has_boto3):
+            return None
+        return paired_added(samples[metric], base)[v.name].to_dict()
+
+    rows = []
+    for v in variants:
+        rows.append({
+            "variant": v.name,
+            "group": v.group,
+            "key": v.key,
+            "wall_ms": summarize(samples["wall"][v.name]).to_dict(),
+            "cpu_ms": summarize(samples["cpu"][v.name]).to_dict(),
+            "added_ms_vs_bare": added("wall", bare, v),
+            "added_ms_vs_boto3": added("wall", boto3, v),
+            "added_cpu_ms_vs_bare": added("cpu", bare, v),
+            "added_cpu_ms_vs_boto3": added("cpu", boto3, v),
+            "hwm_mb": summarize(samples["hwm"][v.name]).to_dict(),
+            "rss_mb": summarize(samples["rss"][v.name]).to_dict(),
+            "hwm_added_mb_vs_bare": added("hwm", bare, v),
+            "hwm_added_mb_vs_boto3": added("hwm", boto3, v),
+        })
+    result: dict[str, Any] = {"name": "coldstart", "rounds": rounds, "rows": rows}
+    if "lambda-trace" in by_name:
+        log("cold start: -X importtime of lambda-trace")
+        result["importtime"] = importtime(python, "from lambda_trace import trace")
+    return result
+
+
+def _cell(d: Optional[dict[str, Any]], digits: int = 1) -> str:
+    return fmt_range(Summary.from_dict(d), digits) if d else "\u2013"
+
+
+def render(result: dict[str, Any]) -> str:
+    rows = []
+    mem_rows = []
+    for row in result["rows"]:
+        over_boto3 = row["added_ms_vs_boto3"] is not None
+        rows.append([
+            row["variant"],
+            f"{row['wall_ms']['median']:.1f}",
+            _cell(row["added_ms_vs_bare"]),
+            _cell(row["added_ms_vs_boto3"]),
+            f"{row['added_cpu_ms_vs_bare']['median']:+.1f}" + (
+                f" / {row['added_cpu_ms_vs_boto3']['median']:+.1f}" if over_boto3 else ""),
+        ])
+        mem_rows.append([
+            row["variant"],
+            f"{row['hwm_mb']['median']:.1f}",
+            f"{row['rss_mb']['median']:.1f}",
+            _cell(row["hwm_added_mb_vs_boto3"] if over_boto3 else row["hwm_added_mb_vs_bare"]),
+        ])
+    text = (
+        f"{result['rounds']} rounds; every sample is a new process "
+        "(interpreter start + imports + set-up + one invocation + exit).\n\n"
+        + table(["variant", "process ms (wall)", "ms added over bare Python: median (min … max)",
+                 "ms added over the boto3 handler", "CPU ms added (over bare / boto3)"], rows)
+        + "\n\n**Memory** (VmHWM = peak RSS, read in the process after its first invocation; "
+        "'added' is over bare Python for the first rows and over the boto3 handler for the "
+        "`+ boto3` rows):\n\n"
+        + table(["variant", "VmHWM MB", "VmRSS MB", "peak MB added: median (min … max)"],
+                mem_rows)
+    )
+    if result.get("importtime"):
+        imp_rows = [
+            [("· " * r["depth"]) + f"`{r['module']}`", f"{r['self_us'] / 1000:.1f}",
+             f"{r['cumulative_us'] / 1000:.1f}"]
+            for r in result["importtime"]
+        ]
+        text += (
+            "\n\n**`python -X importtime -c 'from lambda_trace import trace'`**, heaviest "
+            "entries (median of 3):\n\n" + table(["module", "self ms", "cumulative ms"], imp_rows)
+        )
+    return text
+
+
+def main(argv: Optional[Sequence[str]] = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--python", default=sys.executable)
+    parser.add_argument("--smoke", action="store_true")
+    args = parser.parse_args(argv)
+    print(render(run(args.python, args.smoke, logger())))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

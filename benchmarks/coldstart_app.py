@@ -1,0 +1,119 @@
+"""One cold start: import and set up one variant, make one invocation, report memory, exit.
+
+Run as ``python coldstart_app.py VARIANT REPLY_FD``. It imports nothing itself beyond what the
+interpreter has already loaded (sys, os), so the bare variant is the interpreter's own floor.
+"""
+
+import os
+import sys
+
+
+class Context:
+    aws_request_id = "00000000-0000-4000-8000-000000000001"
+    function_name = "bench-fn"
+    function_version = "$LATEST"
+    invoked_function_arn = "arn:aws:lambda:us-east-1:123456789012:function:bench-fn"
+    memory_limit_in_mb = "512"
+    log_group_name = "/aws/lambda/bench-fn"
+    log_stream_name = "2026/11/27/[$LATEST]0123456789abcdef0123456789abcdef"
+    identity = None
+    client_context = None
+
+    def get_remaining_time_in_millis(self):
+        return 30000
+
+
+EVENT = {"path": "/orders/42", "httpMethod": "GET", "headers": {"Accept": "application/json"}}
+
+
+def work(event, context):
+    return {"statusCode": 200}
+
+
+def with_boto3():
+    import boto3
+
+    return boto3.client("dynamodb")
+
+
+def build(variant):
+    """The handler of ``variant``: what a function's module does at init."""
+    base, _, extra = variant.partition("+")
+    if extra == "boto3":
+        with_boto3()
+    if base == "bare":
+        return work
+    if base == "lambda_trace":
+        from lambda_trace import trace
+
+        return trace(work)
+    if base == "powertools_metrics":
+        from aws_lambda_powertools import Metrics
+
+        metrics = Metrics()
+
+        def handler(event, context):
+            metrics.add_metric(name="OrdersServed", unit="Count", value=1)
+            return work(event, context)
+
+        return metrics.log_metrics(handler)
+    if base == "powertools_logger":
+        from aws_lambda_powertools import Logger
+
+        logger = Logger()
+
+        def handler(event, context):
+            logger.info("order served")
+            return work(event, context)
+
+        return logger.inject_lambda_context(handler)
+    if base == "powertools_tracer":
+        from aws_lambda_powertools import Tracer
+
+        return Tracer().capture_lambda_handler(work)
+    if base == "xray":
+        from aws_xray_sdk.core import patch_all
+
+        patch_all()
+        return work
+    if base == "otel":
+        from opentelemetry import trace as otel_trace
+        from opentelemetry.instrumentation.aws_lambda import AwsLambdaInstrumentor
+        from opentelemetry.instrumentation.botocore import BotocoreInstrumentor
+        from opentelemetry.sdk.trace import TracerProvider
+        from opentelemetry.sdk.trace.export import SimpleSpanProcessor
+        from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+
+        provider = TracerProvider()
+        provider.add_span_processor(SimpleSpanProcessor(InMemorySpanExporter()))
+        otel_trace.set_tracer_provider(provider)
+        BotocoreInstrumentor().instrument()
+        AwsLambdaInstrumentor().instrument(tracer_provider=provider)
+        return sys.modules[__name__].work
+    if base == "datadog":
+        from datadog_lambda.wrapper import datadog_lambda_wrapper
+
+        return datadog_lambda_wrapper(work)
+    if base == "lumigo":
+        from lumigo_tracer import lumigo_tracer
+
+        return lumigo_tracer()(work)
+    raise SystemExit(f"unknown variant {variant}")
+
+
+def memory():
+    out = {}
+    with open("/proc/self/status") as f:
+        for line in f:
+            key = line.split(":", 1)[0]
+            if key in ("VmHWM", "VmRSS"):
+                out[key] = int(line.split()[1])
+    return out
+
+
+if __name__ == "__main__":
+    variant, reply_fd = sys.argv[1], int(sys.argv[2])
+    sys.modules.setdefault("coldstart_app", sys.modules[__name__])
+    build(variant)(EVENT, Context())
+    mem = memory()
+    os.write(reply_fd, f"{mem.get('VmHWM', 0)} {mem.get('VmRSS', 0)}\n".encode())

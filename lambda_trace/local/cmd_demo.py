@@ -1,0 +1,219 @@
+"""``lambda-trace demo``: invoke → log → analyze on a laptop, with no AWS account.
+
+Starts an embedded moto server, creates and seeds the sample template's resources, invokes every
+sample function many times through the local runner (each with its planted problem), writes all
+logs into moto's CloudWatch Logs, then runs ``lambda-trace analyze`` against those log groups,
+the same code path as a real account. Writes the report as HTML and JSON and the raw log events
+as JSON lines (re-analyze offline with ``lambda-trace analyze <out>/logs.jsonl``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import json
+import os
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+from lambda_trace.analyzer.errors import CliError
+from lambda_trace.local.intrinsics import TemplateError
+from lambda_trace.local.provision import Credentials
+from lambda_trace.local.runner import InvokeResult
+
+
+def add_parser(subparsers: Any) -> None:
+    parser = subparsers.add_parser(
+        "demo",
+        help="run every sample function locally with its planted problem, then analyze the logs",
+        description=(
+            "Invoke each sample function of template.yaml many times on an embedded moto "
+            "server (no AWS account), write the logs into its CloudWatch Logs and analyze them "
+            "from there. Writes report.html, report.json and logs.jsonl into --out."
+        ),
+    )
+    parser.add_argument(
+        "--template",
+        "-t",
+        default="template.yaml",
+        metavar="FILE",
+        help="the sample template (default: ./template.yaml)",
+    )
+    parser.add_argument(
+        "--out",
+        "-o",
+        default="out",
+        metavar="DIR",
+        help="directory for report.html, report.json, logs.jsonl (default: out)",
+    )
+    parser.add_argument(
+        "--invocations",
+        "-n",
+        type=_count,
+        default=24,
+        metavar="N",
+        help="invocations per function (default: 24)",
+    )
+    parser.add_argument(
+        "--workers",
+        type=_count,
+        default=3,
+        metavar="N",
+        help="functions run at the same time (default: 3)",
+    )
+    parser.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from lambda_trace.analyzer import cli
+    from lambda_trace.local import demo
+    from lambda_trace.local.logsink import CloudWatchSink, JsonLinesSink
+    from lambda_trace.local.world import LocalWorld
+
+    template = Path(args.template)
+    samples = template.resolve().parent / "sample_functions"
+    if not template.is_file() or not samples.is_dir():
+        raise CliError(
+            f"no sample template at {template}: run from the lambda-trace repository "
+            "or pass --template"
+        )
+    out = Path(args.out)
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+        log_file = out / "logs.jsonl"
+        log_file.unlink(missing_ok=True)
+    except OSError as exc:
+        raise CliError(f"cannot write to {out}: {exc.strerror or exc}") from exc
+    started = time.monotonic()
+    try:
+        plans = demo.plans(samples, args.invocations)
+        with LocalWorld(template) as world:
+            assert world.template is not None and world.account is not None
+            missing = [p.function for p in plans if p.function not in world.template.functions]
+            if missing:
+                raise CliError(f"{template} lacks the sample functions {', '.join(missing)}")
+            _say(
+                f"moto at {world.endpoint_url}; seeded {_counts(world.seeded)}; "
+                f"IAM policies enforced; {args.invocations} invocations per function"
+            )
+            cloudwatch = CloudWatchSink(world.client("logs"))
+            jsonl = JsonLinesSink(log_file)
+            outcomes = demo.run(
+                world,
+                plans,
+                [cloudwatch, jsonl],
+                workers=args.workers,
+                progress=_progress(args.invocations, started),
+            )
+            cloudwatch.close()
+            jsonl.close()
+            groups = [world.template.functions[p.function].log_group for p in plans]
+            _say(
+                f"{sum(sum(c.values()) for c in outcomes.values())} invocations, "
+                f"{cloudwatch.events_sent} log events in CloudWatch Logs "
+                f"({time.monotonic() - started:.0f} s); analyzing..."
+            )
+            base = [
+                "analyze",
+                "--endpoint-url",
+                world.endpoint_url,
+                "--region",
+                world.account.region,
+                "--no-progress",
+            ]
+            common = base + [arg for group in groups for arg in ("--log-group", group)]
+            with _credentials(world.account.admin):
+                status = cli.main([*common, "--html", str(out / "report.html")])
+                if status == 0:
+                    status = cli.main([*common, "--format", "json", "-o", str(out / "report.json")])
+                # One report per function as well: each names its own planted problem.
+                (out / "functions").mkdir(exist_ok=True)
+                for plan, group in zip(plans, groups):
+                    if status == 0:
+                        status = cli.main(
+                            [
+                                *base,
+                                "--log-group",
+                                group,
+                                "--format",
+                                "json",
+                                "-o",
+                                str(out / "functions" / f"{plan.function}.json"),
+                            ]
+                        )
+    except TemplateError as exc:
+        raise CliError(str(exc)) from exc
+    except ImportError as exc:
+        raise CliError(
+            f"{exc.name or exc} is not installed: pip install 'lambda-trace[local,samples]'"
+        ) from exc
+    if status != 0:
+        return status
+    for plan in plans:
+        report = json.loads((out / "functions" / f"{plan.function}.json").read_text())
+        named, line = demo.check(plan.function, report)
+        _say(f"{'ok' if named else 'MISSING':<7} {plan.function:<16} {line}")
+    _say(
+        f"wrote {out / 'report.html'}, {out / 'report.json'}, {out / 'functions'}/*.json and "
+        f"{log_file} in {time.monotonic() - started:.0f} s"
+    )
+    return 0
+
+
+@contextlib.contextmanager
+def _credentials(creds: Credentials) -> Iterator[None]:
+    """The analyzer reads credentials like any AWS tool does: from the environment."""
+    names = (
+        "AWS_ACCESS_KEY_ID",
+        "AWS_SECRET_ACCESS_KEY",
+        "AWS_SESSION_TOKEN",
+        "AWS_PROFILE",
+        "AWS_EC2_METADATA_DISABLED",
+    )
+    saved = {name: os.environ.get(name) for name in names}
+    for name in names:
+        os.environ.pop(name, None)
+    os.environ.update(creds.env())
+    os.environ["AWS_EC2_METADATA_DISABLED"] = "true"
+    try:
+        yield
+    finally:
+        for name, value in saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
+
+
+def _progress(total: int, started: float) -> Any:
+    counts: dict[str, dict[str, int]] = {}
+
+    def report(function: str, i: int, result: InvokeResult) -> None:
+        seen = counts.setdefault(function, {})
+        seen[result.outcome] = seen.get(result.outcome, 0) + 1
+        if i == total:
+            summary = ", ".join(f"{n} {outcome}" for outcome, n in sorted(seen.items()))
+            _say(f"{function:<16} {summary} ({time.monotonic() - started:.0f} s)")
+
+    return report
+
+
+def _counts(seeded: dict[str, int]) -> str:
+    return ", ".join(f"{n} {what}" for what, n in seeded.items()) or "nothing"
+
+
+def _say(message: str) -> None:
+    print(f"demo: {message}", file=sys.stderr, flush=True)
+
+
+def _count(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, not {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError("must be at least 1")
+    return value

@@ -1,0 +1,220 @@
+"""``lambda-trace invoke``: run a template's function locally, the way Lambda runs it.
+
+The function's log lines go to stdout (as Lambda's console shows them) and, on request, to a
+JSON-lines file or to CloudWatch Logs; one summary line per invocation goes to stderr. Exit
+codes: 0 every invocation succeeded, 1 at least one failed (error, timeout, out of memory,
+crash), 2 bad usage or input.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+from typing import Any, Optional
+
+from lambda_trace.analyzer.errors import CliError
+from lambda_trace.local.intrinsics import TemplateError
+from lambda_trace.local.logsink import CloudWatchSink, JsonLinesSink, LogSink, StreamSink
+from lambda_trace.local.runner import InvokeResult
+
+EXIT_OK, EXIT_FAILED = 0, 1
+
+
+def add_parser(subparsers: Any) -> None:
+    parser = subparsers.add_parser(
+        "invoke",
+        help="run a function from template.yaml locally (genuine runtime, Lambda's limits)",
+        description=(
+            "Run a function of a SAM template with the genuine Lambda runtime interface client, "
+            "its timeout and memory size enforced, and Lambda's log lines. AWS calls go to an "
+            "embedded moto server seeded with the sample data (or to --endpoint-url). "
+            "Exit codes: 0 all invocations succeeded, 1 one failed, 2 usage or input error."
+        ),
+    )
+    parser.add_argument(
+        "--function",
+        "-f",
+        required=True,
+        metavar="NAME",
+        help="logical id (e.g. Thumbnail) or function name",
+    )
+    parser.add_argument(
+        "--template",
+        "-t",
+        default="template.yaml",
+        metavar="FILE",
+        help="SAM template (default: ./template.yaml)",
+    )
+    parser.add_argument(
+        "--event", "-e", metavar="FILE", help="event JSON file, '-' for stdin (default: {})"
+    )
+    parser.add_argument(
+        "--times",
+        "-n",
+        type=_positive_int,
+        default=1,
+        metavar="N",
+        help="invoke N times in the same (warm) environment (default: 1)",
+    )
+    parser.add_argument(
+        "--parameter",
+        "-p",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="template parameter override (repeatable)",
+    )
+    parser.add_argument(
+        "--client-context",
+        metavar="JSON",
+        help="client context passed to the handler (context.client_context)",
+    )
+    aws = parser.add_argument_group("AWS")
+    aws.add_argument(
+        "--endpoint-url",
+        metavar="URL",
+        help="use this moto/LocalStack endpoint instead of an embedded moto server "
+        "(nothing is created there unless --provision)",
+    )
+    aws.add_argument(
+        "--provision",
+        action="store_true",
+        help="with --endpoint-url: create the template's buckets, tables and roles "
+        "and seed the sample data",
+    )
+    aws.add_argument(
+        "--no-iam", action="store_true", help="do not enforce the functions' IAM policies"
+    )
+    out = parser.add_argument_group("logs")
+    out.add_argument("--quiet", "-q", action="store_true", help="no log lines on stdout")
+    out.add_argument(
+        "--log-file",
+        metavar="FILE",
+        help="append the log events to FILE as JSON lines (filter-log-events shape)",
+    )
+    out.add_argument(
+        "--cloudwatch",
+        action="store_true",
+        help="also put the log events into the function's CloudWatch log group at the AWS endpoint",
+    )
+    parser.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from lambda_trace.local.template import load
+    from lambda_trace.local.world import LocalWorld
+
+    event = _read_event(args.event)
+    client_context = _json_option("--client-context", args.client_context)
+    parameters = _parameters(args.parameter)
+    template = Path(args.template)
+    if not template.is_file():
+        raise CliError(f"no template at {template} (pass --template)")
+    if args.provision and not args.endpoint_url:
+        raise CliError(
+            "--provision only applies with --endpoint-url (an embedded moto is always provisioned)"
+        )
+    sinks: list[LogSink] = []
+    try:
+        load(template, parameters=parameters).function(args.function)  # fail before starting moto
+        with LocalWorld(
+            template,
+            parameters=parameters,
+            endpoint_url=args.endpoint_url,
+            provision=True if args.provision else None,
+            enforce_iam=False if args.no_iam else None,
+        ) as world:
+            assert world.template is not None
+            spec = world.template.function(args.function)
+            if not args.quiet:
+                sinks.append(StreamSink())
+            if args.log_file:
+                sinks.append(JsonLinesSink(Path(args.log_file)))
+            if args.cloudwatch:
+                sinks.append(CloudWatchSink(world.client("logs")))
+            failed = 0
+            with world.runner(spec.logical_id, sinks=sinks) as runner:
+                for i in range(1, args.times + 1):
+                    result = runner.invoke(event, client_context=client_context)
+                    failed += result.outcome != "success"
+                    print(
+                        summary(spec.logical_id, i, args.times, result, spec.memory_mb),
+                        file=sys.stderr,
+                    )
+    except TemplateError as exc:
+        raise CliError(str(exc)) from exc
+    except ImportError as exc:
+        raise CliError(
+            f"{exc.name or exc} is not installed: pip install 'lambda-trace[local,samples]'"
+        ) from exc
+    except OSError as exc:
+        raise CliError(str(exc)) from exc
+    finally:
+        for sink in sinks:
+            sink.close()
+    return EXIT_FAILED if failed else EXIT_OK
+
+
+def summary(name: str, i: int, times: int, result: InvokeResult, memory_mb: int) -> str:
+    """One line per invocation: outcome, duration, cold start, memory, response."""
+    start = (
+        f"cold start, init {result.init_duration_ms:.2f} ms"
+        if result.init_duration_ms
+        else ("cold start" if result.cold_start else "warm")
+    )
+    outcome = result.outcome if not result.error_type else f"{result.outcome} ({result.error_type})"
+    payload = result.payload.decode("utf-8", errors="replace")
+    if len(payload) > 300:
+        payload = payload[:297] + "..."
+    line = (
+        f"lambda-trace: {name} {i}/{times}: {outcome} in {result.duration_ms:.2f} ms "
+        f"({start}), max memory {result.max_memory_used_mb}/{memory_mb} MB"
+    )
+    return line + (f"; response: {payload}" if payload else "")
+
+
+def _read_event(path: Optional[str]) -> Any:
+    if path is None:
+        return {}
+    try:
+        text = sys.stdin.read() if path == "-" else Path(path).read_text(encoding="utf-8")
+    except OSError as exc:
+        raise CliError(f"cannot read event file {path}: {exc.strerror or exc}") from exc
+    try:
+        return json.loads(text)
+    except ValueError as exc:
+        raise CliError(f"event file {path} is not JSON: {exc}") from exc
+
+
+def _json_option(name: str, text: Optional[str]) -> Optional[dict[str, Any]]:
+    if text is None:
+        return None
+    try:
+        value = json.loads(text)
+    except ValueError as exc:
+        raise CliError(f"{name} is not JSON: {exc}") from exc
+    if not isinstance(value, dict):
+        raise CliError(f"{name} must be a JSON object")
+    return value
+
+
+def _parameters(items: list[str]) -> dict[str, str]:
+    out = {}
+    for item in items:
+        key, sep, value = item.partition("=")
+        if not sep or not key:
+            raise CliError(f"--parameter {item!r}: expected KEY=VALUE")
+        out[key] = value
+    return out
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, not {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError("must be at least 1")
+    return value

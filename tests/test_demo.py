@@ -1,0 +1,122 @@
+"""``lambda-trace demo`` (what ``make demo`` runs) names every planted problem, from CloudWatch.
+
+One real run as a user starts it: a subprocess with an embedded moto server, the genuine runtime,
+the logs written into moto's CloudWatch Logs and read back by ``lambda-trace analyze``.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+FAILURES = {"timeout", "out_of_memory", "permission_denied", "code_error", "init_failure"}
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="module")
+def demo_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
+    """Run the demo once per test session, even when pytest-xdist splits these tests."""
+    shared = tmp_path_factory.getbasetemp().parent  # one directory for all xdist workers
+    out = shared / "demo"
+    with open(shared / "demo.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not (out / "stderr.txt").exists():
+            env = {k: v for k, v in os.environ.items() if k != "AWS_ENDPOINT_URL"}
+            done = subprocess.run(
+                [sys.executable, "-m", "lambda_trace", "demo", "--out", str(out)],
+                cwd=ROOT,
+                env=env,
+                capture_output=True,
+                text=True,
+                timeout=600,
+            )
+            assert done.returncode == 0, done.stderr[-3000:]
+            (out / "stderr.txt").write_text(done.stderr)
+    return out, (out / "stderr.txt").read_text()
+
+
+def report(out: Path, function: str) -> dict[str, Any]:
+    return json.loads((out / "functions" / f"{function}.json").read_text())
+
+
+def findings(out: Path, function: str, kind: str) -> list[dict[str, Any]]:
+    return [f for f in report(out, function)["findings"] if f["kind"] == kind]
+
+
+def kinds(out: Path, function: str) -> set[str]:
+    return {f["kind"] for f in report(out, function)["findings"]}
+
+
+def test_orders_api_is_reported_as_n_plus_one(demo_run):
+    """OrdersApi: N+1 on dynamodb.GetItem, dozens of sequential calls, and no failure."""
+    out, _ = demo_run
+    (finding,) = findings(out, "OrdersApi", "n_plus_one")
+    assert finding["subject"] == "dynamodb.GetItem"
+    assert finding["evidence"]["max_sequential_calls"] >= 30
+    assert not kinds(out, "OrdersApi") & FAILURES
+
+
+def test_price_quote_times_out_with_the_http_call_in_flight(demo_run):
+    """PriceQuote: every timeout happened during the GET to the (loopback) price service."""
+    out, _ = demo_run
+    (finding,) = findings(out, "PriceQuote", "timeout")
+    evidence = finding["evidence"]
+    assert evidence["timeouts"] == 4 and evidence["with_in_flight_calls"] == 4
+    assert [c["calls"] for c in evidence["in_flight"]] == ["http GET 127.0.0.1"]
+    assert kinds(out, "PriceQuote") & FAILURES == {"timeout"}
+
+
+def test_report_export_runs_out_of_memory(demo_run):
+    """ReportExport: out_of_memory at 128 MB, four times."""
+    out, _ = demo_run
+    (finding,) = findings(out, "ReportExport", "out_of_memory")
+    assert finding["evidence"]["out_of_memory"] == 4
+    assert finding["evidence"]["memory_size_mb"] == [128]
+
+
+def test_receipt_archiver_is_denied_s3_put_object(demo_run):
+    """ReceiptArchiver: permission_denied naming the action s3:PutObject."""
+    out, _ = demo_run
+    (finding,) = findings(out, "ReceiptArchiver", "permission_denied")
+    actions = {d["action"] for d in finding["evidence"]["denied"]}
+    assert "s3:PutObject" in actions
+
+
+def test_invoice_totals_has_a_code_error(demo_run):
+    """InvoiceTotals: code_error ZeroDivisionError in average_line_value, 6 of 24 invocations."""
+    out, _ = demo_run
+    (finding,) = findings(out, "InvoiceTotals", "code_error")
+    assert finding["evidence"]["error_type"] == "ZeroDivisionError"
+    assert "average_line_value" in finding["evidence"]["top_frame"]
+    assert finding["evidence"]["count"] == 6
+
+
+def test_thumbnail_shows_its_cold_start_and_no_failure(demo_run):
+    """Thumbnail: the heavy init (Pillow, boto3) is a cold_start finding; nothing failed."""
+    out, _ = demo_run
+    assert "cold_start" in kinds(out, "Thumbnail")
+    assert not kinds(out, "Thumbnail") & FAILURES
+    dependencies = report(out, "Thumbnail")["dependencies"]
+    assert {d["name"] for d in dependencies} >= {"resize", "s3.GetObject", "s3.PutObject"}
+
+
+def test_the_combined_report_html_and_logs_are_written(demo_run):
+    """report.json covers all 144 invocations; report.html and logs.jsonl exist; all named."""
+    out, stderr = demo_run
+    combined = json.loads((out / "report.json").read_text())
+    assert combined["invocations"] == 144
+    assert (combined["timeouts"], combined["out_of_memory"]) == (4, 4)
+    assert "<html" in (out / "report.html").read_text()[:2000].lower()
+    events = (out / "logs.jsonl").read_text().splitlines()
+    assert len(events) > 1000
+    assert "demo: MISSING" not in stderr
+    assert stderr.count("demo: ok ") == 6

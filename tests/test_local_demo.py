@@ -1,0 +1,50 @@
+"""The demo's plans plant each sample's problem, and its check reads a function's report."""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from pathlib import Path
+
+from lambda_trace.local import demo
+
+SAMPLES = Path(__file__).resolve().parent.parent / "sample_functions"
+
+
+def plans() -> dict[str, demo.Plan]:
+    return {plan.function: plan for plan in demo.plans(SAMPLES, 24)}
+
+
+def test_every_sample_gets_the_requested_number_of_events():
+    """One plan per sample function, each with N events built from its event.json."""
+    built = plans()
+    assert set(built) == set(demo.SAMPLES) == set(demo.PLANTED)
+    assert {len(plan.events) for plan in built.values()} == {24}
+
+
+def test_the_planted_problems_are_in_the_events():
+    """Slow SKUs, huge exports, empty invoices and growing customers appear on schedule."""
+    built = plans()
+    skus = [e["pathParameters"]["sku"] for e in built["PriceQuote"].events]
+    assert sum(sku.startswith("slow-") for sku in skus) == 4
+    rows = [e["rows"] for e in built["ReportExport"].events]
+    assert rows.count(600_000) == 4 and max(r for r in rows if r != 600_000) < 50_000
+    bodies = [json.loads(e["body"]) for e in built["InvoiceTotals"].events]
+    assert sum(not b["lines"] for b in bodies) == 6
+    customers = Counter(e["pathParameters"]["customerId"] for e in built["OrdersApi"].events)
+    assert len(customers) > 10  # many customers, with 2 to 40 orders each
+    keys = {e["Records"][0]["s3"]["object"]["key"] for e in built["Thumbnail"].events}
+    assert keys == {
+        "photos/bridge.jpg",
+        "photos/garden.jpg",
+        "photos/harbour.jpg",
+        "photos/market.jpg",
+    }
+
+
+def test_check_finds_the_planted_kind_in_a_report():
+    """check() is true when the function's report has a finding of its planted kind."""
+    report = {"findings": [{"kind": "n_plus_one", "subject": "dynamodb.GetItem"}]}
+    assert demo.check("OrdersApi", report) == (True, "n_plus_one — dynamodb.GetItem")
+    named, line = demo.check("PriceQuote", report)
+    assert not named and line == "expected timeout; the report has: n_plus_one"

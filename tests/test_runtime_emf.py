@@ -1,0 +1,139 @@
+"""EMF documents: built with Powertools, valid against AWS's schema, within CloudWatch's limits."""
+
+from __future__ import annotations
+
+import json
+import time
+
+import pytest
+from emf_validation import assert_valid_emf, emf_document_problems
+
+from lambda_trace import _emf, segment, trace
+from lambda_trace.testing import FakeContext, capture
+
+
+def now_ms() -> int:
+    return int(time.time() * 1000)
+
+
+def test_the_validator_catches_what_the_schema_catches():
+    """A document without a Namespace fails the JSON schema (the helper is not a no-op)."""
+    doc = json.loads(_emf.documents("N", "f", now_ms(), [("Duration", "Milliseconds", 1.0)], [])[0])
+    del doc["_aws"]["CloudWatchMetrics"][0]["Namespace"]
+    assert any(p.startswith("schema:") for p in emf_document_problems(doc))
+
+
+def test_invocation_document_has_our_metrics_by_function():
+    @trace(namespace="Shop")
+    def handler(event, context):
+        return None
+
+    with capture() as cap:
+        handler({}, FakeContext(function_name="orders", memory_limit_in_mb="256"))
+    [doc] = cap.emf
+    assert_valid_emf(doc)
+    [directive] = doc["_aws"]["CloudWatchMetrics"]
+    assert directive["Namespace"] == "Shop" and directive["Dimensions"] == [["service"]]
+    units = {m["Name"]: m["Unit"] for m in directive["Metrics"]}
+    assert units == {
+        "Duration": "Milliseconds",
+        "ColdStart": "Count",
+        "Errors": "Count",
+        "MemoryUsedMB": "Megabytes",
+        "MemoryUtilization": "Percent",
+    }
+    assert doc["service"] == "orders" and doc["Errors"] == 0
+    assert 0 < doc["MemoryUtilization"] == pytest.approx(100 * doc["MemoryUsedMB"] / 256, abs=0.1)
+
+
+def test_a_failed_invocation_counts_errors_by_class():
+    @trace
+    def handler(event, context):
+        raise ConnectionResetError("peer went away")
+
+    with capture() as cap, pytest.raises(ConnectionResetError):
+        handler({}, FakeContext())
+    [doc] = cap.emf
+    assert_valid_emf(doc)
+    directives = doc["_aws"]["CloudWatchMetrics"]
+    assert [d["Dimensions"] for d in directives] == [[["service"]], [["service", "ErrorClass"]]]
+    assert doc["Errors"] == 1 and doc["ErrorClass"] == "network"
+
+
+def test_user_code_errors_are_class_handler():
+    @trace
+    def handler(event, context):
+        raise ValueError("x")
+
+    with capture() as cap, pytest.raises(ValueError):
+        handler({}, FakeContext())
+    assert cap.emf[0]["ErrorClass"] == "handler"
+
+
+def test_http_calls_are_downstream_metrics_segments_are_not(http_server):
+    import urllib.error
+    import urllib.request
+
+    @trace
+    def handler(event, context):
+        with segment("render"):
+            urllib.request.urlopen(f"{http_server.url}/status/500").close()
+
+    with capture() as cap, pytest.raises(urllib.error.HTTPError):
+        handler({}, FakeContext())
+    downstream = [d for d in cap.emf if "Service" in d]
+    assert [(d["Service"], d["Operation"]) for d in downstream] == [("http", "GET 127.0.0.1")]
+    assert downstream[0]["DownstreamErrors"] == 1
+    for doc in cap.emf:
+        assert_valid_emf(doc)
+
+
+def test_latency_values_are_capped_at_100_per_document():
+    downstream = [("s3", "GetObject", 250, 0, [1.0] * 250)]
+    lines = _emf.documents("N", "f", now_ms(), [], [], None, downstream)
+    [doc] = [json.loads(line) for line in lines]
+    assert doc["DownstreamCalls"] == 250 and len(doc["DownstreamLatency"]) == 100
+    assert_valid_emf(doc)
+
+
+def test_downstream_documents_are_bounded():
+    downstream = [("svc", f"Op{i}", 1, 0, [1.0]) for i in range(80)]
+    lines = _emf.documents("N", "f", now_ms(), [], [], None, downstream)
+    assert len(lines) == _emf.MAX_DOWNSTREAM_DOCS
+
+
+def test_an_oversized_document_is_split():
+    """Long metric names pushing a document past 256 KB are spread over several documents."""
+    values = [-(j + 1) / 7e6 for j in range(100)]  # ~23 characters each
+    user = [(("M" * 250) + str(i), "Count", values) for i in range(100)]
+    lines = _emf.documents("N", "f", now_ms(), [], user)
+    assert len(lines) > 1
+    for line in lines:
+        assert_valid_emf(line)
+    names = {
+        m["Name"]
+        for line in lines
+        for m in json.loads(line)["_aws"]["CloudWatchMetrics"][0]["Metrics"]
+    }
+    assert len(names) == 100
+
+
+def test_directives_are_cached_per_shape():
+    shape = (("CacheProbe", "Count"),)
+    first = _emf._directive("N", (("service",),), shape)
+    assert _emf._directives[("N", (("service",),), shape)] is first
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "unit", "ok"),
+    [
+        ("Orders", 1, "Count", True),
+        ("Orders", 1.5, "Milliseconds", True),
+        ("Orders", True, "Count", False),
+        ("Orders", float("nan"), "Count", False),
+        ("Orders", 1, "count", False),
+        ("x" * 256, 1, "Count", False),
+    ],
+)
+def test_valid_metric(name, value, unit, ok):
+    assert (_emf.valid_metric(name, value, unit) is None) is ok
