@@ -25,7 +25,6 @@ lint: $(STAMP)
 	$(PY) -m mypy
 
 bench: $(STAMP)
-	$(PY) -m pip install --quiet -r benchmarks/requirements.txt
 	$(PY) benchmarks/run_all.py --write BENCHMARKS.md
 
 clean:

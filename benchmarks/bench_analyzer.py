@@ -32,8 +32,9 @@ from _harness import (
 )
 
 JQ = "jq"
-#: (label, size, rounds for floor and analyzer, rounds for jq)
-PLAN = [("100 MB", 100 << 20, 3, 2), ("1 GB", 1 << 30, 2, 1)]
+#: (label, size, rounds for floor and analyzer, rounds for jq). jq runs at ~10 MB/s here, so
+#: it is compared at 100 MB only: at 1 GB it alone would take most of the time budget.
+PLAN = [("100 MB", 100 << 20, 3, 2), ("1 GB", 1 << 30, 2, 0)]
 SMOKE_PLAN = [("256 kB", 256 << 10, 1, 1)]
 
 
@@ -155,6 +156,8 @@ def measure_size(python: str, label: str, size: int, rounds: int, jq_rounds: int
     rows = []
     for name in names:
         runs = samples[name]
+        if not runs:
+            continue
         rows.append({
             "reader": name,
             "runs": len(runs),

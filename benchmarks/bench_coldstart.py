@@ -52,7 +52,7 @@ VARIANTS = [
     Variant("Lumigo tracer + boto3", "lumigo+boto3", ("boto3", "lumigo_tracer")),
 ]
 
-ROUNDS, SMOKE_ROUNDS = 15, 1
+ROUNDS, SMOKE_ROUNDS = 12, 1
 
 
 def sample(python: str, variant: Variant) -> dict[str, float]:

@@ -13,7 +13,7 @@ import time
 from json.encoder import encode_basestring_ascii as _c_encode_str
 from typing import Any, Callable
 
-from lambda_trace.schema import MAX_LINE_BYTES
+from lambda_trace._contract import MAX_LINE_BYTES
 
 #: JSON string literal for ``text`` (quotes included), ASCII only.
 jstr: Callable[[str], str] = _c_encode_str

@@ -201,10 +201,11 @@ def classify_exception(exc: BaseException) -> Optional[str]:
 
 # "User: arn:aws:sts::1:assumed-role/r/f is not authorized to perform: s3:PutObject on resource:
 # arn:aws:s3:::b/k because no identity-based policy allows the s3:PutObject action"
-_IAM_RE = re.compile(
+_IAM_PATTERN = (
     r"not authorized to perform:?\s+(?P<action>[A-Za-z0-9-]+:[A-Za-z0-9*]+)"
     r"(?:\s+on resource:?\s+(?P<resource>\"?[^\s\"]+\"?))?"
 )
+_iam_re: list[re.Pattern[str]] = []  # compiled on first AccessDenied, not at import
 
 #: botocore service name -> IAM service prefix, where they differ.
 _IAM_PREFIX = {
@@ -249,7 +250,9 @@ def iam_details(
     "Access Denied") the action is derived from service and operation and ``inferred`` is True.
     """
     if message:
-        match = _IAM_RE.search(message)
+        if not _iam_re:
+            _iam_re.append(re.compile(_IAM_PATTERN))
+        match = _iam_re[0].search(message)
         if match:
             resource = match.group("resource")
             if resource:

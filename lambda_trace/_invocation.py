@@ -19,8 +19,8 @@ from typing import Any, Callable, Optional
 
 from lambda_trace import _safety
 from lambda_trace._config import Settings, Sink
+from lambda_trace._contract import MARKER, SCHEMA_VERSION
 from lambda_trace._encode import jstr, ms_text, timestamp
-from lambda_trace.schema import MARKER, SCHEMA_VERSION
 
 #: The running invocation, or None outside one (every wrapper calls straight through then).
 current: Optional[Invocation] = None

@@ -77,13 +77,16 @@ def _close(fd: int) -> None:
         os.close(fd)
 
 
-_probes: dict[int, MemoryProbe] = {}
+_probe: list[MemoryProbe] = []
 
 
 def probe() -> MemoryProbe:
-    """This process's probe, created on first use (a forked child opens its own /proc/self)."""
-    pid = os.getpid()
-    found = _probes.get(pid)
-    if found is None:
-        found = _probes[pid] = MemoryProbe()
-    return found
+    """This process's probe, created on first use."""
+    if not _probe:
+        _probe.append(MemoryProbe())
+    return _probe[0]
+
+
+# A forked child must open its own /proc/self files (the inherited ones describe the parent).
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_probe.clear)

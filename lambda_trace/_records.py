@@ -6,9 +6,9 @@ import math
 import time
 from typing import Any, Optional
 
+from lambda_trace._contract import MARKER, SCHEMA_VERSION
 from lambda_trace._encode import dumps, fits, jstr, ms, ms_text, timestamp
 from lambda_trace._invocation import Invocation
-from lambda_trace.schema import MARKER, SCHEMA_VERSION
 
 #: In-flight calls listed in a warning at most (longest running first).
 MAX_IN_FLIGHT = 50

@@ -56,7 +56,9 @@ class Watchdog:
         self._on_memory = on_memory
         self._cond = threading.Condition(threading.Lock())
         self._thread: Optional[threading.Thread] = None
-        self._pid = 0
+        # After a fork the thread object is copied but the thread is gone: start a new one.
+        if hasattr(os, "register_at_fork"):
+            os.register_at_fork(after_in_child=self._forget_thread)
         self._armed: Optional[Arming] = None
         #: perf ns at which the thread's current wait ends; None: waiting for a notify
         self._wake_at: Optional[int] = None
@@ -71,7 +73,7 @@ class Watchdog:
         """Watch ``inv``: timeout warning at ``fire_at_ns`` (perf_counter_ns), RSS threshold."""
         poll_ns = max(1, int(poll_ms * 1_000_000))
         self._armed = (inv, fire_at_ns, memory_threshold_bytes, poll_ns)
-        if self._pid != os.getpid() or self._thread is None:
+        if self._thread is None:
             self._start()
             return
         due = fire_at_ns
@@ -86,9 +88,12 @@ class Watchdog:
     def disarm(self) -> None:
         self._armed = None
 
+    def _forget_thread(self) -> None:
+        self._thread = None
+        self._wake_at = None
+        self._cond = threading.Condition(threading.Lock())
+
     def _start(self) -> None:
-        # After a fork the thread object is copied but the thread is gone: start a new one.
-        self._pid = os.getpid()
         self._thread = threading.Thread(target=self._run, name="lambda-trace-watchdog", daemon=True)
         self._thread.start()
 

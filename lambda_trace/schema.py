@@ -4,7 +4,8 @@ Every record is one JSON object on one line of stdout. Readers are tolerant: unk
 kept in ``extra`` and ignored, missing optional keys get their defaults, and a record whose
 ``lambda_trace`` version is newer than ours is still read field by field.
 
-This module is stdlib only and imports nothing else of ours: both halves depend on it.
+This module is stdlib only and imports nothing of ours but ``_contract`` (its constants, which
+the runtime imports alone to keep its cold start small): both halves depend on it.
 """
 
 from __future__ import annotations
@@ -14,31 +15,15 @@ from dataclasses import dataclass, field, fields
 from datetime import datetime, timezone
 from typing import Any, ClassVar, Literal, Optional, Union
 
-#: Bumped only for incompatible changes; additions keep the version.
-SCHEMA_VERSION = 1
-
-#: The marker key that identifies our records among other JSON log lines.
-MARKER = "lambda_trace"
-
-#: CloudWatch Logs' event size limit; no record line may exceed it.
-MAX_LINE_BYTES = 256 * 1024
+# Re-exported: readers import the contract's constants from here.
+from lambda_trace._contract import ERROR_CLASSES as ERROR_CLASSES
+from lambda_trace._contract import MARKER as MARKER
+from lambda_trace._contract import MAX_LINE_BYTES as MAX_LINE_BYTES
+from lambda_trace._contract import SCHEMA_VERSION as SCHEMA_VERSION
 
 RecordType = Literal["call", "invocation", "timeout_warning", "memory_warning"]
 CallKind = Literal["aws", "http", "segment"]
 Status = Literal["ok", "error"]
-
-#: Downstream error classes, from the most to the least specific.
-ERROR_CLASSES = (
-    "permission_denied",
-    "throttled",
-    "not_found",
-    "validation",
-    "conflict",
-    "server",
-    "network",
-    "timeout",
-    "client",
-)
 
 
 def format_timestamp(epoch_seconds: float) -> str:

@@ -7,6 +7,7 @@ import math
 import os
 import subprocess
 import sys
+import time
 from pathlib import Path
 from typing import Any, Optional
 
@@ -245,20 +246,22 @@ def test_stdin_through_the_real_entry_point(tmp_path: Path) -> None:
 
 
 def test_cloudwatch_log_group_on_moto(moto: Any, capsys: pytest.CaptureFixture[str]) -> None:
-    """Logs put in a (moto) CloudWatch log group are read with --function and analysed."""
+    """Logs in a (moto) CloudWatch log group are read with --function, with a baseline window."""
     logs = moto.client("logs")
     group, stream = "/aws/lambda/orders", "2026/11/27/[$LATEST]0123456789abcdef0123456789abcdef"
     logs.create_log_group(logGroupName=group)
     logs.create_log_stream(logGroupName=group, logStreamName=stream)
-    import time
-
     now = int(time.time() * 1000) - 60_000
     lines = invocation_lines("11111111-2222-4333-8444-555555555555",
                              calls=(("sqs.SendMessage", 1.0, 12.0),))
     logs.put_log_events(logGroupName=group, logStreamName=stream, logEvents=[
         {"timestamp": now + i, "message": line + "\n"} for i, line in enumerate(lines)])
     code, report = analyze_json(capsys, "--function", "orders", "--endpoint-url", moto.endpoint,
-                                "--since", "1h")
+                                "--since", "1h", "--baseline", "3h..2h")
     assert code == EXIT_OK
     assert report["invocations"] == 1
     assert report["dependencies"][0]["name"] == "sqs.SendMessage"
+    # The baseline window (two to three hours ago) of the same log group holds nothing.
+    assert report["baseline"]["label"] == "3h..2h" and report["baseline"]["invocations"] == 0
+    row = report["baseline"]["comparison"][1]
+    assert (row["name"], row["baseline_p95_ms"], row["count"]) == ("sqs.SendMessage", None, 1)

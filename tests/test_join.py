@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import Any
 
 from join_builders import STREAM, T0, call, error, invocation
 
@@ -12,7 +13,7 @@ from lambda_trace.analyzer.model import Event, make_event
 OTHER = "2026/11/27/[$LATEST]fedcba9876543210fedcba9876543210"
 
 
-def join(events: Iterable[Event], **kwargs: int) -> tuple[dict[str, Invocation], Joiner]:
+def join(events: Iterable[Event], **kwargs: Any) -> tuple[dict[str, Invocation], Joiner]:
     joiner = Joiner(**kwargs)
     done: list[Invocation] = []
     for event in events:

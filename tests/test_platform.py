@@ -289,6 +289,16 @@ class TestRuntimeErrors:
                                   stream=None),
             message="failed", error_type="ValueError", unhandled=False, request_id=RID)
 
+    def test_go_and_java_crash_lines(self) -> None:
+        has(pf.crash_line_event("panic: runtime error: index out of range [3] with length 3",
+                                None, None),
+            type="error", error_type="panic", runtime="go", unhandled=True,
+            message="runtime error: index out of range [3] with length 3")
+        has(pf.crash_line_event('Exception in thread "main" java.lang.OutOfMemoryError: Java '
+                                "heap space", None, None),
+            error_type="java.lang.OutOfMemoryError", message="Java heap space", runtime="java")
+        assert pf.crash_line_event("panicking is fine", None, None) is None
+
     def test_runtime_guessed_from_the_stack(self) -> None:
         assert pf.guess_runtime(['  File "a.py", line 1, in f']) == "python"
         assert pf.guess_runtime(["    at f (/var/task/index.js:1:2)"]) == "nodejs"
@@ -387,6 +397,18 @@ class TestJsonAppRecords:
         (event,) = pf.app_json_events(obj, 1, None)
         has(event, type="error", request_id=RID, error_type="ValueError", message="boom",
             unhandled=True, runtime="python", stack=['  File "a.py"'])
+
+    def test_powertools_logger_exception(self) -> None:
+        """Powertools' Logger keeps the exception in ``exception_name`` and ``exception``."""
+        obj = {"level": "ERROR", "location": "handler:12", "message": "charge failed",
+               "timestamp": "2026-11-27 04:43:42,123+0000", "service": "payments",
+               "function_request_id": RID, "exception_name": "KeyError",
+               "exception": 'Traceback (most recent call last):\n  File "/var/task/app.py", '
+                            "line 12, in handler\nKeyError: 'card'"}
+        (event,) = pf.app_json_events(obj, None, None)
+        has(event, type="error", request_id=RID, error_type="KeyError", message="charge failed",
+            unhandled=False, runtime="python",
+            stack=['  File "/var/task/app.py", line 12, in handler', "KeyError: 'card'"])
 
     def test_info_record_is_not_an_event(self) -> None:
         assert pf.app_json_events({"level": "INFO", "message": "hi", "requestId": RID}, 1,

@@ -18,6 +18,7 @@ import pytest
 from join_builders import HOSTILE, HOSTILE_NAME, realistic_events
 
 from lambda_trace.analyzer.aggregate import aggregate_events
+from lambda_trace.analyzer.cli import main
 from lambda_trace.analyzer.findings import find_all
 from lambda_trace.analyzer.render.html import chart_data, embed_json, render_html
 from lambda_trace.analyzer.render.json_report import build_report
@@ -163,3 +164,34 @@ def test_charts_really_draw_in_a_screenshot(tmp_path: Path) -> None:
     green = counts.get((0x2E, 0x7D, 0x32), 0)  # memory line
     assert blue > 2000, blue
     assert green > 200, green
+
+
+@needs_chromium
+def test_hostile_lines_in_a_log_file_stay_inert_end_to_end(tmp_path: Path) -> None:
+    """Through the CLI: a hostile [ERROR] line and call name from a log file render as text."""
+    rid = "aaaaaaaa-bbbb-4ccc-8ddd-eeeeeeeeeeee"
+    lines = [
+        f"START RequestId: {rid} Version: $LATEST",
+        json.dumps({"lambda_trace": 1, "type": "call", "request_id": rid, "name": HOSTILE_NAME,
+                    "kind": "http", "start_ms": 1.0, "duration_ms": 5.0, "status": "ok"}),
+        "[ERROR] KeyError: " + HOSTILE + "\rTraceback (most recent call last):\r"
+        '\u00a0\u00a0File "/var/task/app.py", line 3, in handler\r',
+        f"END RequestId: {rid}",
+        f"REPORT RequestId: {rid}\tDuration: 12.00 ms\tBilled Duration: 12 ms\t"
+        "Memory Size: 128 MB\tMax Memory Used: 50 MB\t",
+    ]
+    log = tmp_path / "hostile.log"
+    log.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    target = tmp_path / "report.html"
+    assert main(["analyze", "--no-progress", "--format", "json", "-o", str(tmp_path / "r.json"),
+                 "--html", str(target), str(log)]) == 0
+    dom = Dom(chromium(tmp_path, target.as_uri(), "--dump-dom"))
+    assert "data-pwned" not in {k for _, attrs in dom.elements for k in attrs}
+    body = next(attrs for tag, attrs in dom.elements if tag == "body")
+    canvases = [tag for tag, _ in dom.elements].count("canvas")
+    # No timestamps in a plain copy: waterfall and latency charts, no time series.
+    assert canvases == 2 and body.get("data-charts-rendered") == "2"
+    assert "data-csp-violations" not in body
+    text = "".join(dom.text)
+    assert "<script>document.documentElement.setAttribute('data-pwned','script')</script>" in text
+    assert "setAttribute('data-pwned','breakout')</script><!--" in text

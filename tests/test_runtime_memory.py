@@ -31,9 +31,21 @@ def test_peak_reset_forgets_an_earlier_allocation():
     assert probe.peak_bytes_since_reset() < high - 100 * 1024 * 1024
 
 
-def test_one_probe_per_process():
-    assert _memory.probe() is _memory.probe()
-    assert os.getpid() in _memory._probes
+def test_one_probe_per_process_and_a_new_one_after_fork():
+    """A forked child reads its own /proc/self, not the parent's inherited descriptors."""
+    parent = _memory.probe()
+    assert _memory.probe() is parent
+    read_fd, write_fd = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # child: report whether it got a fresh probe, then leave at once
+        fresh = _memory.probe() is not parent
+        os.write(write_fd, b"fresh" if fresh else b"stale")
+        os._exit(0)
+    os.close(write_fd)
+    answer = os.read(read_fd, 16)
+    os.waitpid(pid, 0)
+    os.close(read_fd)
+    assert answer == b"fresh"
 
 
 def test_to_mb():

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import heapq
 import math
+from collections import Counter
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any, Optional
@@ -85,28 +86,36 @@ class QuantileSketch:
         if len(bins) > self.max_bins:
             self._collapse()
 
-    def add_many(self, values: list[float]) -> None:
-        """Add finite, non-negative floats in one call (cheaper than one ``add`` each)."""
+    def add_many(self, values: list[Any]) -> list[Any]:
+        """Add many values in one call (cheaper than one ``add`` each); returns those added.
+
+        Values that are not finite numbers (None, strings, NaN, infinity) are left out.
+        """
         if not values:
-            return
+            return values
+        inv, log, ceil, floor_value = self._inv_ln_gamma, math.log, math.ceil, self.min_value
+        try:
+            total, low, high = sum(values), min(values), max(values)
+            keys = [ceil(log(v) * inv) for v in values if v > floor_value]
+        except (TypeError, ValueError, OverflowError):  # a None, a string, NaN or infinity
+            clean = [v for v in map(_num, values) if v is not None]
+            if len(clean) < len(values):
+                return self.add_many(clean)
+            raise
         self.count += len(values)
-        self.sum += sum(values)
-        low, high = min(values), max(values)
+        self.sum += total
         if low < self.min:
             self.min = low
         if high > self.max:
             self.max = high
+        self._zero += len(values) - len(keys)
         bins = self._bins
         get = bins.get
-        inv, log, ceil, floor_value = self._inv_ln_gamma, math.log, math.ceil, self.min_value
-        for value in values:
-            if value <= floor_value:
-                self._zero += 1
-                continue
-            key = ceil(log(value) * inv)
-            bins[key] = get(key, 0) + 1
+        for key, n in Counter(keys).items():
+            bins[key] = get(key, 0) + n
         if len(bins) > self.max_bins:
             self._collapse()
+        return values
 
     def _collapse(self) -> None:
         keys = sorted(self._bins)
@@ -550,11 +559,8 @@ class Aggregator:
         tallies: dict[str, tuple[int, float, float, int, list[Call], Any]] = {}
         for raw_name, calls in groups.items():
             name = raw_name if type(raw_name) is str and raw_name else str(raw_name or UNNAMED)
-            durations = [c[2] for c in calls if type(c[2]) is float]
-            if len(durations) != len(calls):  # ints or junk from a hand-made record
-                durations = [d for d in (_num(c[2]) for c in calls) if d is not None]
             dep = self._dependency(name, calls[0][6])
-            dep.sketch.add_many(durations)
+            durations = dep.sketch.add_many([c[2] for c in calls])
             errors = sum(1 for c in calls if c[3] != "ok" and c[3] == "error")
             tallies[name] = (len(durations), sum(durations), max(durations, default=0.0),
                              errors, calls, None)
@@ -626,11 +632,13 @@ class Aggregator:
         calls: list[Call],
     ) -> None:
         threshold = self.n_plus_one_min_calls
-        spans = []
-        for c in calls:
-            start, dur = _num(c[1]), _num(c[2])
-            if start is not None and dur is not None:
-                spans.append((start, dur))
+        spans = [(c[1], c[2]) for c in calls if type(c[1]) is float and type(c[2]) is float]
+        if len(spans) != len(calls):  # ints or junk from a hand-made record
+            spans = []
+            for c in calls:
+                start, dur = _num(c[1]), _num(c[2])
+                if start is not None and dur is not None:
+                    spans.append((start, dur))
         if len(spans) >= threshold:
             sequential = longest_sequential_run(spans)
             from_records = True
@@ -840,8 +848,11 @@ def _slow_entry(
 
 
 def _num(value: Any) -> Optional[float]:
-    if type(value) is float:  # the common case, and finite unless a producer wrote NaN
-        return value if value == value and value not in (math.inf, -math.inf) else None
+    kind = type(value)
+    if kind is float:  # the common case, and finite unless a producer wrote NaN
+        return value if value - value == 0.0 else None
+    if kind is int:
+        return float(value)
     if value is None or isinstance(value, bool):
         return None
     try:

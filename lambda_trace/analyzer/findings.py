@@ -125,7 +125,9 @@ class Baseline:
         for dep in data.get("dependencies") or []:
             if isinstance(dep, dict) and dep.get("name") is not None:
                 deps[str(dep["name"])] = (_opt_float(dep.get("p95_ms")), int(dep.get("calls") or 0))
-        duration = data.get("duration_ms") if isinstance(data.get("duration_ms"), dict) else {}
+        duration = data.get("duration_ms")
+        if not isinstance(duration, dict):
+            duration = {}
         return cls(
             int(data.get("invocations") or 0), _opt_float(duration.get("p95")), deps, label
         )
@@ -308,7 +310,7 @@ def overprovisioned_memory(agg: Aggregator, t: Thresholds, b: Optional[Baseline]
 
 
 def memory_cost(agg: Aggregator, t: Thresholds, b: Optional[Baseline]) -> list[Finding]:
-    rows = []
+    rows: list[dict[str, Any]] = []
     for size, mem in sorted(agg.memory_sizes.items()):
         if size <= 0 or mem.invocations < t.min_samples or not mem.duration.count:
             continue
@@ -326,8 +328,8 @@ def memory_cost(agg: Aggregator, t: Thresholds, b: Optional[Baseline]) -> list[F
         })
     if len(rows) < 2:
         return []
-    cheapest = min(rows, key=lambda r: r["gb_seconds_per_1000"])
-    fastest = min(rows, key=lambda r: r["duration_p95_ms"])
+    cheapest = min(rows, key=lambda r: r["gb_seconds_per_1000"] or 0.0)
+    fastest = min(rows, key=lambda r: r["duration_p95_ms"] or 0.0)
     evidence = {"sizes": rows, "cheapest_mb": cheapest["memory_size_mb"],
                 "fastest_mb": fastest["memory_size_mb"],
                 "price_per_gb_second": PRICE_PER_GB_SECOND}

@@ -43,6 +43,7 @@ FORWARD, BACKWARD, UNKNOWN = 1, -1, 0
 UNNAMED = "(unnamed)"
 
 _NOTHING: tuple[Invocation, ...] = ()
+_NEVER = 1 << 62
 
 
 @dataclass
@@ -211,7 +212,7 @@ class Joiner:
         self.remember_finalised = remember_finalised
         #: receives the call records an invocation does not keep (beyond ``max_calls_kept``)
         self.call_sink = call_sink
-        self.stats = JoinStats()
+        self._stats = JoinStats()
         #: events no invocation could take; the caller drains this list
         self.orphans: list[Event] = []
         self._open: OrderedDict[str, Invocation] = OrderedDict()
@@ -221,46 +222,56 @@ class Joiner:
         self._done: list[Invocation] = []
         self._direction = UNKNOWN
         self._seq = 0
+        # The invocation the last call record went to through the stream-checked path. Until
+        # any other event that the join looks at arrives, a call record with the same request
+        # id needs no stream or window checks: nothing they depend on can have changed.
+        self._hot: Optional[Invocation] = None
+        #: the event number at which the oldest grace window ends
+        self._next_expiry = _NEVER
 
     # -- public ----------------------------------------------------------------------------
 
     def add(self, event: Event) -> Sequence[Invocation]:
         """Take one event; return the invocations finalised because of it (usually none)."""
-        self._seq += 1
-        self.stats.events += 1
+        seq = self._seq = self._seq + 1
         kind = event["type"]
-        if kind not in IGNORED_TYPES:
-            rid = event.get("request_id")
-            stream_name = event.get("log_stream")
+        get = event.get
+        hot = self._hot
+        if kind == "call" and hot is not None and get("request_id") == hot.request_id:
+            # The hottest path: the next call record of the invocation the previous call
+            # record went to, nothing else in between (see _hot).
+            status = get("status")
+            calls = hot.calls
+            if status == "ok" and len(calls) < self.max_calls_kept:
+                calls.append((get("name"), get("start_ms"), get("duration_ms"), status, None,
+                              get("retries"), get("kind")))
+            else:
+                self._on_call(hot, event)
+        elif kind not in IGNORED_TYPES:
+            self._hot = None
+            rid = get("request_id")
+            stream_name = get("log_stream")
             stream = self._streams.get(stream_name)
             if stream is None:
                 stream = self._new_stream(stream_name)
             if not rid:
                 self._place(stream, event, kind)
             elif kind == "call" and stream.last_rid == rid and stream.pending is None:
-                # The hot path: a call record inside the window its stream is in.
+                # A call record inside the window its stream is in.
                 stream.last_kind = INSIDE
                 inv = self._open.get(rid)
                 if inv is not None and inv.report is None:
                     self._open.move_to_end(rid)
                     inv.complete_seq = None
-                    status = event.get("status")
-                    if status == "ok" and len(inv.calls) < self.max_calls_kept:
-                        inv.calls.append((
-                            event.get("name"), event.get("start_ms"), event.get("duration_ms"),
-                            status, None, event.get("retries"), event.get("kind"),
-                        ))
-                    else:
-                        self._on_call(inv, event)
+                    self._hot = inv
+                    self._on_call(inv, event)
                 else:
                     self._attach(rid, event, kind)
             else:
                 self._observe(stream, event, rid, kind)
                 self._attach(rid, event, kind)
-        if self._grace and self._grace[0][0] + self.grace_events <= self._seq:
+        if seq >= self._next_expiry:
             self._expire()
-        if len(self._open) > self.max_open:
-            self._evict()
         if not self._done:
             return _NOTHING
         done, self._done = self._done, []
@@ -275,6 +286,11 @@ class Joiner:
             self._finalise(inv)
         done, self._done = self._done, []
         return done
+
+    @property
+    def stats(self) -> JoinStats:
+        self._stats.events = self._seq
+        return self._stats
 
     def take_orphans(self) -> list[Event]:
         """The events no invocation took since the last call, and forget them."""
@@ -383,11 +399,11 @@ class Joiner:
                 self._orphan_all([event])
 
     def _attach_attributed(self, rid: str, event: Event, kind: str) -> None:
-        self.stats.attributed += 1
+        self._stats.attributed += 1
         self._attach(rid, event, kind)
 
     def _orphan_all(self, events: list[Event]) -> None:
-        self.stats.unattributed += len(events)
+        self._stats.unattributed += len(events)
         self.orphans.extend(events)
 
     # -- invocations --------------------------------------------------------------------------
@@ -396,12 +412,15 @@ class Joiner:
         inv = self._open.get(rid)
         if inv is None:
             if rid in self._finalised:
-                self.stats.late += 1
+                self._stats.late += 1
                 self.orphans.append(event)
                 return
             inv = self._open[rid] = Invocation(rid, event.get("log_stream"))
-            if len(self._open) > self.stats.max_open:
-                self.stats.max_open = len(self._open)
+            open_now = len(self._open)
+            if open_now > self._stats.max_open:
+                self._stats.max_open = open_now
+            if open_now > self.max_open:
+                self._evict()
         else:
             self._open.move_to_end(rid)
         if inv.log_stream is None:
@@ -423,6 +442,8 @@ class Joiner:
 
     def _complete(self, inv: Invocation) -> None:
         inv.complete_seq = self._seq
+        if not self._grace:
+            self._next_expiry = self._seq + self.grace_events
         self._grace.append((self._seq, inv))
 
     def _expire(self) -> None:
@@ -432,47 +453,50 @@ class Joiner:
             seq, inv = grace.popleft()
             if inv.complete_seq == seq and inv.request_id in self._open:
                 self._finalise(inv)
+        self._next_expiry = grace[0][0] + self.grace_events if grace else _NEVER
 
     def _evict(self) -> None:
         while len(self._open) > self.max_open:
             _, inv = next(iter(self._open.items()))
-            self.stats.evicted += 1
+            self._stats.evicted += 1
             self._finalise(inv)
 
     def _finalise(self, inv: Invocation) -> None:
+        if inv is self._hot:
+            self._hot = None
         del self._open[inv.request_id]
         inv.complete_seq = -1
         self._finalised[inv.request_id] = None
         if len(self._finalised) > self.remember_finalised:
             self._finalised.popitem(last=False)
-        self.stats.invocations += 1
+        self._stats.invocations += 1
         self._done.append(inv)
 
     # -- per-type handlers --------------------------------------------------------------------
 
     def _on_start(self, inv: Invocation, event: Event) -> None:
         if inv.has_start:
-            self.stats.duplicates += 1
+            self._stats.duplicates += 1
             return
         inv.has_start = True
         inv.start_ts = event.get("timestamp_ms")
 
     def _on_end(self, inv: Invocation, event: Event) -> None:
         if inv.has_end:
-            self.stats.duplicates += 1
+            self._stats.duplicates += 1
             return
         inv.has_end = True
         inv.end_ts = event.get("timestamp_ms")
 
     def _on_report(self, inv: Invocation, event: Event) -> None:
         if inv.report is not None:
-            self.stats.duplicates += 1
+            self._stats.duplicates += 1
             return
         inv.report = event
 
     def _on_timeout(self, inv: Invocation, event: Event) -> None:
         if inv.timed_out:
-            self.stats.duplicates += 1
+            self._stats.duplicates += 1
             return
         inv.timed_out = True
         seconds = event.get("seconds")

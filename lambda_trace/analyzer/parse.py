@@ -898,6 +898,8 @@ class Parser:
         event = None
         if s[:1] in "RSFE":
             event = pf.platform_error_line_event(s, ts, self._stream, request_id)
+        if event is None and s[:1] in "pfE":
+            event = pf.crash_line_event(s, ts, self._stream, request_id)
         if event is None:
             event = pf.legacy_python_error_event(s, ts, self._stream, request_id)
         if event is not None:

@@ -621,6 +621,26 @@ def platform_error_line_event(
                        unhandled=True, request_id=request_id, ts=ts, stream=stream)
 
 
+_GO_PANIC = re.compile(r"(panic|fatal error): (.*)", re.DOTALL)
+_JAVA_UNCAUGHT = re.compile(r'Exception in thread "[^"]*" ([\w.$]+)(?::[\t ]*(.*))?', re.DOTALL)
+
+
+def crash_line_event(
+    text: str, ts: Optional[int], stream: Optional[str], request_id: Optional[str] = None
+) -> Optional[Event]:
+    """A Go ``panic:`` / ``fatal error:`` or a Java ``Exception in thread "main" X: msg`` line."""
+    match = _GO_PANIC.match(text)
+    if match is not None:
+        return error_event(match.group(1), match.group(2).strip(), None, runtime="go",
+                           unhandled=True, request_id=request_id, ts=ts, stream=stream)
+    match = _JAVA_UNCAUGHT.match(text)
+    if match is not None:
+        return error_event(match.group(1), (match.group(2) or "").strip(), None,
+                           runtime="java", unhandled=True, request_id=request_id, ts=ts,
+                           stream=stream)
+    return None
+
+
 def legacy_init_error_event(
     text: str, ts: Optional[int], stream: Optional[str]
 ) -> Optional[Event]:
@@ -634,13 +654,15 @@ def legacy_init_error_event(
 
 
 def _doc_fields(doc: dict[str, Any]) -> tuple[Optional[str], Optional[str], Optional[list[str]]]:
-    error_type = doc.get("errorType")
+    # errorType/errorMessage/stackTrace: the runtimes; stack/trace: Node's error objects;
+    # exception_name/exception: Powertools' Logger (a formatted traceback in one string).
+    error_type = doc.get("errorType", doc.get("exception_name"))
     message = doc.get("errorMessage")
     if message is None and isinstance(doc.get("message"), str):
         message = doc["message"]
     stack = doc.get("stackTrace")
     if stack is None:
-        stack = doc.get("stack", doc.get("trace"))
+        stack = doc.get("stack", doc.get("trace", doc.get("exception")))
     return (
         error_type if isinstance(error_type, str) else None,
         message if isinstance(message, str) else None,
@@ -987,7 +1009,7 @@ def app_json_events(
         message = inner.get("message", inner.get("msg", message))
     level = obj.get("level", obj.get("log_level"))
     level = level.upper() if isinstance(level, str) else None
-    has_exception = "errorType" in obj or "errorMessage" in obj
+    has_exception = "errorType" in obj or "errorMessage" in obj or "exception_name" in obj
     events: list[Event] = []
     if has_exception or level in _ERROR_LEVELS:
         error_type, error_message, stack = _doc_fields(obj)
@@ -997,7 +1019,7 @@ def app_json_events(
             error_type = inner["errorType"]
         label = NODE_LABEL.match(message) if isinstance(message, str) else None
         runtime = None
-        if "log_level" in obj or "logger" in obj or "location" in obj:
+        if "log_level" in obj or "logger" in obj or "location" in obj or "exception" in obj:
             runtime = "python"
         elif label is not None:
             runtime = "nodejs"

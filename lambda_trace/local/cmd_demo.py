@@ -17,12 +17,16 @@ import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from lambda_trace.analyzer.errors import CliError
 from lambda_trace.local.intrinsics import TemplateError
 from lambda_trace.local.provision import Credentials
 from lambda_trace.local.runner import InvokeResult
+
+if TYPE_CHECKING:
+    from lambda_trace.local.demo import Plan
+    from lambda_trace.local.world import LocalWorld
 
 
 def add_parser(subparsers: Any) -> None:
@@ -68,9 +72,7 @@ def add_parser(subparsers: Any) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from lambda_trace.analyzer import cli
     from lambda_trace.local import demo
-    from lambda_trace.local.logsink import CloudWatchSink, JsonLinesSink
     from lambda_trace.local.world import LocalWorld
 
     template = Path(args.template)
@@ -82,68 +84,16 @@ def run(args: argparse.Namespace) -> int:
         )
     out = Path(args.out)
     try:
-        out.mkdir(parents=True, exist_ok=True)
-        log_file = out / "logs.jsonl"
-        log_file.unlink(missing_ok=True)
+        (out / "functions").mkdir(parents=True, exist_ok=True)
+        (out / "logs.jsonl").unlink(missing_ok=True)
     except OSError as exc:
         raise CliError(f"cannot write to {out}: {exc.strerror or exc}") from exc
     started = time.monotonic()
     try:
         plans = demo.plans(samples, args.invocations)
         with LocalWorld(template) as world:
-            assert world.template is not None and world.account is not None
-            missing = [p.function for p in plans if p.function not in world.template.functions]
-            if missing:
-                raise CliError(f"{template} lacks the sample functions {', '.join(missing)}")
-            _say(
-                f"moto at {world.endpoint_url}; seeded {_counts(world.seeded)}; "
-                f"IAM policies enforced; {args.invocations} invocations per function"
-            )
-            cloudwatch = CloudWatchSink(world.client("logs"))
-            jsonl = JsonLinesSink(log_file)
-            outcomes = demo.run(
-                world,
-                plans,
-                [cloudwatch, jsonl],
-                workers=args.workers,
-                progress=_progress(args.invocations, started),
-            )
-            cloudwatch.close()
-            jsonl.close()
-            groups = [world.template.functions[p.function].log_group for p in plans]
-            _say(
-                f"{sum(sum(c.values()) for c in outcomes.values())} invocations, "
-                f"{cloudwatch.events_sent} log events in CloudWatch Logs "
-                f"({time.monotonic() - started:.0f} s); analyzing..."
-            )
-            base = [
-                "analyze",
-                "--endpoint-url",
-                world.endpoint_url,
-                "--region",
-                world.account.region,
-                "--no-progress",
-            ]
-            common = base + [arg for group in groups for arg in ("--log-group", group)]
-            with _credentials(world.account.admin):
-                status = cli.main([*common, "--html", str(out / "report.html")])
-                if status == 0:
-                    status = cli.main([*common, "--format", "json", "-o", str(out / "report.json")])
-                # One report per function as well: each names its own planted problem.
-                (out / "functions").mkdir(exist_ok=True)
-                for plan, group in zip(plans, groups):
-                    if status == 0:
-                        status = cli.main(
-                            [
-                                *base,
-                                "--log-group",
-                                group,
-                                "--format",
-                                "json",
-                                "-o",
-                                str(out / "functions" / f"{plan.function}.json"),
-                            ]
-                        )
+            _invoke_all(world, plans, out, args, started)
+            status = _analyze(world, plans, out)
     except TemplateError as exc:
         raise CliError(str(exc)) from exc
     except ImportError as exc:
@@ -158,8 +108,68 @@ def run(args: argparse.Namespace) -> int:
         _say(f"{'ok' if named else 'MISSING':<7} {plan.function:<16} {line}")
     _say(
         f"wrote {out / 'report.html'}, {out / 'report.json'}, {out / 'functions'}/*.json and "
-        f"{log_file} in {time.monotonic() - started:.0f} s"
+        f"{out / 'logs.jsonl'} in {time.monotonic() - started:.0f} s"
     )
+    return 0
+
+
+def _invoke_all(
+    world: LocalWorld, plans: list[Plan], out: Path, args: argparse.Namespace, started: float
+) -> None:
+    """Every plan through the runner; logs into CloudWatch Logs and out/logs.jsonl."""
+    from lambda_trace.local import demo
+    from lambda_trace.local.logsink import CloudWatchSink, JsonLinesSink
+
+    assert world.template is not None
+    missing = [p.function for p in plans if p.function not in world.template.functions]
+    if missing:
+        raise CliError(f"{args.template} lacks the sample functions {', '.join(missing)}")
+    _say(
+        f"moto at {world.endpoint_url}; seeded {_counts(world.seeded)}; "
+        f"IAM policies enforced; {args.invocations} invocations per function"
+    )
+    cloudwatch = CloudWatchSink(world.client("logs"))
+    jsonl = JsonLinesSink(out / "logs.jsonl")
+    try:
+        outcomes = demo.run(
+            world,
+            plans,
+            [cloudwatch, jsonl],
+            workers=args.workers,
+            progress=_progress(args.invocations, started),
+        )
+    finally:
+        cloudwatch.close()
+        jsonl.close()
+    _say(
+        f"{sum(sum(c.values()) for c in outcomes.values())} invocations, "
+        f"{cloudwatch.events_sent} log events in CloudWatch Logs "
+        f"({time.monotonic() - started:.0f} s); analyzing..."
+    )
+
+
+def _analyze(world: LocalWorld, plans: list[Plan], out: Path) -> int:
+    """``lambda-trace analyze`` on the log groups in moto: all together, then one by one."""
+    from lambda_trace.analyzer import cli
+
+    assert world.template is not None and world.account is not None
+    groups = [world.template.functions[p.function].log_group for p in plans]
+    base = ["analyze", "--endpoint-url", world.endpoint_url, "--region", world.account.region,
+            "--no-progress"]  # fmt: skip
+    every = base + [arg for group in groups for arg in ("--log-group", group)]
+    runs = [
+        [*every, "--html", str(out / "report.html")],
+        [*every, "--format", "json", "-o", str(out / "report.json")],
+    ]
+    # One report per function as well: each names its own planted problem.
+    for plan, group in zip(plans, groups):
+        path = out / "functions" / f"{plan.function}.json"
+        runs.append([*base, "--log-group", group, "--format", "json", "-o", str(path)])
+    with _credentials(world.account.admin):
+        for argv in runs:
+            status = cli.main(argv)
+            if status != 0:
+                return status
     return 0
 
 
