@@ -211,7 +211,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     parser.add_argument("--python", default=sys.executable)
     parser.add_argument("--smoke", action="store_true")
     args = parser.parse_args(argv)
-    print(render(run(args.python, args.smoke, logger())))
+    print(render(run(os.path.abspath(args.python), args.smoke, logger())))
     return 0
 
 

@@ -8,6 +8,7 @@ Stdout goes to /dev/null. Rounds interleave the variants, each paired with bare 
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from collections.abc import Sequence
 from typing import Any, Callable, Optional
@@ -112,7 +113,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     parser.add_argument("--python", default=sys.executable)
     parser.add_argument("--smoke", action="store_true")
     args = parser.parse_args(argv)
-    print(render(run(args.python, args.smoke, logger())))
+    print(render(run(os.path.abspath(args.python), args.smoke, logger())))
     return 0
 
 

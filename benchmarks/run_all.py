@@ -213,7 +213,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         parser.error(f"unknown section(s): {', '.join(unknown)}")
 
     if args.python:
-        python = args.python
+        python = os.path.abspath(args.python)
     elif args.smoke or args.no_install:
         python = str(peers_env.venv_python()) if peers_env.exists() else sys.executable
     else:

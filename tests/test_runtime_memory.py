@@ -31,6 +31,8 @@ def test_peak_reset_forgets_an_earlier_allocation():
     assert probe.peak_bytes_since_reset() < high - 100 * 1024 * 1024
 
 
+# The child only reads /proc and exits: fork's multi-threading caveat (3.12+) does not apply.
+@pytest.mark.filterwarnings("ignore:This process .* is multi-threaded:DeprecationWarning")
 def test_one_probe_per_process_and_a_new_one_after_fork():
     """A forked child reads its own /proc/self, not the parent's inherited descriptors."""
     parent = _memory.probe()
