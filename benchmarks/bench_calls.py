@@ -10,9 +10,9 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import os
 import socket
 import subprocess
-import os
 import sys
 import time
 import urllib.request

@@ -194,13 +194,15 @@ def render(result: dict[str, Any]) -> str:
     )
     if result.get("importtime"):
         imp_rows = [
-            [("· " * r["depth"]) + f"`{r['module']}`", f"{r['self_us'] / 1000:.1f}",
+            [f"`{r['module']}`", str(r["depth"]), f"{r['self_us'] / 1000:.1f}",
              f"{r['cumulative_us'] / 1000:.1f}"]
             for r in result["importtime"]
         ]
         text += (
             "\n\n**`python -X importtime coldstart_app.py lambda_trace`** (import, decorate, "
-            "first invocation), heaviest entries by cumulative time, median of 3:\n\n" + table(["module", "self ms", "cumulative ms"], imp_rows)
+            "first invocation): the heaviest imports by cumulative time, median of 3 "
+            "(depth 0 = imported by the app itself):\n\n"
+            + table(["module", "depth", "self ms", "cumulative ms"], imp_rows)
         )
     return text
 
