@@ -47,10 +47,15 @@ class QuantileSketch:
     bucket's representative, so any quantile is too (Masson et al., "DDSketch", VLDB 2019).
     When more than ``max_bins`` buckets are in use the lowest ones are merged, which only
     coarsens the lowest quantiles. Sketches with the same accuracy merge exactly.
+
+    ``add`` buffers up to ``BATCH`` values and folds them in at once (a per-value Python
+    call costs more than the arithmetic); every reader folds the buffer in first.
     """
 
-    __slots__ = ("_bins", "_inv_ln_gamma", "_zero", "count", "max", "max_bins", "min",
-                 "min_value", "relative_accuracy", "sum")
+    BATCH = 256
+
+    __slots__ = ("_bins", "_count", "_inv_ln_gamma", "_max", "_min", "_pending", "_sum",
+                 "_zero", "max_bins", "min_value", "relative_accuracy")
 
     def __init__(
         self, relative_accuracy: float = 0.01, max_bins: int = 2048, min_value: float = 1e-3
@@ -65,49 +70,39 @@ class QuantileSketch:
         self.min_value = min_value
         self._bins: dict[int, int] = {}
         self._zero = 0
-        self.count = 0
-        self.sum = 0.0
-        self.min = math.inf
-        self.max = -math.inf
+        self._count = 0
+        self._sum = 0.0
+        self._min = math.inf
+        self._max = -math.inf
+        self._pending: list[Any] = []
 
-    def add(self, value: float, count: int = 1) -> None:
-        self.count += count
-        self.sum += value * count
-        if value < self.min:
-            self.min = value
-        if value > self.max:
-            self.max = value
-        if value <= self.min_value:
-            self._zero += count
-            return
-        key = math.ceil(math.log(value) * self._inv_ln_gamma)
-        bins = self._bins
-        bins[key] = bins.get(key, 0) + count
-        if len(bins) > self.max_bins:
-            self._collapse()
+    def add(self, value: float) -> None:
+        pending = self._pending
+        pending.append(value)
+        if len(pending) >= self.BATCH:
+            self._flush()
 
     def add_many(self, values: list[Any]) -> list[Any]:
-        """Add many values in one call (cheaper than one ``add`` each); returns those added.
-
-        Values that are not finite numbers (None, strings, NaN, infinity) are left out.
-        """
+        """Add many values at once; returns those added (not None, strings, NaN or infinity)."""
         if not values:
             return values
         inv, log, ceil, floor_value = self._inv_ln_gamma, math.log, math.ceil, self.min_value
         try:
             total, low, high = sum(values), min(values), max(values)
+            if total - total != 0.0:
+                raise ValueError("NaN or infinity")
             keys = [ceil(log(v) * inv) for v in values if v > floor_value]
-        except (TypeError, ValueError, OverflowError):  # a None, a string, NaN or infinity
+        except (TypeError, ValueError, OverflowError):
             clean = [v for v in map(_num, values) if v is not None]
             if len(clean) < len(values):
                 return self.add_many(clean)
             raise
-        self.count += len(values)
-        self.sum += total
-        if low < self.min:
-            self.min = low
-        if high > self.max:
-            self.max = high
+        self._count += len(values)
+        self._sum += total
+        if low < self._min:
+            self._min = low
+        if high > self._max:
+            self._max = high
         self._zero += len(values) - len(keys)
         bins = self._bins
         get = bins.get
@@ -116,6 +111,36 @@ class QuantileSketch:
         if len(bins) > self.max_bins:
             self._collapse()
         return values
+
+    def _flush(self) -> None:
+        pending, self._pending = self._pending, []
+        self.add_many(pending)
+
+    @property
+    def count(self) -> int:
+        if self._pending:
+            self._flush()
+        return self._count
+
+    @property
+    def sum(self) -> float:
+        if self._pending:
+            self._flush()
+        return self._sum
+
+    @property
+    def min(self) -> float:
+        """The smallest value added (``inf`` while empty)."""
+        if self._pending:
+            self._flush()
+        return self._min
+
+    @property
+    def max(self) -> float:
+        """The largest value added (``-inf`` while empty)."""
+        if self._pending:
+            self._flush()
+        return self._max
 
     def _collapse(self) -> None:
         keys = sorted(self._bins)
@@ -129,13 +154,15 @@ class QuantileSketch:
             raise ValueError("cannot merge sketches of different accuracy")
         if not other.count:
             return
+        if self._pending:
+            self._flush()
         for key, n in other._bins.items():
             self._bins[key] = self._bins.get(key, 0) + n
         self._zero += other._zero
-        self.count += other.count
-        self.sum += other.sum
-        self.min = min(self.min, other.min)
-        self.max = max(self.max, other.max)
+        self._count += other._count
+        self._sum += other._sum
+        self._min = min(self._min, other._min)
+        self._max = max(self._max, other._max)
         while len(self._bins) > self.max_bins:
             self._collapse()
 
@@ -149,7 +176,7 @@ class QuantileSketch:
 
     def quantiles(self, qs: Iterable[float]) -> list[Optional[float]]:
         qs = list(qs)
-        if not self.count:
+        if not self.count:  # (folds the buffer in)
             return [None] * len(qs)
         keys = sorted(self._bins)
         out: list[Optional[float]] = []
@@ -181,6 +208,8 @@ class QuantileSketch:
 
     def buckets(self) -> Iterator[tuple[float, float, int]]:
         """``(lower, upper, count)`` for each non-empty bucket, ascending; the zero bucket first."""
+        if self._pending:
+            self._flush()
         if self._zero:
             yield (0.0, self.min_value, self._zero)
         gamma = math.exp(1.0 / self._inv_ln_gamma)
@@ -188,6 +217,9 @@ class QuantileSketch:
             yield (gamma ** (key - 1), gamma**key, self._bins[key])
 
     def __len__(self) -> int:
+        """Buckets in use."""
+        if self._pending:
+            self._flush()
         return len(self._bins) + (1 if self._zero else 0)
 
 
