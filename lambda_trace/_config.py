@@ -8,9 +8,12 @@ from __future__ import annotations
 
 import os
 import sys
-from collections.abc import Mapping
-from dataclasses import dataclass
-from typing import Any, Callable, Optional
+from collections.abc import Callable
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # annotations only: `typing` costs ≈5 ms of cold start (it imports `re`)
+    from collections.abc import Mapping
+    from typing import Any, Optional
 
 Sink = Callable[[str], None]
 """Receives one complete record line (JSON, no trailing newline); must not raise."""
@@ -21,30 +24,82 @@ _TRUE = frozenset({"1", "true", "yes", "on"})
 _FALSE = frozenset({"0", "false", "no", "off", ""})
 
 _warned: set[tuple[str, str]] = set()
+#: distinct warnings kept at most (keys can come from user values, which must not grow forever)
+MAX_WARNINGS = 100
+
+#: field -> default, in declaration order (the keyword arguments of ``Settings``)
+_DEFAULTS: dict[str, Any] = {
+    "enabled": True,
+    # per-call lines: "all", "slow" (over ``slow_ms``, plus errors) or "none"
+    "call_lines": "all",
+    "slow_ms": 100.0,
+    # per-call lines written per invocation at most; the rest are counted in ``dropped_calls``
+    "max_call_lines": 1000,
+    "metrics": True,
+    "namespace": "LambdaTrace",
+    # None: chosen per invocation from the remaining time (see ``_watchdog.default_margin_ms``)
+    "timeout_margin_ms": None,
+    # share of the memory limit that triggers a memory_warning; 0 turns the warning off
+    "memory_warning_ratio": 0.9,
+    "memory_poll_ms": 10.0,
+    "watchdog": True,
+    "aws": True,
+    "http": True,
+    # where lines go; None: the current default sink (stdout, or a test's capture)
+    "sink": None,
+}
 
 
-@dataclass(frozen=True)
 class Settings:
-    """Everything a decorated handler needs to know, fixed at decoration time."""
+    """Everything a decorated handler needs to know, fixed at decoration time (immutable).
 
-    enabled: bool = True
-    #: per-call lines: "all", "slow" (over ``slow_ms``, plus errors) or "none"
-    call_lines: str = "all"
-    slow_ms: float = 100.0
-    #: per-call lines written per invocation at most; the rest are counted in ``dropped_calls``
-    max_call_lines: int = 1000
-    metrics: bool = True
-    namespace: str = "LambdaTrace"
-    #: None: chosen per invocation from the remaining time (see ``_watchdog.default_margin_ms``)
-    timeout_margin_ms: Optional[float] = None
-    #: share of the memory limit that triggers a memory_warning; 0 turns the warning off
-    memory_warning_ratio: float = 0.9
-    memory_poll_ms: float = 10.0
-    watchdog: bool = True
-    aws: bool = True
-    http: bool = True
-    #: where lines go; None: the current default sink (stdout, or a test's capture)
-    sink: Optional[Sink] = None
+    A hand-written frozen class rather than a frozen dataclass: ``dataclasses`` imports
+    ``inspect`` and costs ≈20 ms of cold start, more than the rest of the runtime together.
+    """
+
+    __slots__ = tuple(_DEFAULTS)
+
+    enabled: bool
+    call_lines: str
+    slow_ms: float
+    max_call_lines: int
+    metrics: bool
+    namespace: str
+    timeout_margin_ms: Optional[float]
+    memory_warning_ratio: float
+    memory_poll_ms: float
+    watchdog: bool
+    aws: bool
+    http: bool
+    sink: Optional[Sink]
+
+    def __init__(self, **values: Any) -> None:
+        unknown = set(values) - set(_DEFAULTS)
+        if unknown:
+            raise TypeError(f"Settings() got unexpected field(s): {', '.join(sorted(unknown))}")
+        for name, default in _DEFAULTS.items():
+            object.__setattr__(self, name, values.get(name, default))
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        raise AttributeError(f"Settings are frozen: cannot assign to field {name!r}")
+
+    def __delattr__(self, name: str) -> None:
+        raise AttributeError(f"Settings are frozen: cannot delete field {name!r}")
+
+    def _values(self) -> tuple[Any, ...]:
+        return tuple(getattr(self, name) for name in _DEFAULTS)
+
+    def __eq__(self, other: object) -> bool:
+        if other.__class__ is not self.__class__:
+            return NotImplemented
+        return self._values() == other._values()  # type: ignore[attr-defined]
+
+    def __hash__(self) -> int:
+        return hash(self._values())
+
+    def __repr__(self) -> str:
+        fields = ", ".join(f"{name}={getattr(self, name)!r}" for name in _DEFAULTS)
+        return f"Settings({fields})"
 
 
 def _bool(text: Any) -> bool:
@@ -125,6 +180,11 @@ def warn_once(message: str, key: Optional[tuple[str, str]] = None) -> None:
     key = key or ("", message)
     if key in _warned:
         return
+    if len(_warned) >= MAX_WARNINGS:
+        # Keys derived from user values (bad metric units, env values) must not grow forever.
+        if ("", "cap") in _warned:
+            return
+        key, message = ("", "cap"), "too many distinct warnings; further ones are not reported"
     _warned.add(key)
     try:
         sys.stderr.write(f"lambda-trace: {message}\n")
@@ -139,7 +199,6 @@ def resolve(options: Mapping[str, Any], env: Optional[Mapping[str, str]] = None)
     unknown = set(options) - OPTION_NAMES
     if unknown:
         raise TypeError(f"trace() got unexpected option(s): {', '.join(sorted(unknown))}")
-    defaults = Settings()
     values: dict[str, Any] = {}
 
     enabled = options.get("enabled")
@@ -153,7 +212,7 @@ def resolve(options: Mapping[str, Any], env: Optional[Mapping[str, str]] = None)
         values["enabled"] = _parse("enabled", "enabled", enabled, _bool, True)
 
     for option, (var, parser) in _OPTIONS.items():
-        default = getattr(defaults, option)
+        default = _DEFAULTS[option]
         explicit = options.get(option)
         if explicit is not None:
             values[option] = _parse(option, option, explicit, parser, default)

@@ -286,34 +286,84 @@ def truncate(text: str, limit: int = MAX_MESSAGE_CHARS) -> str:
 
 
 def aws_error_facts(exc: BaseException) -> tuple[Optional[str], Optional[str], Optional[int]]:
-    """``(code, message, http_status)`` of a botocore ``ClientError``-like exception, else Nones."""
-    response = getattr(exc, "response", None)
-    if not isinstance(response, dict):
+    """``(code, message, http_status)`` of a botocore ``ClientError``-like exception, else Nones.
+
+    Never raises: any exception type can arrive here, with properties or values that do.
+    """
+    try:
+        response = getattr(exc, "response", None)
+        if not isinstance(response, dict):
+            return None, None, None
+        error = response.get("Error")
+        code = message = None
+        if isinstance(error, dict):
+            code = error.get("Code")
+            message = error.get("Message")
+        meta = response.get("ResponseMetadata")
+        status = meta.get("HTTPStatusCode") if isinstance(meta, dict) else None
+        return (
+            _text_or_none(code),
+            _text_or_none(message),
+            status if isinstance(status, int) and not isinstance(status, bool) else None,
+        )
+    except Exception:
         return None, None, None
-    error = response.get("Error")
-    code = message = None
-    if isinstance(error, dict):
-        code = error.get("Code")
-        message = error.get("Message")
-    meta = response.get("ResponseMetadata")
-    status = meta.get("HTTPStatusCode") if isinstance(meta, dict) else None
-    return (
-        str(code) if code is not None else None,
-        str(message) if message is not None else None,
-        status if isinstance(status, int) else None,
-    )
+
+
+def _text_or_none(value: object) -> Optional[str]:
+    if value is None:
+        return None
+    try:
+        return str(value)
+    except Exception:  # a broken __str__: the value is unknown, not fatal
+        return None
+
+
+# Values an exception message can echo from a request, cut before it is written: a URL's query
+# string ("?a=b&token=..."), a credential after "Bearer"/"Basic", and "key: value" / "key=value"
+# pairs whose key names a secret. Compiled on first use, not at import.
+_REDACTIONS = (
+    (r"\?[^\s?#\"'<>()]*=[^\s#\"'<>()]*", "?(query withheld)"),
+    (r"(?i)\b(bearer|basic)\s+[A-Za-z0-9._~+/=-]{8,}", r"\1 (withheld)"),
+    (
+        r"(?i)\b(authorization|x-api-key|api[_-]?key|access[_-]?token|token|password|secret)"
+        r"(['\"]?\s*[:=]\s*['\"]?)[^\s\"',;)}]+",
+        r"\1\2(withheld)",
+    ),
+)
+_redaction_res: list[tuple[re.Pattern[str], str]] = []
+_REDACTION_HINTS = ("?", "bearer", "basic", "authoriz", "key", "token", "password", "secret")
+
+
+def redact(text: str) -> str:
+    """``text`` without URL query strings, bearer/basic credentials and ``secret=...`` values."""
+    lowered = text.lower()
+    if not any(hint in lowered for hint in _REDACTION_HINTS):
+        return text
+    if not _redaction_res:
+        _redaction_res.extend((re.compile(p), r) for p, r in _REDACTIONS)
+    for pattern, replacement in _redaction_res:
+        text = pattern.sub(replacement, text)
+    return text
 
 
 def describe_exception(exc: BaseException) -> dict[str, Optional[str]]:
-    """``error_type``, ``error_class`` and a scrubbed ``error_message`` for a handler exception."""
+    """``error_type``, ``error_class`` and a scrubbed ``error_message`` for a handler exception.
+
+    Never raises: on any surprise the record keeps the type and loses only the message.
+    """
+    try:
+        return _describe(exc)
+    except Exception:
+        return {"error_type": type(exc).__name__, "error_class": None, "error_message": None}
+
+
+def _describe(exc: BaseException) -> dict[str, Optional[str]]:
     code, _, status = aws_error_facts(exc)
     error_class = classify(code, status) if (code or status) else None
     if error_class is None:
         error_class = classify_exception(exc)
-    try:
-        message: Optional[str] = str(exc)
-    except Exception:  # a broken __str__ must not hide the error record
-        message = None
+    message = _text_or_none(exc)
     if code is not None:
         # botocore's text: "An error occurred (Code) when calling the Op operation: <AWS message>"
         head, sep, _ = (message or "").partition(": ")
@@ -325,4 +375,6 @@ def describe_exception(exc: BaseException) -> dict[str, Optional[str]]:
         message = scrub(message, error_class)
     elif message is not None:
         message = truncate(message)
+    if message is not None:
+        message = truncate(redact(message))
     return {"error_type": type(exc).__name__, "error_class": error_class, "error_message": message}

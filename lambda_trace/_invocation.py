@@ -15,12 +15,18 @@ import itertools
 import threading
 import time
 from time import perf_counter_ns
-from typing import Any, Callable, Optional
 
 from lambda_trace import _safety
 from lambda_trace._config import Settings, Sink
 from lambda_trace._contract import MARKER, SCHEMA_VERSION
 from lambda_trace._encode import jstr, ms_text, timestamp
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # annotations only: `typing` costs ≈5 ms of cold start
+    from typing import Any, Callable, Optional
+
+    LineFilter = Callable[[int, bool], bool]
+    """``(duration_ns, error) -> write this call's line?``"""
 
 #: The running invocation, or None outside one (every wrapper calls straight through then).
 current: Optional[Invocation] = None
@@ -208,10 +214,6 @@ class Invocation:
         running = [(n, k, now_ns - t0) for n, k, t0 in list(self.in_flight.values())]
         running.sort(key=lambda item: -item[2])
         return running
-
-
-LineFilter = Callable[[int, bool], bool]
-"""``(duration_ns, error) -> write this call's line?``"""
 
 
 def line_filter(settings: Settings) -> LineFilter:

@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import os
 import time
-from typing import Any, Optional
 
-from lambda_trace import _emf, _errors, _invocation, _memory, _records, _safety, context
+from lambda_trace import _emf, _invocation, _memory, _records, _safety, context
 from lambda_trace._config import Settings
 from lambda_trace._invocation import Invocation
 from lambda_trace._watchdog import Watchdog, default_margin_ms
 from lambda_trace.sinks import get_default_sink
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # annotations only: `typing` costs ≈5 ms of cold start
+    from typing import Any, Optional
 
 #: Init types for which "import -> first invocation" is not init time (the environment waited).
 _PRE_INITIALISED = frozenset({"provisioned-concurrency", "snap-start"})
@@ -61,10 +64,13 @@ class HandlerTracer:
             inv.init_type = os.environ.get("AWS_LAMBDA_INITIALIZATION_TYPE")
             if inv.init_type not in _PRE_INITIALISED:
                 inv.init_ms = round((inv.start_ns - _invocation.IMPORTED_NS) / 1e6, 3)
-        probe = _memory.probe()
-        inv.peak_reset = probe.reset_peak()
-        if not inv.peak_reset:
-            inv.rss_seen = probe.rss_bytes() or 0
+        try:
+            probe = _memory.probe()
+            inv.peak_reset = probe.reset_peak()
+            if not inv.peak_reset:
+                inv.rss_seen = probe.rss_bytes() or 0
+        except Exception as exc:  # /proc unreadable or stranger: trace without memory
+            _safety.report("memory", exc)
         if settings.watchdog:
             fire_at = None
             if remaining is not None:
@@ -82,7 +88,11 @@ class HandlerTracer:
         return inv
 
     def finish(self, inv: Invocation, exc: Optional[BaseException]) -> None:
-        """Write the invocation record and EMF documents; never raises."""
+        """Write the invocation record and EMF documents; never raises.
+
+        Each part fails on its own (reported once per kind): a broken memory reader costs the
+        peak, not the record; a failing sink or Powertools costs the lines, not the handler.
+        """
         end_ns = time.perf_counter_ns()
         _invocation.current = None
         inv.finished = True
@@ -90,8 +100,16 @@ class HandlerTracer:
             if _watchdog:
                 _watchdog[0].disarm()
             remaining = context.remaining_ms(inv.context)
-            peak = _peak_bytes(inv)
-            error = _errors.describe_exception(exc) if exc is not None else None
+            try:
+                peak = _peak_bytes(inv)
+            except Exception as err:
+                _safety.report("memory", err)
+                peak = None
+            error = None
+            if exc is not None:
+                from lambda_trace import _errors  # `re` (≈5 ms): only once a handler fails
+
+                error = _errors.describe_exception(exc)
             line = _records.invocation_line(
                 inv,
                 end_ns,
@@ -102,11 +120,23 @@ class HandlerTracer:
                 memory_peak_mb=_memory.to_mb(peak),
                 error=error,
             )
-            inv.sink(line)
-            if self.settings.metrics:
-                _flush_metrics(inv, end_ns, peak, error)
         except Exception as err:
             _safety.report("invocation end", err)
+            return
+        emit(inv, line)
+        if self.settings.metrics:
+            try:
+                _flush_metrics(inv, end_ns, peak, error)
+            except Exception as err:
+                _safety.report("metrics", err)
+
+
+def emit(inv: Invocation, line: str) -> None:
+    """Give ``line`` to the invocation's sink; a failing sink is reported once, never raised."""
+    try:
+        inv.sink(line)
+    except Exception as exc:  # stdout closed, EPIPE, a user's sink raising
+        _safety.report("sink", exc)
 
 
 def _find_context(args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
@@ -163,7 +193,7 @@ def _write_metrics(
         downstream,
     )
     for line in lines:
-        inv.sink(line)
+        emit(inv, line)
 
 
 def _downstream(inv: Invocation) -> list[tuple[str, str, int, int, list[float]]]:
@@ -195,11 +225,14 @@ def on_timeout(inv: Invocation, now_ns: int) -> None:
     remaining = None
     if inv.deadline_ns is not None:
         remaining = (inv.deadline_ns - now_ns) / 1e6
-    inv.sink(_records.timeout_warning_line(inv, now_ns, remaining))
+    emit(inv, _records.timeout_warning_line(inv, now_ns, remaining))
     if inv.settings.metrics:
-        _write_metrics(inv, [("Timeouts", "Count", 1)], None, now_ns)
+        try:
+            _write_metrics(inv, [("Timeouts", "Count", 1)], None, now_ns)
+        except Exception as exc:
+            _safety.report("metrics", exc)
 
 
 def on_memory(inv: Invocation, now_ns: int, rss_bytes: int) -> None:
     """Watchdog: RSS crossed the warning share of the memory limit."""
-    inv.sink(_records.memory_warning_line(inv, now_ns, rss_bytes))
+    emit(inv, _records.memory_warning_line(inv, now_ns, rss_bytes))

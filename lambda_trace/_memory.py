@@ -9,9 +9,11 @@ the RSS samples the watchdog polled and the RSS at start and end.
 
 from __future__ import annotations
 
-import contextlib
 import os
-from typing import Optional
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # annotations only: `typing` costs ≈5 ms of cold start
+    from typing import Optional
 
 try:
     import resource as _resource
@@ -73,8 +75,10 @@ def _open(path: str, flags: int) -> Optional[int]:
 
 
 def _close(fd: int) -> None:
-    with contextlib.suppress(OSError):
+    try:  # noqa: SIM105 - contextlib is not otherwise on the import path
         os.close(fd)
+    except OSError:
+        pass
 
 
 _probe: list[MemoryProbe] = []

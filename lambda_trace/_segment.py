@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 import functools
-import inspect
 from contextvars import ContextVar, Token
-from types import TracebackType
-from typing import Any, Callable, Literal, Optional, TypeVar
 
-from lambda_trace import _errors, _invocation, _safety
+from lambda_trace import _invocation, _safety
 from lambda_trace._encode import jstr
 
-F = TypeVar("F", bound=Callable[..., Any])
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # annotations only: `typing` costs ≈5 ms of cold start
+    from types import TracebackType
+    from typing import Any, Callable, Literal, Optional, TypeVar
+
+    F = TypeVar("F", bound=Callable[..., Any])
 
 #: The innermost open segment of this thread / asyncio task: the ``parent`` of the next one.
 _open_segment: ContextVar[Optional[str]] = ContextVar("lambda_trace_segment", default=None)
@@ -59,6 +61,8 @@ class segment:
             _reset(ctx_token)
             fields = f',"parent":{jstr(parent)}' if parent is not None else ""
             if exc is not None:
+                from lambda_trace import _errors  # `re`: only when a segment fails
+
                 error_class = _errors.classify_exception(exc)
                 if error_class is not None:
                     fields += f',"error_class":"{error_class}"'
@@ -71,7 +75,9 @@ class segment:
     def __call__(self, fn: F) -> F:
         """Use as a decorator: every call of ``fn`` is one segment (async functions too)."""
         name = self.name
-        if inspect.iscoroutinefunction(fn):
+        from lambda_trace._decorator import is_async
+
+        if is_async(fn):
 
             @functools.wraps(fn)
             async def async_wrapper(*args: Any, **kwargs: Any) -> Any:

@@ -7,6 +7,7 @@ doubles may give an int or leave attributes out, so every read tolerates that.
 from __future__ import annotations
 
 import contextlib
+import math
 import os
 from typing import Any, Optional, Protocol
 
@@ -65,4 +66,5 @@ def remaining_ms(context: Any) -> Optional[float]:
         value = float(getter())
     except Exception:  # a broken test double must not break the handler
         return None
-    return value if value == value else None
+    # NaN or infinity (a broken double) would poison the deadline arithmetic: unknown instead.
+    return value if math.isfinite(value) else None

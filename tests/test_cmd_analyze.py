@@ -221,6 +221,17 @@ def test_baseline_from_a_log_file(tmp_path: Path, capsys: pytest.CaptureFixture[
     assert report["baseline"]["invocations"] == 20
 
 
+def test_bad_baseline_is_refused_before_reading(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A baseline that is neither a file nor a window (or a window without a log group) fails."""
+    log = str(write_log(tmp_path / "f.log"))
+    for spec, expected in (("nope.json", "not a window"), ("2d..1d", "needs --function")):
+        code = main(["analyze", "--no-progress", "--baseline", spec, log])
+        err = capsys.readouterr().err
+        assert code == EXIT_USAGE and expected in err and err.count("\n") == 1
+
+
 def test_empty_input_reports_no_invocations(tmp_path: Path,
                                             capsys: pytest.CaptureFixture[str]) -> None:
     """An empty log is a no_invocations finding, which a gate can fail on."""

@@ -13,7 +13,7 @@ import traceback
 from typing import Any, Callable
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 from runtime_support import assert_all_valid
 
@@ -46,6 +46,18 @@ class UnprintableError(Exception):
     def __repr__(self) -> str:
         raise RuntimeError("no repr either")
 
+
+class Unprintable:
+    """An attribute value whose ``str`` raises (its ``repr`` works, so hypothesis can show it)."""
+
+    def __str__(self) -> str:
+        raise RuntimeError("unprintable")
+
+    def __repr__(self) -> str:
+        return "UNPRINTABLE"
+
+
+UNPRINTABLE = Unprintable()
 
 EXCEPTION_TYPES: list[type[BaseException]] = [
     ValueError,
@@ -82,7 +94,7 @@ def exception_specs(draw: st.DrawFn) -> dict[str, Any]:
     return {
         "type": draw(st.sampled_from(EXCEPTION_TYPES)),
         "args": tuple(draw(exception_args)),
-        "code": draw(st.none() | st.text(max_size=20) | st.integers()),
+        "code": draw(st.none() | st.text(max_size=20) | st.integers() | st.just(UNPRINTABLE)),
         "chain": draw(st.sampled_from(["none", "cause", "context", "cause_suppressed", "from_none"])),
         "inner": draw(st.sampled_from([ValueError, KeyError, CustomBase, UnprintableError])),
     }
@@ -221,6 +233,8 @@ def test_asyncio_run_inside_a_sync_handler(value: Any, fail: bool) -> None:
 @given(value=json_values, spec=exception_specs(), fail=st.booleans())
 def test_async_def_handler_awaited_under_trace(value: Any, spec: dict[str, Any], fail: bool) -> None:
     """An ``async def`` handler's result or exception is the same when traced."""
+    # asyncio.run itself fails on an exception whose repr raises (CPython 3.11), traced or not.
+    assume(UnprintableError not in (spec["type"], spec["inner"]))
 
     def make(raised: list[BaseException]) -> Callable[[Any, Any], Any]:
         sync = raiser(spec, raised)
@@ -244,6 +258,11 @@ def test_async_def_handler_awaited_under_trace(value: Any, spec: dict[str, Any],
         traced = trace(make(traced_raised))
         with capture() as cap:
             actual = outcome(lambda: asyncio.run(traced({}, FakeContext())), traced_raised)
+        if spec["type"] is StopIteration:
+            # PEP 479 turns it into a RuntimeError at the first coroutine boundary, which under
+            # @trace is the wrapper's await: that new exception's traceback starts one frame
+            # deeper. Its type, args and __cause__ (the handler's StopIteration) still match.
+            del actual["frame"], expected["frame"]
         assert actual == expected
     [record] = cap.invocations
     assert record["status"] == ("error" if fail else "ok")

@@ -19,6 +19,7 @@ from lambda_trace._patches._suppress import inside as _inside
 from lambda_trace._patches.aws_services import target as _target
 
 MAX_NAME_CHARS = 200
+MAX_CACHED_NAMES = 1024
 
 #: (service, operation) -> (call name, pre-encoded `,"service":..,"operation":..` fragment)
 _names: dict[tuple[str, str], tuple[str, str]] = {}
@@ -33,6 +34,8 @@ def _name(service: str, operation: str) -> tuple[str, str]:
     key = (service, operation)
     found = _names.get(key)
     if found is None:
+        if len(_names) >= MAX_CACHED_NAMES:
+            _names.clear()  # bounded across warm invocations, whatever the code calls
         name = f"{service}.{operation}"[:MAX_NAME_CHARS]
         found = _names[key] = (name, f',"service":{jstr(service)},"operation":{jstr(operation)}')
     return found
@@ -66,18 +69,27 @@ def _make_api_call(
             _inside.discard(ident)
         try:
             fields = fixed + _error_fields(exc, service, operation, params)
-            inv.end(token, name, "aws", t0, True, fields)
         except Exception as err:
             _safety.report("botocore wrapper", err)
+            fields = fixed  # the call is still counted, with what is known for sure
+        _end(inv, token, name, t0, True, fields)
         raise
     if outer:
         _inside.discard(ident)
     try:
         fields = fixed + _target_field(service, params) + _metadata_fields(response)
-        inv.end(token, name, "aws", t0, False, fields)
     except Exception as err:
         _safety.report("botocore wrapper", err)
+        fields = fixed
+    _end(inv, token, name, t0, False, fields)
     return response
+
+
+def _end(inv: Any, token: int, name: str, t0: int, error: bool, fields: str) -> None:
+    try:
+        inv.end(token, name, "aws", t0, error, fields)
+    except Exception as err:
+        _safety.report("botocore wrapper", err)
 
 
 def _target_field(service: str, params: Any) -> str:
@@ -132,7 +144,9 @@ def _error_fields(exc: BaseException, service: str, operation: str, params: Any)
     error_class = _errors.classify(code, status) if (code or status) else None
     if error_class is None:
         error_class = _errors.classify_exception(exc)
-    out = _target_field(service, params)
+    # A parameter AWS rejected as invalid may not be an identifier at all (a value passed where a
+    # name belongs, e.g. a secret as a parameter name): no target then.
+    out = "" if error_class == "validation" else _target_field(service, params)
     response = getattr(exc, "response", None)
     out += _metadata_fields(response)
     if error_class is not None:

@@ -18,6 +18,7 @@ from lambda_trace._patches._suppress import get_ident as _get_ident
 from lambda_trace._patches._suppress import inside as _inside
 
 MAX_PATH_CHARS = 256
+MAX_CACHED_NAMES = 1024
 _ATTR = "_lambda_trace_call"
 
 #: (method, host) -> (call name, pre-encoded method/host fragment)
@@ -54,6 +55,8 @@ def _name(method: str, host: str) -> tuple[str, str]:
     key = (method, host)
     found = _names.get(key)
     if found is None:
+        if len(_names) >= MAX_CACHED_NAMES:
+            _names.clear()  # one entry per host: bounded across warm invocations
         found = _names[key] = (
             f"http {method} {host}"[:200],
             f',"method":{jstr(method)},"host":{jstr(host)}',
@@ -91,6 +94,11 @@ def _finish(
 ) -> None:
     try:
         fields, error = _fields(fixed, path, status, exc)
+    except Exception as err:
+        _safety.report("http wrapper", err)
+        # the call is still counted, with what is known for sure
+        fields, error = fixed, exc is not None or (isinstance(status, int) and status >= 400)
+    try:
         inv.end(token, name, "http", t0, error, fields)
     except Exception as err:
         _safety.report("http wrapper", err)

@@ -68,6 +68,8 @@ def add_parser(subparsers: Any) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    if args.baseline:
+        _check_baseline(args)  # before the (possibly long) main read
     source_stats = SourceStats()
     parser = Parser()
     agg, join_stats = aggregate_events(
@@ -134,8 +136,19 @@ def gate_failures(
     return failures
 
 
+def _check_baseline(args: argparse.Namespace) -> None:
+    spec: str = args.baseline
+    if os.path.exists(spec):
+        return
+    if ".." not in spec:
+        raise CliError(f"--baseline {spec!r}: no such file, and not a window like 8d..1d")
+    if not (getattr(args, "function", None) or getattr(args, "log_group", None)):
+        raise CliError("a --baseline window needs --function or --log-group")
+
+
 def load_baseline(args: argparse.Namespace) -> Baseline:
     """The ``--baseline``: a saved JSON report, a log file, or an earlier CloudWatch window."""
+    _check_baseline(args)
     spec: str = args.baseline
     if os.path.exists(spec):
         report = _read_json_report(spec)
@@ -146,13 +159,9 @@ def load_baseline(args: argparse.Namespace) -> Baseline:
                 pass
         base_args = _copy_args(args, paths=[spec], function=None, log_group=None,
                                since=None, until=None, insights=False)
-    elif ".." in spec:
-        since, _, until = spec.partition("..")
-        if not (getattr(args, "function", None) or getattr(args, "log_group", None)):
-            raise CliError("a --baseline window needs --function or --log-group")
-        base_args = _copy_args(args, paths=[], since=since or None, until=until or None)
     else:
-        raise CliError(f"--baseline {spec!r}: no such file, and not a window like 8d..1d")
+        since, _, until = spec.partition("..")
+        base_args = _copy_args(args, paths=[], since=since or None, until=until or None)
     agg, _ = aggregate_events(parse_events(open_sources(base_args, SourceStats()), Parser()),
                               n_plus_one=args.n_plus_one)
     return Baseline.from_aggregate(agg, label=spec)

@@ -84,6 +84,8 @@ _ISO = re.compile(
 _EPOCH_ORDINAL = _dt.date(1970, 1, 1).toordinal()
 _DAYS: dict[str, int] = {}
 _last_second: tuple[str, int] = ("", 0)  # memo for iso_to_ms: lines come in time order
+_MILLIS = {f"{n:03d}": n for n in range(1000)}
+_SIXTY = {f"{n:02d}": n for n in range(61)}
 
 
 def iso_to_ms(text: Any) -> Optional[int]:
@@ -92,12 +94,23 @@ def iso_to_ms(text: Any) -> Optional[int]:
     if not isinstance(text, str):
         return None
     if len(text) == 24 and text[23] == "Z" and text[19] == "." and text[10] == "T":
-        # The runtimes' own format (2026-11-27T04:43:42.123Z): one slice compare per second.
-        second, second_ms = _last_second
-        if text[:19] == second:
-            fraction = text[20:23]
-            if fraction.isdigit():
-                return second_ms + int(fraction)
+        # The runtimes' own format (2026-11-27T04:43:42.123Z): dict look-ups instead of the
+        # regex and int(), and one slice compare while the second stays the same.
+        fraction = _MILLIS.get(text[20:23])
+        if fraction is not None:
+            second, second_ms = _last_second
+            if text[:19] == second:
+                return second_ms + fraction
+            days = _DAYS.get(text[:10])
+            hours = _SIXTY.get(text[11:13])
+            minutes = _SIXTY.get(text[14:16])
+            seconds = _SIXTY.get(text[17:19])
+            if (days is not None and hours is not None and minutes is not None
+                    and seconds is not None and hours <= 23 and minutes <= 59
+                    and text[13] == ":" and text[16] == ":"):
+                ms = (((days * 24 + hours) * 60 + minutes) * 60 + seconds) * 1000
+                _last_second = (text[:19], ms)
+                return ms + fraction
     match = _ISO.match(text)
     if match is None:
         return None
@@ -372,23 +385,120 @@ class Parser:
         """Every event of ``log_events``, each yielded once no later line can change it."""
         held: list[Event] = []
         parse = self.parse
+        counts, event_counts = self._counts, self._event_counts
+        record_types, marker, json_errors = RECORD_TYPES, MARKER, JSON_ERRORS
+        start_event, end_event, report_event = pf.start_event, pf.end_event, pf.report_event
+        platform_json_events = pf.platform_json_events
         for log_event in log_events:
-            events = parse(log_event)
+            events: Optional[list[Event]] = None
+            # The commonest lines, inlined from parse(): one call layer per line costs as much as
+            # the work. Each of them closes whatever was open, so what is held is final after it.
+            if self._json_lines is None and self._error is None:
+                text = log_event.message
+                if text[-1:] == "\n" or text[-1:] == "\r":
+                    text = text.rstrip("\r\n")
+                c = text[:1]
+                event: Optional[Event] = None
+                app = False  # a line that is no event and closes what was open
+                if c == "{":
+                    try:
+                        obj = loads(text)
+                    except json_errors:
+                        obj = None
+                    if type(obj) is dict:
+                        kind = obj.get("type")
+                        if kind in record_types and marker in obj:
+                            ts = log_event.timestamp_ms
+                            if ts is None:
+                                ts = iso_to_ms(obj.get("timestamp"))
+                                if ts is None:
+                                    ts = self._console_ts
+                            if not obj.get("request_id"):
+                                obj["request_id"] = None
+                            obj["timestamp_ms"] = ts
+                            obj["log_stream"] = log_event.log_stream
+                            event = obj
+                        elif "_aws" in obj and is_emf(obj):
+                            ts = log_event.timestamp_ms
+                            if ts is None:
+                                ts = emf_timestamp(obj)
+                                if ts is None:
+                                    ts = self._console_ts
+                            event = emf_event(obj, ts, log_event.log_stream)
+                        elif kind.__class__ is str and kind[:9] == "platform." and "record" in obj:
+                            ts = log_event.timestamp_ms
+                            if ts is None:
+                                ts = iso_to_ms(obj.get("time"))
+                                if ts is None:
+                                    ts = self._console_ts
+                            found = platform_json_events(obj, ts, log_event.log_stream)
+                            if found is not None and len(found) == 1:
+                                event = found[0]
+                            else:
+                                app = not found
+                        if event is None and not app:
+                            self._start_line(log_event)
+                            events = self._decoded(obj)
+                elif c == "S":
+                    if text.startswith("START RequestId:"):
+                        ts = log_event.timestamp_ms
+                        event = start_event(text, ts if ts is not None else self._console_ts,
+                                            log_event.log_stream)
+                elif c == "E":
+                    if text.startswith("END RequestId:"):
+                        ts = log_event.timestamp_ms
+                        event = end_event(text, ts if ts is not None else self._console_ts,
+                                          log_event.log_stream)
+                elif c == "R":
+                    if text.startswith("REPORT RequestId:"):
+                        ts = log_event.timestamp_ms
+                        event = report_event(text, ts if ts is not None else self._console_ts,
+                                             log_event.log_stream)
+                elif c == "[":
+                    app = _quiet_python_log(text)
+                elif c in _DIGITS:
+                    app = _quiet_console_log(text)
+                if event is not None or app:
+                    self._report = self._exit = None
+                    counts["lines"] += 1
+                    if held:
+                        yield from held
+                        held.clear()
+                    if event is None:
+                        counts["app"] += 1
+                        continue
+                    counts["recognised"] += 1
+                    kind = event["type"]
+                    event_counts[kind] = event_counts.get(kind, 0) + 1
+                    if c == "R" and (
+                        log_event.timestamp_ms is None or log_event.log_stream is None
+                    ):
+                        self._report = event  # a copy: its XRAY line may follow
+                        self._open_stream = log_event.log_stream
+                        held.append(event)
+                    else:
+                        yield event
+                    continue
+            if events is None:
+                events = parse(log_event)
             if not held and self._report is None and self._exit is None and self._error is None:
                 yield from events  # nothing open: the usual case
                 continue
             held.extend(events)
-            if not held:
-                continue
-            still_open = {id(e) for e in self.open_events}
-            ready = 0
-            while ready < len(held) and id(held[ready]) not in still_open:
-                ready += 1
-            if ready:
-                yield from held[:ready]
-                del held[:ready]
+            if held:
+                yield from self._ready(held)
         held.extend(self.finish())
         yield from held
+
+    def _ready(self, held: list[Event]) -> list[Event]:
+        """Take from ``held`` the events before the first one a later line may still complete."""
+        still_open = {id(e) for e in self.open_events}
+        ready = 0
+        while ready < len(held) and id(held[ready]) not in still_open:
+            ready += 1
+        out = held[:ready]
+        del held[:ready]
+        return out
 
     # ---------------------------------------------------------------------------- one line
 

@@ -61,6 +61,8 @@ def _id_before(text: str, end: int) -> Optional[str]:
 
 
 def _number(text: Any) -> Optional[float]:
+    if text is None:  # the usual absent field: cheaper than the exception
+        return None
     try:
         value = float(text)
     except (TypeError, ValueError):
@@ -69,6 +71,8 @@ def _number(text: Any) -> Optional[float]:
 
 
 def _whole(text: Any) -> Optional[int]:
+    if text is None:
+        return None
     try:
         return int(text)
     except (TypeError, ValueError):
@@ -867,25 +871,33 @@ def platform_json_events(
     if not isinstance(record, dict):
         record = {}
     request_id = _str(record.get("requestId"))
-    common: dict[str, Any] = {"request_id": request_id, "timestamp_ms": ts, "log_stream": stream}
-    metrics = _metrics(record)
+    # start and report, most of a JSON-format log, are built directly: make_event's keyword
+    # handling costs more than the rest (same keys, same order).
     if kind == "start":
-        return [make_event("start", version=_str(record.get("version")), **common)]
+        version = record.get("version")
+        return [{"type": "start", "request_id": request_id, "timestamp_ms": ts,
+                 "log_stream": stream, "version": version if isinstance(version, str) else None}]
+    metrics = _metrics(record)
     if kind == "report":
-        return [make_event(
-            "report",
-            duration_ms=_number(metrics.get("durationMs")),
-            billed_duration_ms=_whole(metrics.get("billedDurationMs")),
-            memory_size_mb=_whole(metrics.get("memorySizeMB")),
-            max_memory_used_mb=_whole(metrics.get("maxMemoryUsedMB")),
-            init_duration_ms=_number(metrics.get("initDurationMs")),
-            restore_duration_ms=_number(metrics.get("restoreDurationMs")),
-            billed_restore_duration_ms=_whole(metrics.get("billedRestoreDurationMs")),
-            status=_status(record.get("status")) or "success",
-            error_type=_str(record.get("errorType")),
-            xray_trace_id=_trace_root(record),
-            **common,
-        )]
+        get = metrics.get
+        return [{
+            "type": "report",
+            "request_id": request_id,
+            "timestamp_ms": ts,
+            "log_stream": stream,
+            "duration_ms": _number(get("durationMs")),
+            "billed_duration_ms": _whole(get("billedDurationMs")),
+            "memory_size_mb": _whole(get("memorySizeMB")),
+            "max_memory_used_mb": _whole(get("maxMemoryUsedMB")),
+            "init_duration_ms": _number(get("initDurationMs")),
+            "restore_duration_ms": _number(get("restoreDurationMs")),
+            "status": _status(record.get("status")) or "success",
+            "error_type": _str(record.get("errorType")),
+            "xray_trace_id": _trace_root(record),
+            "billed_restore_duration_ms": _whole(get("billedRestoreDurationMs")),
+            "xray_segment_id": None,
+        }]
+    common: dict[str, Any] = {"request_id": request_id, "timestamp_ms": ts, "log_stream": stream}
     if kind == "initStart":
         return [make_event(
             "init_start",
