@@ -14,9 +14,10 @@ https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/CloudWatch_Embedd
 from __future__ import annotations
 
 import math
+from math import isfinite
 
 from lambda_trace._config import warn_once
-from lambda_trace._encode import dumps, fits
+from lambda_trace._encode import dumps, fits, jstr
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:  # annotations only: `typing` costs ≈5 ms of cold start
@@ -25,6 +26,7 @@ if TYPE_CHECKING:  # annotations only: `typing` costs ≈5 ms of cold start
     Metric = tuple[str, str, Any]  # (name, unit, value or list of values)
     DimensionSets = tuple[tuple[str, ...], ...]
     Directive = tuple[DimensionSets, list[Metric]]
+    Shape = tuple[tuple[DimensionSets, tuple[tuple[str, str], ...]], ...]
 
 #: Units CloudWatch accepts (the EMF schema's MetricUnit pattern).
 UNITS = frozenset(
@@ -108,7 +110,59 @@ def document(
     directives: list[Directive],
     dimensions: dict[str, str],
 ) -> str:
-    """One EMF line: ``directives`` is ``[(dimension sets, metrics)]`` sharing ``dimensions``."""
+    """One EMF line: ``directives`` is ``[(dimension sets, metrics)]`` sharing ``dimensions``.
+
+    Everything but the values and the timestamp comes from a template made once per document
+    shape (namespace, dimensions, metric names and units), so an invocation only formats numbers.
+    """
+    shape = tuple(
+        (sets, tuple((name, unit) for name, unit, _ in metrics)) for sets, metrics in directives
+    )
+    key = (namespace, tuple(dimensions.items()), shape)
+    template = _templates.get(key)
+    if template is None:
+        if len(_templates) >= _MAX_CACHED:
+            _templates.clear()  # dimension values or metric names that vary must not leak memory
+        template = _templates[key] = _template(namespace, dimensions, shape)
+    head, members = template
+    values = [value for _, metrics in directives for _, _, value in metrics]
+    parts = []
+    for prefix, index in members:
+        text = _value_text(values[index])
+        if text is None:  # a value of an unexpected type: the general encoder decides
+            return _document_from_dict(namespace, timestamp_ms, directives, dimensions)
+        parts.append(prefix)
+        parts.append(text)
+    return f'{{"_aws":{{"Timestamp":{int(timestamp_ms)}{head}{"".join(parts)}}}'
+
+
+#: document shape -> (text from after the timestamp to the dimensions, ((',"Name":', value index)))
+_templates: dict[tuple[Any, ...], tuple[str, tuple[tuple[str, int], ...]]] = {}
+
+
+def _template(
+    namespace: str, dimensions: dict[str, str], shape: Shape
+) -> tuple[str, tuple[tuple[str, int], ...]]:
+    directives = ",".join(_directive(namespace, sets, metrics) for sets, metrics in shape)
+    dims = ",".join(f"{jstr(k)}:{jstr(v[:MAX_DIMENSION_VALUE])}" for k, v in dimensions.items())
+    # Like the keys of a dict: a repeated name keeps its first place and its last value.
+    last: dict[str, int] = {}
+    index = 0
+    for _, metrics in shape:
+        for name, _ in metrics:
+            if name not in dimensions:
+                last[name] = index
+            index += 1
+    members = tuple((f",{jstr(name)}:", i) for name, i in last.items())
+    return f',"CloudWatchMetrics":[{directives}]}},{dims}', members
+
+
+def _document_from_dict(
+    namespace: str,
+    timestamp_ms: int,
+    directives: list[Directive],
+    dimensions: dict[str, str],
+) -> str:
     parts = []
     root: dict[str, Any] = {k: v[:MAX_DIMENSION_VALUE] for k, v in dimensions.items()}
     for dimension_sets, metrics in directives:
@@ -121,6 +175,28 @@ def document(
         f'{{"_aws":{{"Timestamp":{int(timestamp_ms)},"CloudWatchMetrics":[{",".join(parts)}]}},'
         f"{body[1:]}"
     )
+
+
+#: Integers written as such; JSON readers lose precision beyond (and metrics never get there).
+_MAX_INT = 2**53
+
+
+def _value_text(value: Any) -> Optional[str]:
+    """JSON text of a finite number or a list of them; None for anything else."""
+    kind = type(value)
+    if kind is float:
+        return repr(value) if isfinite(value) else None
+    if kind is int:
+        return str(value) if -_MAX_INT <= value <= _MAX_INT else None
+    if kind is list:
+        items = []
+        for item in value:
+            text = _value_text(item) if type(item) is not list else None
+            if text is None:
+                return None
+            items.append(text)
+        return f"[{','.join(items)}]"
+    return None
 
 
 def _chunks(metrics: list[Metric], size: int) -> list[list[Metric]]:
@@ -154,6 +230,8 @@ def documents(
     latencies_ms)``, one document each since their dimension values differ.
     """
     by_service: DimensionSets = (("service",),)
+    if own and not user and error_class is None and not downstream:  # the usual: one document
+        return _fitted(namespace, timestamp_ms, [(by_service, own)], {"service": service})
     lines: list[str] = []
     first = list(own)
     names = {m[0] for m in first}

@@ -45,6 +45,10 @@ MAX_USER_VALUES = 1000
 
 _tokens = itertools.count()
 
+#: (name, kind) -> the constant `"name":..,"kind":..,"start_ms":` part of its call lines
+_heads: dict[tuple[str, str], str] = {}
+_MAX_HEADS = 1024
+
 # Stats entry layout (a list, mutated in place under the lock).
 _COUNT, _TOTAL, _MAX, _ERRORS, _KIND, _VALUES = range(6)
 
@@ -124,6 +128,18 @@ class Invocation:
 
         ``fields`` is a pre-encoded JSON fragment (``,"key":value...``) of the kind-specific keys.
         """
+        timing = self.end_call(token, name, kind, t0, error)
+        if timing is not None:
+            self.write_call(name, kind, timing, error, fields)
+
+    def end_call(
+        self, token: int, name: str, kind: str, t0: int, error: bool
+    ) -> Optional[tuple[int, int]]:
+        """Aggregate a finished call; ``(start offset, duration)`` ns when its line is wanted.
+
+        Callers build the kind-specific fields only then (``write_call``): in modes ``slow``
+        and ``none`` most calls never pay for them.
+        """
         t1 = perf_counter_ns()
         self.in_flight.pop(token, None)
         duration = t1 - t0
@@ -150,23 +166,31 @@ class Invocation:
             values = entry[_VALUES]
             if len(values) < MAX_VALUES:
                 values.append(duration)
-            write = self._wants_line(duration, error) and self._lines_left > 0
-            if write:
-                self._lines_left -= 1
-            else:
+            if not (self._wants_line(duration, error) and self._lines_left > 0):
                 self.dropped_calls += 1
-        if write:
-            offset = t0 - self.start_ns
-            line = (
-                f'{self._prefix}"timestamp":"{timestamp(self.start_epoch_ns + offset)}",'
-                f'"name":{jstr(name)},"kind":"{kind}","start_ms":{ms_text(offset)},'
-                f'"duration_ms":{ms_text(duration)},'
-                f'"status":"{"error" if error else "ok"}"{fields}}}'
-            )
-            try:
-                self.sink(line)
-            except Exception as exc:  # never into the handler
-                _safety.report("sink", exc)
+                return None
+            self._lines_left -= 1
+        return t0 - self.start_ns, duration
+
+    def write_call(
+        self, name: str, kind: str, timing: tuple[int, int], error: bool, fields: str = ""
+    ) -> None:
+        """Write the line of a call ``end_call`` accepted; a failing sink is reported only."""
+        offset, duration = timing
+        head = _heads.get((name, kind))
+        if head is None:
+            if len(_heads) >= _MAX_HEADS:
+                _heads.clear()  # names that vary (HTTP hosts) must not grow without bound
+            head = _heads[(name, kind)] = f'"name":{jstr(name)},"kind":"{kind}","start_ms":'
+        line = (
+            f'{self._prefix}"timestamp":"{timestamp(self.start_epoch_ns + offset)}",{head}'
+            f'{ms_text(offset)},"duration_ms":{ms_text(duration)},'
+            f'"status":"{"error" if error else "ok"}"{fields}}}'
+        )
+        try:
+            self.sink(line)
+        except Exception as exc:  # never into the handler
+            _safety.report("sink", exc)
 
     # -- user API ---------------------------------------------------------------------------
 

@@ -181,7 +181,7 @@ def _write_metrics(
     inv: Invocation, own: list[_emf.Metric], error_class: Optional[str], now_ns: int
 ) -> None:
     with inv.metrics_lock:
-        downstream = _downstream(inv)
+        downstream = _downstream(inv) if inv.stats else []
         user = _emf.user_metric_list(inv.take_user_metrics())
     lines = _emf.documents(
         inv.settings.namespace,

@@ -3,8 +3,12 @@
 Peak per invocation: writing ``5`` to ``/proc/self/clear_refs`` resets the kernel's high-water
 mark (VmHWM, which ``getrusage().ru_maxrss`` reports too), so after a reset at invocation start
 ``ru_maxrss`` at the end is this invocation's peak (≈1 µs, where reading /proc/self/status costs
-≈25 µs). Where the reset is not permitted (not Linux, hardened /proc) the peak is the highest of
-the RSS samples the watchdog polled and the RSS at start and end.
+≈25 µs). Except in a process exec'd from a bigger one: Linux reports in ``ru_maxrss`` the larger
+of the current high-water mark and the peak of the memory the process had *before* its exec (a
+copy of its parent's), and clear_refs resets only the former. The first reset checks for such an
+inherited floor; a process that has one reads VmHWM with one ``pread`` of /proc/self/status.
+Where the reset is not permitted (not Linux, hardened /proc) the peak is the highest of the RSS
+samples the watchdog polled and the RSS at start and end.
 """
 
 from __future__ import annotations
@@ -30,6 +34,10 @@ class MemoryProbe:
     def __init__(self) -> None:
         self._statm: Optional[int] = _open("/proc/self/statm", os.O_RDONLY)
         self._clear_refs: Optional[int] = _open("/proc/self/clear_refs", os.O_WRONLY)
+        #: /proc/self/status, opened only in a process whose ru_maxrss has an inherited floor
+        self._status: Optional[int] = None
+        #: None until the first reset decides; then whether the peak is VmHWM, not ru_maxrss
+        self._peak_from_status: Optional[bool] = None
 
     def rss_bytes(self) -> Optional[int]:
         """Current resident set size (one ``pread`` of /proc/self/statm), None if unknown."""
@@ -46,21 +54,55 @@ class MemoryProbe:
             return False
         try:
             os.write(self._clear_refs, b"5")
-            return True
         except OSError:
             _close(self._clear_refs)
             self._clear_refs = None
             return False
+        if self._peak_from_status is None:
+            self._peak_from_status = self._has_inherited_floor()
+        return True
 
-    @staticmethod
-    def peak_bytes_since_reset() -> Optional[int]:
-        """``ru_maxrss`` in bytes (Linux reports KiB), None where unavailable."""
-        if _resource is None:
+    def _has_inherited_floor(self) -> bool:
+        """True when ru_maxrss stays above the RSS right after a reset (see the module doc)."""
+        usage = _ru_maxrss_bytes()
+        rss = self.rss_bytes()
+        if usage is None or rss is None or usage <= rss * _FLOOR_RATIO + _FLOOR_SLACK:
+            return False
+        self._status = _open("/proc/self/status", os.O_RDONLY)
+        return self._vm_hwm_bytes() is not None
+
+    def _vm_hwm_bytes(self) -> Optional[int]:
+        if self._status is None:
             return None
         try:
-            return int(_resource.getrusage(_resource.RUSAGE_SELF).ru_maxrss) * 1024
+            data = os.pread(self._status, 4096, 0)
+            start = data.index(b"VmHWM:") + 6
+            return int(data[start : data.index(b"kB", start)]) * 1024
         except (OSError, ValueError):
             return None
+
+    def peak_bytes_since_reset(self) -> Optional[int]:
+        """The high-water mark in bytes (VmHWM or ``ru_maxrss``), None where unavailable."""
+        if self._peak_from_status:
+            peak = self._vm_hwm_bytes()
+            if peak is not None:
+                return peak
+        return _ru_maxrss_bytes()
+
+
+#: ru_maxrss may exceed the RSS sampled just after a reset by this much before we call it a floor
+_FLOOR_RATIO = 1.05
+_FLOOR_SLACK = 2 * _MB
+
+
+def _ru_maxrss_bytes() -> Optional[int]:
+    """``ru_maxrss`` in bytes (Linux reports KiB), None where unavailable."""
+    if _resource is None:
+        return None
+    try:
+        return int(_resource.getrusage(_resource.RUSAGE_SELF).ru_maxrss) * 1024
+    except (OSError, ValueError):
+        return None
 
 
 def to_mb(n_bytes: Optional[int]) -> Optional[float]:

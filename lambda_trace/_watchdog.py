@@ -40,8 +40,8 @@ def default_margin_ms(remaining_ms: float) -> float:
     return min(margin, remaining_ms / 2)
 
 
-#: After a disarm the thread keeps waking at the poll interval this long before it sleeps
-#: until notified, so back-to-back invocations arm it without a notify (≈0.3 µs, not ≈3 µs).
+#: After the last arming the thread keeps waking at the poll interval this long before it sleeps
+#: until notified, so back-to-back invocations arm it without a notify and without waking it.
 IDLE_LINGER_NS = 1_000_000_000
 
 
@@ -63,6 +63,9 @@ class Watchdog:
         if hasattr(os, "register_at_fork"):
             os.register_at_fork(after_in_child=self._forget_thread)
         self._armed: Optional[Arming] = None
+        #: armings so far: an invocation armed and disarmed between two wake-ups still counts
+        #: as activity, so the thread keeps lingering (polling) instead of sleeping for a notify
+        self._arm_count = 0
         #: perf ns at which the thread's current wait ends; None: waiting for a notify
         self._wake_at: Optional[int] = None
 
@@ -76,6 +79,7 @@ class Watchdog:
         """Watch ``inv``: timeout warning at ``fire_at_ns`` (perf_counter_ns), RSS threshold."""
         poll_ns = max(1, int(poll_ms * 1_000_000))
         self._armed = (inv, fire_at_ns, memory_threshold_bytes, poll_ns)
+        self._arm_count += 1
         thread = self._thread
         if thread is None or not thread.is_alive():
             if thread is not None:  # killed by something we did not catch: report, restart
@@ -109,6 +113,7 @@ class Watchdog:
         current: Optional[Arming] = None
         timeout_done = memory_done = True
         idle_since: Optional[int] = None
+        arms_seen = -1
         poll_ns = 10_000_000
         while True:
             with self._cond:
@@ -122,7 +127,9 @@ class Watchdog:
                 now = time.perf_counter_ns()
                 wait: Optional[int]
                 if armed is None:
-                    idle_since = now if idle_since is None else idle_since
+                    arms = self._arm_count
+                    if idle_since is None or arms != arms_seen:
+                        idle_since, arms_seen = now, arms
                     wait = poll_ns if now - idle_since < IDLE_LINGER_NS else None
                 else:
                     idle_since = None

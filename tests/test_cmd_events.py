@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import gzip
 import json
 import subprocess
 import sys
 import time
+import uuid
 from pathlib import Path
 from typing import Any
 
@@ -126,3 +128,31 @@ def test_events_read_from_cloudwatch(moto: Any) -> None:
     assert {e["log_stream"] for e in events} == {stream}
     assert [e["timestamp_ms"] for e in events] == [now, now + 1, now + 2, now + 3]
     assert events[1]["duration_ms"] == 41.5 and events[3]["memory_size_mb"] == 128
+
+
+def test_a_broken_gzip_input_is_noted_after_the_summary(tmp_path: Path,
+                                                        capsys: pytest.CaptureFixture[str]) -> None:
+    """Where a .gz input breaks off is told on stderr, after the summary; its lines are kept."""
+    # Varied lines, so the first half of the compressed bytes holds whole read chunks.
+    text = "".join(f"START RequestId: {uuid.uuid4()} Version: $LATEST\n" for _ in range(40000))
+    whole = gzip.compress(text.encode())
+    path = tmp_path / "cut.log.gz"
+    path.write_bytes(whole[: len(whole) // 2])
+    assert main(["events", str(path)]) == 0
+    out, err = capsys.readouterr()
+    assert out.count('"type":"start"') > 0
+    summary, note = err.splitlines()
+    assert summary.startswith("lambda-trace: ") and "events (start" in summary
+    assert note.startswith(f"lambda-trace: {path}: gzip data ends or breaks after ")
+
+
+def test_the_decompression_limit_is_noted(tmp_path: Path,
+                                          capsys: pytest.CaptureFixture[str]) -> None:
+    """An input cut at --max-decompressed says so on stderr."""
+    path = tmp_path / "big.log.gz"
+    path.write_bytes(gzip.compress(f"END RequestId: {RID}\n".encode() * 1000))
+    assert main(["events", "--max-decompressed", "1K", str(path)]) == 0
+    err = capsys.readouterr().err.splitlines()
+    assert len(err) == 2
+    assert "1 input cut at the size limit" in err[0]
+    assert err[1].startswith(f"lambda-trace: {path}: stopped after 1024 bytes of log text")

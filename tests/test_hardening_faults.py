@@ -7,15 +7,27 @@ however many invocations hit it; the invocation record is still written whenever
 from __future__ import annotations
 
 import math
+import os
 import threading
 import time
 from typing import Any
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from runtime_support import assert_all_valid, python
 
-from lambda_trace import _config, _emf, _invocation, _lifecycle, _memory, annotate, metric, segment
-from lambda_trace import trace
+from lambda_trace import (
+    _config,
+    _emf,
+    _invocation,
+    _lifecycle,
+    _memory,
+    annotate,
+    metric,
+    segment,
+    trace,
+)
 from lambda_trace._patches import aws_sdk, http_clients
 from lambda_trace.testing import FakeContext, capture, validate_record
 
@@ -88,7 +100,9 @@ except KeyError as exc:
         ("r, w = os.pipe(); os.close(r); os.dup2(w, 1); os.close(w)", "broken pipe (EPIPE)"),
     ],
 )
-def test_stdout_failure_leaves_the_handler_alone_and_is_reported_once(setup: str, kind: str) -> None:
+def test_stdout_failure_leaves_the_handler_alone_and_is_reported_once(
+    setup: str, kind: str
+) -> None:
     """With fd 1 closed or a pipe nobody reads, results and exceptions are unchanged."""
     proc = python(CHILD.format(setup=setup))
     assert proc.returncode == 0, proc.stderr
@@ -120,6 +134,7 @@ def test_a_raising_sink_is_reported_once_over_many_invocations(capsys: Any) -> N
 
 
 # -- strange values ---------------------------------------------------------------------------
+
 
 def _annotate_unprintable() -> None:
     annotate(user=Unprintable())
@@ -191,6 +206,56 @@ def test_strange_annotation_and_metric_values(strange: Any, capsys: Any) -> None
     assert len(cap.invocations) == ROUNDS
     assert_all_valid(cap)
     assert len(reports(capsys.readouterr().err)) <= 1
+
+
+class OddRepr:
+    """Its ``str`` raises; its ``repr`` works, so hypothesis can show a failing example."""
+
+    def __str__(self) -> str:
+        raise RuntimeError("unprintable")
+
+    def __repr__(self) -> str:
+        return "OddRepr()"
+
+
+odd_values = st.one_of(
+    st.integers(min_value=-(10**5000), max_value=10**5000),
+    st.floats(),  # NaN and infinities included
+    st.text(),  # lone surrogates included
+    st.booleans(),
+    st.none(),
+    st.just(OddRepr()),
+    st.lists(st.integers(), max_size=3),
+)
+
+
+@settings(
+    max_examples=2000 if os.environ.get("LAMBDA_TRACE_LONG_FUZZ") == "1" else 60,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow],
+)
+@given(
+    annotations=st.dictionaries(st.text(max_size=300), odd_values, max_size=60),
+    name=st.one_of(st.text(max_size=300), st.just(OddRepr())),
+    value=odd_values,
+    unit=st.one_of(st.sampled_from(sorted(_emf.UNITS)), st.text(max_size=20), odd_values),
+)
+def test_any_annotation_or_metric_leaves_the_handler_and_its_lines_intact(
+    annotations: dict[str, Any], name: Any, value: Any, unit: Any
+) -> None:
+    """Whatever annotate() and metric() receive, the result stands and every line is valid."""
+
+    @trace
+    def handler(event: Any, context: Any) -> Any:
+        annotate(**annotations)
+        metric(name, value, unit)
+        return "done"
+
+    with capture() as cap:
+        assert handler({}, big_context()) == "done"
+    [record] = cap.invocations
+    assert len(record["annotations"]) <= 50
+    assert_all_valid(cap)
 
 
 def _raise_unprintable() -> None:
@@ -267,6 +332,7 @@ def test_strange_exceptions_pass_unchanged_and_are_recorded(raiser: Any, capsys:
 
 # -- EMF (Powertools) and memory reader failures ----------------------------------------------
 
+
 def test_powertools_raising_costs_the_metrics_only(monkeypatch: Any, capsys: Any) -> None:
     """A Powertools serialisation error drops the EMF documents; records and result stay."""
     from aws_lambda_powertools.metrics import EphemeralMetrics
@@ -332,6 +398,7 @@ def test_unreadable_proc_falls_back_quietly(monkeypatch: Any, capsys: Any) -> No
 
 
 # -- clocks and the context's remaining time --------------------------------------------------
+
 
 def test_wall_clock_jumping_backwards(monkeypatch: Any) -> None:
     """time.time going back (NTP step) leaves timestamps well-formed and durations non-negative."""
@@ -422,7 +489,7 @@ def test_a_deadline_already_past_warns_at_once(remaining: int) -> None:
 
     with capture() as cap:
         assert handler(3, OddContext(remaining)) == 3
-    [warning] = cap.of_type("timeout_warning")
+    assert len(cap.of_type("timeout_warning")) == 1
     [record] = cap.invocations
     assert record["timeout_warned"] is True
     assert_all_valid(cap)
@@ -430,8 +497,11 @@ def test_a_deadline_already_past_warns_at_once(remaining: int) -> None:
 
 # -- the watchdog thread ----------------------------------------------------------------------
 
+
 @pytest.mark.filterwarnings("ignore::pytest.PytestUnhandledThreadExceptionWarning")
-def test_a_dead_watchdog_thread_is_restarted_and_reported_once(monkeypatch: Any, capsys: Any) -> None:
+def test_a_dead_watchdog_thread_is_restarted_and_reported_once(
+    monkeypatch: Any, capsys: Any
+) -> None:
     """If the watchdog thread has died, the next invocation starts a new one (one report)."""
     watchdog = _lifecycle._get_watchdog()
     real = time.perf_counter_ns
@@ -465,13 +535,16 @@ def test_a_dead_watchdog_thread_is_restarted_and_reported_once(monkeypatch: Any,
 
 # -- patches whose bookkeeping raises ---------------------------------------------------------
 
+
 def _boom(*args: Any, **kwargs: Any) -> Any:
     raise RuntimeError("bookkeeping bug")
 
 
 @pytest.mark.parametrize("part", ["_target_field", "_metadata_fields", "_error_fields"])
-def test_botocore_wrapper_bookkeeping_failure(moto: Any, monkeypatch: Any, capsys: Any, part: str) -> None:
-    """A bug in the AWS wrapper's bookkeeping: responses and errors unchanged, calls still counted."""
+def test_botocore_wrapper_bookkeeping_failure(
+    moto: Any, monkeypatch: Any, capsys: Any, part: str
+) -> None:
+    """A bug in the AWS wrapper's bookkeeping: responses, errors unchanged; calls still counted."""
     s3 = moto.client("s3")
     s3.create_bucket(Bucket="present")
     monkeypatch.setattr(aws_sdk, part, _boom)
@@ -494,7 +567,11 @@ def test_botocore_wrapper_bookkeeping_failure(moto: Any, monkeypatch: Any, capsy
     assert seen[0].response["Error"]["Code"] == "404"
     for record in cap.invocations:
         assert record["calls"]["s3.ListBuckets"]["count"] == 1
-        assert record["calls"]["s3.HeadBucket"] == {**record["calls"]["s3.HeadBucket"], "count": 1, "errors": 1}
+        assert record["calls"]["s3.HeadBucket"] == {
+            **record["calls"]["s3.HeadBucket"],
+            "count": 1,
+            "errors": 1,
+        }
     for inv in seen[1::2]:
         assert inv.in_flight == {}
     assert_all_valid(cap)
@@ -502,7 +579,9 @@ def test_botocore_wrapper_bookkeeping_failure(moto: Any, monkeypatch: Any, capsy
     assert "internal error in botocore wrapper" in report
 
 
-def test_a_failing_begin_calls_straight_through(moto: Any, http_server: Any, monkeypatch: Any, capsys: Any) -> None:
+def test_a_failing_begin_calls_straight_through(
+    moto: Any, http_server: Any, monkeypatch: Any, capsys: Any
+) -> None:
     """If registering a call fails, the AWS and HTTP calls still happen, untimed."""
     import urllib.request
 
@@ -529,7 +608,9 @@ def test_a_failing_begin_calls_straight_through(moto: Any, http_server: Any, mon
 
 
 @pytest.mark.parametrize("client", ["urllib3", "http.client"])
-def test_http_wrapper_bookkeeping_failure(http_server: Any, monkeypatch: Any, capsys: Any, client: str) -> None:
+def test_http_wrapper_bookkeeping_failure(
+    http_server: Any, monkeypatch: Any, capsys: Any, client: str
+) -> None:
     """A bug while describing an HTTP call: the response is unchanged and the call still counted."""
     import urllib.request
 

@@ -7,6 +7,7 @@ everything written to file descriptors 1 and 2 (the default stdout sink and stde
 from __future__ import annotations
 
 import base64
+import contextlib
 import http.client
 import json
 import time
@@ -61,10 +62,13 @@ def run_and_collect(
 def assert_absent(secret: str, text: str) -> None:
     variants = {secret, urllib.parse.quote(secret), base64.b64encode(secret.encode()).decode()}
     for variant in variants:
-        assert variant not in text, f"secret leaked: ...{text[max(0, text.find(variant) - 200):][:400]}"
+        assert variant not in text, (
+            f"secret leaked: ...{text[max(0, text.find(variant) - 200) :][:400]}"
+        )
 
 
 # -- AWS: secret values through moto -----------------------------------------------------------
+
 
 def test_secrets_manager_value(moto: Any, capfd: Any) -> None:
     """GetSecretValue's SecretString and a ParamValidationError echoing a value are not written."""
@@ -75,10 +79,9 @@ def test_secrets_manager_value(moto: Any, capfd: Any) -> None:
     @trace
     def handler(event: Any, context: Any) -> Any:
         value = sm.get_secret_value(SecretId="db-password")["SecretString"]
-        try:  # botocore echoes the value of a parameter of the wrong type
+        # botocore's ParamValidationError echoes the value of a parameter of the wrong type
+        with contextlib.suppress(Exception):
             sm.get_secret_value(SecretId="db-password", VersionStage=[value])  # type: ignore[arg-type]
-        except Exception:
-            pass
         return value == secret
 
     result, text = run_and_collect(handler, capfd)
@@ -130,10 +133,8 @@ def test_kms_decrypt(moto: Any, capfd: Any) -> None:
     @trace
     def handler(event: Any, context: Any) -> Any:
         plain = kms.decrypt(CiphertextBlob=blob)["Plaintext"].decode()
-        try:
+        with contextlib.suppress(Exception):  # not a ciphertext: InvalidCiphertextException
             kms.decrypt(CiphertextBlob=plain.encode())
-        except Exception:
-            pass
         return plain == secret
 
     result, text = run_and_collect(handler, capfd)
@@ -167,10 +168,15 @@ def test_sts_assume_role(moto: Any, capfd: Any) -> None:
 
 # -- HTTP: Authorization headers and tokens in query strings ----------------------------------
 
+
 def _urllib3(url: str, token: str) -> int:
     import urllib3
 
-    return urllib3.PoolManager().request("GET", url, headers={"Authorization": f"Bearer {token}"}).status
+    return (
+        urllib3.PoolManager()
+        .request("GET", url, headers={"Authorization": f"Bearer {token}"})
+        .status
+    )
 
 
 def _requests(url: str, token: str) -> int:
@@ -252,7 +258,9 @@ def test_connection_errors_raised_by_the_handler_are_scrubbed(capfd: Any) -> Non
     assert_absent(secret, text)
 
 
-def test_warnings_written_while_a_secret_bearing_call_is_in_flight(http_server: Any, capfd: Any) -> None:
+def test_warnings_written_while_a_secret_bearing_call_is_in_flight(
+    http_server: Any, capfd: Any
+) -> None:
     """A timeout_warning and a memory_warning during a call with secrets name no secret."""
     secret = sentinel()
 
@@ -270,7 +278,9 @@ def test_warnings_written_while_a_secret_bearing_call_is_in_flight(http_server: 
     assert_absent(secret, text)
 
 
-def test_aws_warnings_and_errors_with_a_secret_in_flight(moto: Any, http_server: Any, capfd: Any) -> None:
+def test_aws_warnings_and_errors_with_a_secret_in_flight(
+    moto: Any, http_server: Any, capfd: Any
+) -> None:
     """A secret fetched, then a slow call, a timeout warning and a failing call: nothing leaks."""
     secret = sentinel()
     sm = moto.client("secretsmanager")
@@ -283,7 +293,9 @@ def test_aws_warnings_and_errors_with_a_secret_in_flight(moto: Any, http_server:
         time.sleep(0.01)
         sm.put_secret_value(SecretId="missing-" + value[:4], SecretString=value)
 
-    exc, text = run_and_collect(handler, capfd, expect_error=True, timeout_ms=1000, memory_limit_in_mb="64")
+    exc, text = run_and_collect(
+        handler, capfd, expect_error=True, timeout_ms=1000, memory_limit_in_mb="64"
+    )
     assert exc.response["Error"]["Code"] == "ResourceNotFoundException"
     assert '"type":"timeout_warning"' in text
     assert_absent(secret, text)

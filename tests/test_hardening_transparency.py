@@ -75,12 +75,10 @@ EXCEPTION_TYPES: list[type[BaseException]] = [
 ]
 
 json_values = st.recursive(
-    st.none()
-    | st.booleans()
-    | st.integers()
-    | st.floats(allow_nan=False)
-    | st.text(),
-    lambda children: st.lists(children, max_size=4) | st.dictionaries(st.text(), children, max_size=4),
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(),
+    lambda children: (
+        st.lists(children, max_size=4) | st.dictionaries(st.text(), children, max_size=4)
+    ),
     max_leaves=12,
 )
 exception_args = st.lists(
@@ -95,7 +93,9 @@ def exception_specs(draw: st.DrawFn) -> dict[str, Any]:
         "type": draw(st.sampled_from(EXCEPTION_TYPES)),
         "args": tuple(draw(exception_args)),
         "code": draw(st.none() | st.text(max_size=20) | st.integers() | st.just(UNPRINTABLE)),
-        "chain": draw(st.sampled_from(["none", "cause", "context", "cause_suppressed", "from_none"])),
+        "chain": draw(
+            st.sampled_from(["none", "cause", "context", "cause_suppressed", "from_none"])
+        ),
         "inner": draw(st.sampled_from([ValueError, KeyError, CustomBase, UnprintableError])),
     }
 
@@ -125,7 +125,7 @@ def raiser(spec: dict[str, Any], raised: list[BaseException]) -> Callable[[Any, 
             if chain == "cause_suppressed":
                 exc.__cause__ = inner
                 exc.__suppress_context__ = True
-            raise exc  # "context": implicit chaining
+            raise exc  # noqa: B904 - "context": the implicit chaining under test
 
     return handler
 
@@ -231,7 +231,9 @@ def test_asyncio_run_inside_a_sync_handler(value: Any, fail: bool) -> None:
 
 @FUZZ
 @given(value=json_values, spec=exception_specs(), fail=st.booleans())
-def test_async_def_handler_awaited_under_trace(value: Any, spec: dict[str, Any], fail: bool) -> None:
+def test_async_def_handler_awaited_under_trace(
+    value: Any, spec: dict[str, Any], fail: bool
+) -> None:
     """An ``async def`` handler's result or exception is the same when traced."""
     # asyncio.run itself fails on an exception whose repr raises (CPython 3.11), traced or not.
     assume(UnprintableError not in (spec["type"], spec["inner"]))

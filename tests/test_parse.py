@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import json
 from datetime import datetime, timezone
+from pathlib import Path
 from typing import Any, Optional
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -339,3 +341,49 @@ def test_any_text_is_parsed_without_raising(messages: list[str], from_api: bool)
     parser.finish()
     s = parser.stats
     assert s.lines == s.recognised + s.app + s.continued + s.unparsed + s.malformed + s.ignored
+
+
+class TestIterEventsMatchesParse:
+    """iter_events inlines parse()'s commonest lines; both must give the same events and stats."""
+
+    CORPUS = Path(__file__).resolve().parents[2] / "shared" / "corpus" / "real"
+
+    @staticmethod
+    def both(log_events: list[LogEvent]) -> None:
+        streamed = Parser()
+        got = list(streamed.iter_events(log_events))
+        stepped = Parser()
+        expected = [event for log_event in log_events for event in stepped.parse(log_event)]
+        expected += stepped.finish()
+        assert got == expected
+        assert streamed.stats == stepped.stats
+
+    def test_on_every_corpus_file_as_a_copy_and_from_cloudwatch(self) -> None:
+        """Every real log line, without envelope (a paste) and with one (the API)."""
+        files = sorted(p for p in self.CORPUS.rglob("*") if p.is_file() and p.suffix != ".md")
+        if not files:
+            pytest.skip("shared corpus not available")
+        for path in files:
+            lines = path.read_text(encoding="utf-8", errors="replace").split("\n")
+            self.both(copy(*lines))
+            self.both(cloudwatch(*lines))
+
+    def test_on_the_lines_the_fast_path_takes(self) -> None:
+        """Records, EMF, JSON platform events, START/END/REPORT, quiet app lines, and breaks."""
+        emf = ('{"_aws":{"Timestamp":1795737600673,"CloudWatchMetrics":[{"Namespace":"N",'
+               '"Dimensions":[["service"]],"Metrics":[{"Name":"Duration"}]}]},'
+               '"service":"s","Duration":4.5}')
+        platform = ('{"time":"2026-11-27T00:00:38.241Z","type":"platform.report","record":'
+                    '{"requestId":"' + RID + '","metrics":{"durationMs":5.5,"billedDurationMs":6,'
+                    '"memorySizeMB":128,"maxMemoryUsedMB":70},"status":"timeout"}}')
+        lines = [
+            f"START RequestId: {RID} Version: $LATEST", record_line(), record_line(request_id=""),
+            emf, platform, '{"time":"x","type":"platform.unknown","record":{}}',
+            f"[INFO]\t2026-11-27T04:43:42.123Z\t{RID}\tfine", "",
+            f"2026-11-27T04:43:42.123Z\t{RID}\tINFO\tnode says hi", REPORT, XRAY, REPORT,
+            f"END RequestId: {RID}", "[ERROR] KeyError: 'x'", "Traceback (most recent call last):",
+            '  File "/var/task/app.py", line 3, in handler', "KeyError: 'x'", record_line(),
+            "{", '  "a": 1', "}", record_line() + "\r\n", '{"lambda_trace":1,"type":"call"',
+        ]
+        self.both(copy(*lines))
+        self.both(cloudwatch(*lines))

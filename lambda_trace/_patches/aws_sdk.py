@@ -19,7 +19,7 @@ from lambda_trace._patches._suppress import inside as _inside
 from lambda_trace._patches.aws_services import target as _target
 
 MAX_NAME_CHARS = 200
-MAX_CACHED_NAMES = 1024
+MAX_CACHED_NAMES = 256
 
 #: (service, operation) -> (call name, pre-encoded `,"service":..,"operation":..` fragment)
 _names: dict[tuple[str, str], tuple[str, str]] = {}
@@ -77,11 +77,17 @@ def _make_api_call(
     if outer:
         _inside.discard(ident)
     try:
-        fields = fixed + _target_field(service, params) + _metadata_fields(response)
+        timing = inv.end_call(token, name, "aws", t0, False)
     except Exception as err:
         _safety.report("botocore wrapper", err)
-        fields = fixed
-    _end(inv, token, name, t0, False, fields)
+        return response
+    if timing is not None:  # the target and metadata are read only for a line that is written
+        try:
+            fields = fixed + _target_field(service, params) + _metadata_fields(response)
+        except Exception as err:
+            _safety.report("botocore wrapper", err)
+            fields = fixed
+        inv.write_call(name, "aws", timing, False, fields)
     return response
 
 

@@ -18,7 +18,7 @@ from lambda_trace._patches._suppress import get_ident as _get_ident
 from lambda_trace._patches._suppress import inside as _inside
 
 MAX_PATH_CHARS = 256
-MAX_CACHED_NAMES = 1024
+MAX_CACHED_NAMES = 256
 _ATTR = "_lambda_trace_call"
 
 #: (method, host) -> (call name, pre-encoded method/host fragment)

@@ -12,7 +12,7 @@ import math
 from collections import Counter
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
-from typing import Any, Optional
+from typing import Any, NamedTuple, Optional
 
 from lambda_trace.analyzer.join import (
     ENVIRONMENT_TYPES,
@@ -79,6 +79,17 @@ class QuantileSketch:
     def add(self, value: float) -> None:
         pending = self._pending
         pending.append(value)
+        if len(pending) >= self.BATCH:
+            self._flush()
+
+    def extend(self, values: Iterable[Any]) -> None:
+        """Buffer values unchecked: junk (None, strings, NaN) is dropped when the buffer is folded in.
+
+        The cheap path for a handful of values at a time: one ``add_many`` per ``BATCH``
+        values, not one per handful.
+        """
+        pending = self._pending
+        pending.extend(values)
         if len(pending) >= self.BATCH:
             self._flush()
 
@@ -311,7 +322,15 @@ class TimeSeries:
                 self._coarsen()
                 self.add(ts_ms, duration_ms, peak_mb, size_mb)
                 return
-        self._fold(b, 1, duration_ms or 0.0, duration_ms or 0.0, peak_mb or 0.0, size_mb or 0.0)
+        b[0] += 1
+        if duration_ms:
+            b[1] += duration_ms
+            if duration_ms > b[2]:
+                b[2] = duration_ms
+        if peak_mb and peak_mb > b[3]:
+            b[3] = peak_mb
+        if size_mb and size_mb > b[4]:
+            b[4] = size_mb
 
     @staticmethod
     def _fold(b: list[float], n: float, dsum: float, dmax: float, peak: float, size: float) -> None:
@@ -474,21 +493,34 @@ class Aggregator:
         self.invocations += 1
         report = inv.report
         record = inv.record
+        duration = size = peak = init_ms = billed = None
+        cold = False
+        # REPORT wins over our invocation record, which fills in what REPORT lacks.
         if report is not None:
             self.with_report += 1
+            get = report.get
+            duration = _num(get("duration_ms"))
+            size = _num(get("memory_size_mb"))
+            peak = _num(get("max_memory_used_mb"))
+            init_ms = _num(get("init_duration_ms"))
+            billed = _num(get("billed_duration_ms"))
+            cold = init_ms is not None
+            restore = get("restore_duration_ms")
+            if restore is not None and _num(restore) is not None:
+                self.restores += 1
         if record is not None:
             self.with_record += 1
-
-        duration = _first_num(report, "duration_ms", record, "duration_ms")
-        size = _first_num(report, "memory_size_mb", record, "memory_limit_mb")
-        peak = _first_num(report, "max_memory_used_mb", record, "memory_peak_mb")
-        init_ms = _first_num(report, "init_duration_ms", record, "init_ms")
-        billed = _num(report.get("billed_duration_ms")) if report is not None else None
-        cold = (report is not None and _num(report.get("init_duration_ms")) is not None) or bool(
-            record is not None and record.get("cold_start")
-        )
-        if report is not None and _num(report.get("restore_duration_ms")) is not None:
-            self.restores += 1
+            get = record.get
+            if duration is None:
+                duration = _num(get("duration_ms"))
+            if size is None:
+                size = _num(get("memory_limit_mb"))
+            if peak is None:
+                peak = _num(get("memory_peak_mb"))
+            if init_ms is None:
+                init_ms = _num(get("init_ms"))
+            if not cold and get("cold_start"):
+                cold = True
 
         outcome = classify(inv, size, peak)
         if outcome.timed_out:
@@ -579,76 +611,103 @@ class Aggregator:
         self.access_denied.add(key, example=(request_id, event.get("code"), event.get("message")))
 
     def _add_calls(self, inv: Invocation, duration: Optional[float]) -> None:
-        # Group the kept calls by name; their durations feed the latency distributions (the
-        # calls beyond them went to add_call on arrival).
+        record = inv.record
+        summary = record.get("calls") if record is not None else None
+        if not isinstance(summary, dict):
+            summary = _EMPTY
+        calls = inv.calls
+        overflow = inv.overflow
+        if not calls and not summary and not overflow:
+            return
+        # The kept calls by name. Their durations go to the dependency's sketch unchecked (it
+        # checks them when it folds its buffer in); the calls beyond them went to add_call on
+        # arrival. Calls with an error or retries are rare: they are looked at once more below.
         groups: dict[Any, list[Call]] = {}
-        for call in inv.calls:
+        odd: list[Call] = []
+        for call in calls:
             group = groups.get(call[0])
             if group is None:
                 groups[call[0]] = [call]
             else:
                 group.append(call)
-        tallies: dict[str, tuple[int, float, float, int, list[Call], Any]] = {}
-        for raw_name, calls in groups.items():
+            if call[3] != "ok" or call[5]:
+                odd.append(call)
+        named: dict[str, tuple[DependencyStats, list[Call]]] = {}
+        for raw_name, group in groups.items():
             name = raw_name if type(raw_name) is str and raw_name else str(raw_name or UNNAMED)
-            dep = self._dependency(name, calls[0][6])
-            durations = dep.sketch.add_many([c[2] for c in calls])
-            errors = sum(1 for c in calls if c[3] != "ok" and c[3] == "error")
-            tallies[name] = (len(durations), sum(durations), max(durations, default=0.0),
-                             errors, calls, None)
-        for name, extra in inv.overflow.items():
-            count, total, mx, errors, calls, _ = tallies.get(name, (0, 0.0, 0.0, 0, [], None))
-            self._dependency(name, extra.kind)
-            tallies[name] = (count + extra.count, total + extra.total_ms,
-                             max(mx, extra.max_ms), errors + extra.errors, calls, extra)
-        summary = inv.record.get("calls") if inv.record is not None else None
-        if not isinstance(summary, dict):
-            summary = _EMPTY
+            seen = named.get(name)
+            if seen is None:
+                dep = self._dependency(name, group[0][6])
+                named[name] = (dep, group)
+            else:  # raw names that differ but not as text (None and "")
+                dep = seen[0]
+                named[name] = (dep, seen[1] + group)
+            dep.sketch.extend(c[2] for c in group)
+        for call in odd:
+            raw_name = call[0]
+            dep = named[raw_name if type(raw_name) is str and raw_name
+                        else str(raw_name or UNNAMED)][0]
+            error_class = call[4]
+            if call[3] == "error" and error_class:
+                key = str(error_class)
+                dep.error_classes[key] = dep.error_classes.get(key, 0) + 1
+                if key == THROTTLE_CLASS:
+                    dep.throttled += 1
+            retries = call[5]
+            if retries and type(retries) is int and retries > 0:
+                dep.retries += retries
+                dep.calls_retried += 1
+        for name, extra in overflow.items():
+            dep = self._dependency(name, extra.kind)
+            if name not in named:
+                named[name] = (dep, [])
+            dep.throttled += extra.throttled
+            dep.retries += extra.retries
+            dep.calls_retried += extra.calls_retried
+            for cls, n in extra.error_classes.items():
+                dep.error_classes[cls] = dep.error_classes.get(cls, 0) + n
         # The invocation record's summary counts every call, even those whose records were
         # dropped, so it wins; call records fill in names the summary lacks.
-        for name in (tallies.keys() | summary.keys()) if summary else tallies:
-            stats = summary.get(name)
-            tally = tallies.get(name)
+        threshold = self.n_plus_one_min_calls
+        in_summary = 0
+        for name, (dep, group) in named.items():
+            stats = summary.get(name) if summary else None
+            if stats is not None:
+                in_summary += 1
             if isinstance(stats, dict):
-                count = int(_num(stats.get("count")) or 0)
-                total = _num(stats.get("total_ms")) or 0.0
-                mx = _num(stats.get("max_ms")) or 0.0
-                errs = int(_num(stats.get("errors")) or 0)
-            elif tally is not None:
-                count, total, mx, errs = tally[0], tally[1], tally[2], tally[3]
+                count, total, mx, errs = _summary_counts(stats)
             else:
-                continue
-            dep = self._dependency(name, None)
+                values, total = _finite(c[2] for c in group)
+                count, mx = len(values), max(values, default=0.0)
+                errs = sum(1 for c in group if c[3] == "error")
+                extra = overflow.get(name) if overflow else None
+                if extra is not None:
+                    count += extra.count
+                    total += extra.total_ms
+                    mx = max(mx, extra.max_ms)
+                    errs += extra.errors
             dep.calls += count
             dep.total_ms += total
             if mx > dep.max_ms:
                 dep.max_ms = mx
             dep.errors += errs
             dep.invocations += 1
-            if tally is not None:
-                self._add_call_problems(dep, tally[4], tally[5])
-            if count >= self.n_plus_one_min_calls:
-                self._check_n_plus_one(inv, name, count, total, duration,
-                                       tally[4] if tally is not None else [])
-
-    @staticmethod
-    def _add_call_problems(dep: DependencyStats, calls: list[Call],
-                           overflow: Optional[CallTally]) -> None:
-        for _, _, _, status, error_class, retries, _ in calls:
-            if status != "ok" and status == "error" and error_class:
-                key = str(error_class)
-                dep.error_classes[key] = dep.error_classes.get(key, 0) + 1
-                if key == THROTTLE_CLASS:
-                    dep.throttled += 1
-            if retries and type(retries) is int and retries > 0:
-                dep.retries += retries
-                dep.calls_retried += 1
-        if overflow is not None:
-            dep.throttled += overflow.throttled
-            dep.retries += overflow.retries
-            dep.calls_retried += overflow.calls_retried
-            for cls, n in overflow.error_classes.items():
-                dep.error_classes[cls] = dep.error_classes.get(cls, 0) + n
+            if count >= threshold:
+                self._check_n_plus_one(inv, name, count, total, duration, group)
+        if len(summary) > in_summary:
+            for name, stats in summary.items():
+                if name in named or not isinstance(stats, dict):
+                    continue
+                count, total, mx, errs = _summary_counts(stats)
+                dep = self._dependency(name, None)
+                dep.calls += count
+                dep.total_ms += total
+                if mx > dep.max_ms:
+                    dep.max_ms = mx
+                dep.errors += errs
+                dep.invocations += 1
+                if count >= threshold:
+                    self._check_n_plus_one(inv, name, count, total, duration, [])
 
     def _fold_call_summary(self, event: Event) -> None:
         dep = self._dependency(event.get("name"), event.get("kind"))
@@ -736,29 +795,19 @@ def aggregate_events(
     """Join and aggregate a stream of normalised events in one pass, in bounded memory."""
     agg = Aggregator(n_plus_one_min_calls=n_plus_one)
     joiner = Joiner(max_open=max_open, grace_events=grace_events, call_sink=agg.add_call)
-    add_invocation, add_orphan = agg.add_invocation, agg.add_orphan
-    counts = agg.events_by_type
-    orphans = joiner.orphans
-    join = joiner.add
-    for event in events:
-        kind = event["type"]
-        counts[kind] = counts.get(kind, 0) + 1
-        if kind in ENVIRONMENT_TYPES:
-            agg.add_environment_event(event)
-        for inv in join(event):
-            add_invocation(inv)
-        if orphans:
-            for orphan in joiner.take_orphans():
-                add_orphan(orphan)
+    joiner.events_by_type = agg.events_by_type
+    joiner.consume(events, agg.add_invocation, orphaned=agg.add_orphan,
+                   environment=agg.add_environment_event)
     for inv in joiner.flush():
-        add_invocation(inv)
+        agg.add_invocation(inv)
     for orphan in joiner.take_orphans():
-        add_orphan(orphan)
+        agg.add_orphan(orphan)
     return agg, joiner.stats
 
 
-@dataclass(frozen=True)
-class Outcome:
+class Outcome(NamedTuple):
+    """How an invocation ended."""
+
     timed_out: bool
     failed: bool
     oom: bool
@@ -767,15 +816,14 @@ class Outcome:
 
 def classify(inv: Invocation, size: Optional[float], peak: Optional[float]) -> Outcome:
     """How it ended: timed out, failed (an error or a crash), out of memory, memory pressure."""
-    report = inv.report or {}
-    record = inv.record or {}
+    report = inv.report or _EMPTY
     status = report.get("status")
-    error_type = report.get("error_type") or ""
-    at_limit = size is not None and peak is not None and size > 0 and peak >= size
+    limited = size is not None and peak is not None and size > 0
+    at_limit = limited and peak >= size  # type: ignore[operator]
     timed_out = inv.timed_out or status == "timeout"
     exit_ = inv.runtime_exit
     oom = (
-        error_type == "Runtime.OutOfMemory"
+        report.get("error_type") == "Runtime.OutOfMemory"
         or bool(exit_ is not None and (exit_.get("oom") or at_limit))
         or (status == "error" and at_limit)
     )
@@ -783,14 +831,14 @@ def classify(inv: Invocation, size: Optional[float], peak: Optional[float]) -> O
         oom
         or status == "error"
         or exit_ is not None
-        or record.get("status") == "error"
+        or (inv.record is not None and inv.record.get("status") == "error")
         or any(e.get("error_type") for e in inv.errors)
     )
-    near_limit = (
-        size is not None and peak is not None and size > 0 and peak >= MEMORY_PRESSURE_RATIO * size
+    pressure = (
+        not oom and limited and (timed_out or failed)
+        and peak >= MEMORY_PRESSURE_RATIO * size  # type: ignore[operator]
     )
-    pressure = not oom and near_limit and (timed_out or failed)
-    return Outcome(timed_out=timed_out, failed=failed and not timed_out, oom=oom, pressure=pressure)
+    return Outcome(timed_out, failed and not timed_out, oom, pressure)
 
 
 def longest_sequential_run(spans: list[tuple[float, float]], tolerance_ms: float = 0.5) -> int:
@@ -894,8 +942,30 @@ def _num(value: Any) -> Optional[float]:
     return out if math.isfinite(out) else None
 
 
-def _first_num(a: Optional[Event], a_key: str, b: Optional[Event], b_key: str) -> Optional[float]:
-    value = _num(a.get(a_key)) if a is not None else None
-    if value is None and b is not None:
-        value = _num(b.get(b_key))
-    return value
+def _finite(values: Iterable[Any]) -> tuple[list[Any], float]:
+    """The values that are finite numbers, and their sum."""
+    values = list(values)
+    try:
+        total = sum(values)
+        if total - total == 0.0:
+            return values, total
+    except TypeError:
+        pass
+    values = [v for v in map(_num, values) if v is not None]
+    return values, sum(values)
+
+
+def _summary_counts(stats: dict[str, Any]) -> tuple[int, float, float, int]:
+    """``(count, total_ms, max_ms, errors)`` of one name in an invocation record's summary."""
+    count, total, mx, errors = (stats.get("count"), stats.get("total_ms"), stats.get("max_ms"),
+                                stats.get("errors"))
+    # Fast path for what our records hold: ints and finite floats.
+    if type(count) is not int:
+        count = int(_num(count) or 0)
+    if type(total) is not float or total - total != 0.0:
+        total = _num(total) or 0.0
+    if type(mx) is not float or mx - mx != 0.0:
+        mx = _num(mx) or 0.0
+    if type(errors) is not int:
+        errors = int(_num(errors) or 0)
+    return count, total, mx, errors

@@ -79,6 +79,9 @@ def run(args: argparse.Namespace) -> int:
     out.flush()
     print(f"lambda-trace: {parser.stats.summary()}; read {source_stats.summary()}",
           file=sys.stderr)
+    # Where an input stopped early (a broken gzip, the decompression limit) and why.
+    for note in source_stats.notes:
+        print(f"lambda-trace: {note}", file=sys.stderr)
     return 0
 
 

@@ -20,7 +20,7 @@ So nothing here relies on START coming first:
 from __future__ import annotations
 
 from collections import OrderedDict, deque
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any, Callable, Optional
 
@@ -228,54 +228,114 @@ class Joiner:
         self._hot: Optional[Invocation] = None
         #: the event number at which the oldest grace window ends
         self._next_expiry = _NEVER
+        #: events seen, by type (the join's input, kept or not)
+        self.events_by_type: dict[str, int] = {}
 
     # -- public ----------------------------------------------------------------------------
 
     def add(self, event: Event) -> Sequence[Invocation]:
         """Take one event; return the invocations finalised because of it (usually none)."""
-        seq = self._seq = self._seq + 1
-        kind = event["type"]
-        get = event.get
-        hot = self._hot
-        if kind == "call" and hot is not None and get("request_id") == hot.request_id:
-            # The hottest path: the next call record of the invocation the previous call
-            # record went to, nothing else in between (see _hot).
-            status = get("status")
-            calls = hot.calls
-            if status == "ok" and len(calls) < self.max_calls_kept:
-                calls.append((get("name"), get("start_ms"), get("duration_ms"), status, None,
-                              get("retries"), get("kind")))
-            else:
-                self._on_call(hot, event)
-        elif kind not in IGNORED_TYPES:
-            self._hot = None
-            rid = get("request_id")
-            stream_name = get("log_stream")
-            stream = self._streams.get(stream_name)
-            if stream is None:
-                stream = self._new_stream(stream_name)
-            if not rid:
-                self._place(stream, event, kind)
-            elif kind == "call" and stream.last_rid == rid and stream.pending is None:
-                # A call record inside the window its stream is in.
-                stream.last_kind = INSIDE
-                inv = self._open.get(rid)
-                if inv is not None and inv.report is None:
-                    self._open.move_to_end(rid)
-                    inv.complete_seq = None
-                    self._hot = inv
-                    self._on_call(inv, event)
-                else:
-                    self._attach(rid, event, kind)
-            else:
-                self._observe(stream, event, rid, kind)
-                self._attach(rid, event, kind)
-        if seq >= self._next_expiry:
-            self._expire()
-        if not self._done:
-            return _NOTHING
-        done, self._done = self._done, []
+        done: list[Invocation] = []
+        self.consume((event,), done.append)
         return done
+
+    def consume(
+        self,
+        events: Iterable[Event],
+        finalised: Callable[[Invocation], None],
+        *,
+        orphaned: Optional[Callable[[Event], None]] = None,
+        environment: Optional[Callable[[Event], None]] = None,
+    ) -> None:
+        """Take every event; ``finalised`` gets each invocation as soon as it is final.
+
+        ``orphaned`` gets the events no invocation could take (without it they stay in
+        ``orphans``) and ``environment`` the INIT_START / INIT_REPORT events. One loop here
+        instead of one ``add`` call per event: this is the analyzer's hottest code.
+        """
+        counts = self.events_by_type
+        done = self._done
+        orphans = self.orphans
+        general = self._general
+        on_call = self._on_call
+        max_kept = self.max_calls_kept
+        ignored = IGNORED_TYPES
+        seq = self._seq
+        for event in events:
+            seq += 1
+            self._seq = seq
+            kind = event["type"]
+            counts[kind] = counts.get(kind, 0) + 1
+            if kind == "call":
+                hot = self._hot
+                get = event.get
+                if hot is not None and get("request_id") == hot.request_id:
+                    # The next call record of the invocation the previous call record went
+                    # to, nothing else in between (see _hot).
+                    status = get("status")
+                    calls = hot.calls
+                    if status == "ok" and len(calls) < max_kept:
+                        calls.append((get("name"), get("start_ms"), get("duration_ms"), status,
+                                      None, get("retries"), get("kind")))
+                    else:
+                        on_call(hot, event)
+                else:
+                    general(event, kind)
+            elif kind in ignored:
+                if environment is not None and kind in ENVIRONMENT_TYPES:
+                    environment(event)
+            else:
+                general(event, kind)
+            if seq >= self._next_expiry:
+                self._expire()
+            if done:
+                for inv in done:
+                    finalised(inv)
+                done.clear()
+            if orphans and orphaned is not None:
+                for orphan in orphans:
+                    orphaned(orphan)
+                orphans.clear()
+
+    def _general(self, event: Event, kind: str) -> None:
+        """Any event the join keeps except the next call record of the hot invocation."""
+        self._hot = None
+        get = event.get
+        rid = get("request_id")
+        stream_name = get("log_stream")
+        stream = self._streams.get(stream_name)
+        if stream is None:
+            stream = self._new_stream(stream_name)
+        if not rid:
+            self._place(stream, event, kind)
+            return
+        if kind == "call" and stream.last_rid == rid and stream.pending is None:
+            # A call record inside the window its stream is in.
+            stream.last_kind = INSIDE
+            inv = self._open.get(rid)
+            if inv is not None and inv.report is None:
+                self._open.move_to_end(rid)
+                inv.complete_seq = None
+                self._hot = inv
+                self._on_call(inv, event)
+            else:
+                self._attach(rid, event, kind)
+            return
+        # Update the stream's window with an event that carries a request id.
+        position = _POSITION.get(kind, INSIDE)
+        if kind in _BOUNDARIES:
+            self._learn_direction(stream, rid, position, get("timestamp_ms"))
+        if stream.pending:
+            self._resolve(stream, rid, position)
+        previous = stream.last_rid
+        if previous is not None and previous != rid:
+            # One environment runs one request at a time: the previous one is over.
+            inv = self._open.get(previous)
+            if inv is not None and inv.complete_seq is None:
+                self._complete(inv)
+        stream.last_rid = rid
+        stream.last_kind = position
+        self._attach(rid, event, kind)
 
     def flush(self) -> list[Invocation]:
         """End of input: place waiting events and finalise every open invocation."""
@@ -284,7 +344,8 @@ class Joiner:
                 self._resolve_at_end(stream)
         for inv in list(self._open.values()):
             self._finalise(inv)
-        done, self._done = self._done, []
+        done = self._done[:]
+        self._done.clear()
         return done
 
     @property
@@ -314,22 +375,6 @@ class Joiner:
 
     def _direction_of(self, stream: _Stream) -> int:
         return stream.direction or self._direction or FORWARD
-
-    def _observe(self, stream: _Stream, event: Event, rid: str, kind: str) -> None:
-        """Update the stream's window with an event that carries a request id."""
-        position = _POSITION.get(kind, INSIDE)
-        if kind in _BOUNDARIES:
-            self._learn_direction(stream, rid, position, event.get("timestamp_ms"))
-        if stream.pending:
-            self._resolve(stream, rid, position)
-        previous = stream.last_rid
-        if previous is not None and previous != rid:
-            # One environment runs one request at a time: the previous one is over.
-            inv = self._open.get(previous)
-            if inv is not None and inv.complete_seq is None:
-                self._complete(inv)
-        stream.last_rid = rid
-        stream.last_kind = position
 
     def _learn_direction(
         self, stream: _Stream, rid: str, position: str, ts: Optional[int]

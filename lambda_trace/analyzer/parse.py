@@ -96,21 +96,20 @@ def iso_to_ms(text: Any) -> Optional[int]:
     if len(text) == 24 and text[23] == "Z" and text[19] == "." and text[10] == "T":
         # The runtimes' own format (2026-11-27T04:43:42.123Z): dict look-ups instead of the
         # regex and int(), and one slice compare while the second stays the same.
-        fraction = _MILLIS.get(text[20:23])
-        if fraction is not None:
+        millis = _MILLIS.get(text[20:23])
+        if millis is not None:
             second, second_ms = _last_second
             if text[:19] == second:
-                return second_ms + fraction
-            days = _DAYS.get(text[:10])
-            hours = _SIXTY.get(text[11:13])
-            minutes = _SIXTY.get(text[14:16])
-            seconds = _SIXTY.get(text[17:19])
-            if (days is not None and hours is not None and minutes is not None
-                    and seconds is not None and hours <= 23 and minutes <= 59
-                    and text[13] == ":" and text[16] == ":"):
-                ms = (((days * 24 + hours) * 60 + minutes) * 60 + seconds) * 1000
+                return second_ms + millis
+            epoch_day = _DAYS.get(text[:10])
+            hh = _SIXTY.get(text[11:13])
+            mi = _SIXTY.get(text[14:16])
+            ss = _SIXTY.get(text[17:19])
+            if (epoch_day is not None and hh is not None and mi is not None and ss is not None
+                    and hh <= 23 and mi <= 59 and text[13] == ":" and text[16] == ":"):
+                ms = (((epoch_day * 24 + hh) * 60 + mi) * 60 + ss) * 1000
                 _last_second = (text[:19], ms)
-                return ms + fraction
+                return ms + millis
     match = _ISO.match(text)
     if match is None:
         return None
