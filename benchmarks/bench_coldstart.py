@@ -87,24 +87,28 @@ def sample(python: str, variant: Variant) -> dict[str, float]:
     }
 
 
+def _imports(python: str, variant: str) -> dict[str, tuple[int, int, int]]:
+    """module -> (self µs, cumulative µs, depth) of one ``python -X importtime`` cold start."""
+    out = subprocess.run(
+        [python, "-X", "importtime", str(BENCH_DIR / "coldstart_app.py"), variant, "1"],
+        capture_output=True, text=True, env=lambda_env({"_HANDLER": "coldstart_app.work"}),
+        cwd=str(BENCH_DIR), check=True,
+    )
+    entries = {}
+    for m in re.finditer(r"import time:\s+(\d+) \|\s+(\d+) \|( *)(\S+)", out.stderr):
+        entries[m.group(4)] = (int(m.group(1)), int(m.group(2)), len(m.group(3)) // 2)
+    return entries
+
+
 def importtime(python: str, variant: str, top: int = 14) -> list[dict[str, Any]]:
-    """The heaviest imports (by cumulative µs) of one cold start, from ``python -X importtime``.
+    """The heaviest imports (by cumulative µs) that one cold start adds to a bare one.
 
     The whole cold start, not just ``import lambda_trace``: imports made lazily by the first
-    invocation count too.
+    invocation count too. Modules a bare start imports as well (encodings, site...) are left out.
     """
-    runs = []
-    for _ in range(3):  # the median of three, per module
-        out = subprocess.run(
-            [python, "-X", "importtime", str(BENCH_DIR / "coldstart_app.py"), variant, "1"],
-            capture_output=True, text=True, env=lambda_env({"_HANDLER": "coldstart_app.work"}),
-            cwd=str(BENCH_DIR), check=True,
-        )
-        entries = {}
-        for m in re.finditer(r"import time:\s+(\d+) \|\s+(\d+) \|( *)(\S+)", out.stderr):
-            entries[m.group(4)] = (int(m.group(1)), int(m.group(2)), len(m.group(3)) // 2)
-        runs.append(entries)
-    names = set(runs[0]).intersection(*runs[1:])
+    bare = set(_imports(python, "bare"))
+    runs = [_imports(python, variant) for _ in range(3)]  # the median of three, per module
+    names = set(runs[0]).intersection(*runs[1:]) - bare
     rows = []
     for name in names:
         selfs = sorted(r[name][0] for r in runs)
@@ -200,8 +204,8 @@ def render(result: dict[str, Any]) -> str:
         ]
         text += (
             "\n\n**`python -X importtime coldstart_app.py lambda_trace`** (import, decorate, "
-            "first invocation): the heaviest imports by cumulative time, median of 3 "
-            "(depth 0 = imported by the app itself):\n\n"
+            "first invocation): the heaviest imports a bare start does not make, by cumulative "
+            "time, median of 3 (depth 0 = imported by the app itself):\n\n"
             + table(["module", "depth", "self ms", "cumulative ms"], imp_rows)
         )
     return text

@@ -104,7 +104,11 @@ def render(results: dict[str, Any]) -> str:
     lines += [render_targets(results)]
     for key, (module, title) in SECTIONS.items():
         if key in results["sections"]:
-            lines += ["", f"### {title}", "", module.render(results["sections"][key])]
+            section = results["sections"][key]
+            lines += ["", f"### {title}", "",
+                      f"_Measured {section.get('date', results['date'])}; rerun alone with "
+                      f"`benchmarks/run_all.py --only {key} --write BENCHMARKS.md`._", "",
+                      module.render(section)]
     lines += ["", END]
     return "\n".join(lines)
 
@@ -179,6 +183,17 @@ def render_targets(results: dict[str, Any]) -> str:
     return table(["target", "measured (median)", "verdict"], rows)
 
 
+def previous_sections(path: Path, smoke: bool) -> dict[str, Any]:
+    """The sections of an earlier results file of the same kind (smoke or not), if readable."""
+    try:
+        earlier = json.loads(path.read_text())
+    except (OSError, ValueError):
+        return {}
+    if earlier.get("smoke") != smoke:
+        return {}
+    return {k: v for k, v in earlier.get("sections", {}).items() if k in SECTIONS and "date" in v}
+
+
 def write(path: Path, block: str) -> None:
     """Replace the generated block of ``path``, or create the file around it."""
     text = path.read_text() if path.exists() else ""
@@ -227,9 +242,17 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         module, title = SECTIONS[key]
         log(f"== {title}")
         if key == "analyzer":
-            results["sections"][key] = bench_analyzer.run(python, args.smoke, log, args.data)
+            section = bench_analyzer.run(python, args.smoke, log, args.data)
         else:
-            results["sections"][key] = module.run(python, args.smoke, log)
+            section = module.run(python, args.smoke, log)
+        section["date"] = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
+        results["sections"][key] = section
+    if len(only) < len(SECTIONS):
+        # A partial rerun keeps the other sections of the previous run (each shows its date).
+        for key, section in previous_sections(args.results, args.smoke).items():
+            results["sections"].setdefault(key, section)
+        results["sections"] = {k: results["sections"][k] for k in SECTIONS
+                               if k in results["sections"]}
     results["date"] = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
     results["elapsed_s"] = time.monotonic() - started
     results["environment"] = {

@@ -87,7 +87,20 @@ EVENT: dict[str, Any] = {
 GET_ITEM_PARAMS = {"TableName": "orders", "Key": {"id": {"S": "42"}}}
 GET_ITEM_RESPONSE = {
     "Item": {"id": {"S": "42"}, "status": {"S": "shipped"}, "total": {"N": "19.90"}},
-    "ResponseMetadata": {"HTTPStatusCode": 200, "RequestId": "REQ0123456789"},
+    # What botocore puts in every real response's metadata.
+    "ResponseMetadata": {
+        "RequestId": "Q1B2C3D4E5F6G7H8I9J0K1L2M3N4O5P6Q7R8S9T0U1V2W3X4Y5Z6",
+        "HTTPStatusCode": 200,
+        "HTTPHeaders": {
+            "server": "Server",
+            "content-type": "application/x-amz-json-1.0",
+            "content-length": "94",
+            "connection": "keep-alive",
+            "x-amzn-requestid": "Q1B2C3D4E5F6G7H8I9J0K1L2M3N4O5P6Q7R8S9T0U1V2W3X4Y5Z6",
+            "x-amz-crc32": "2745614147",
+        },
+        "RetryAttempts": 0,
+    },
 }
 
 

@@ -106,7 +106,7 @@ class Invocation:
         self._busy_since = 0
         self._busy_ns = 0
         self._lines_left = settings.max_call_lines
-        self._prefix = _prefix(request_id, function_name)
+        self._prefix = ""  # the call lines' constant start, made at the first line
         self._wants_line = wants_line or line_filter(settings)
 
     # -- hot path -------------------------------------------------------------------------
@@ -183,7 +183,8 @@ class Invocation:
                 _heads.clear()  # names that vary (HTTP hosts) must not grow without bound
             head = _heads[(name, kind)] = f'"name":{jstr(name)},"kind":"{kind}","start_ms":'
         line = (
-            f'{self._prefix}"timestamp":"{timestamp(self.start_epoch_ns + offset)}",{head}'
+            f"{self._prefix or self._make_prefix()}"
+            f'"timestamp":"{timestamp(self.start_epoch_ns + offset)}",{head}'
             f'{ms_text(offset)},"duration_ms":{ms_text(duration)},'
             f'"status":"{"error" if error else "ok"}"{fields}}}'
         )
@@ -191,6 +192,10 @@ class Invocation:
             self.sink(line)
         except Exception as exc:  # never into the handler
             _safety.report("sink", exc)
+
+    def _make_prefix(self) -> str:
+        self._prefix = _prefix(self.request_id, self.function_name)
+        return self._prefix
 
     # -- user API ---------------------------------------------------------------------------
 

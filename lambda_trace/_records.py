@@ -44,6 +44,8 @@ def in_flight(inv: Invocation, now_ns: int) -> list[dict[str, Any]]:
 
 
 _NO_ERROR: dict[str, Any] = {"error_type": None, "error_message": None, "error_class": None}
+_WARM = '"cold_start":false,"init_type":null,"init_ms":null'
+_OK = '"status":"ok","error_type":null,"error_message":null,"error_class":null'
 
 
 def _text(value: Optional[str]) -> str:
@@ -73,8 +75,7 @@ def invocation_line(
     """
     duration = end_ns - inv.start_ns
     self_ns = max(0, duration - inv.busy_ns(end_ns))
-    stats = inv.stats_snapshot()
-    err = error or _NO_ERROR
+    stats = inv.stats_snapshot() if inv.stats else {}
     remaining = None if remaining_ms is None else round(remaining_ms, 3)
     epoch_ns = inv.start_epoch_ns + duration
     calls = ",".join(
@@ -84,16 +85,29 @@ def invocation_line(
     )
     annotations = dumps(inv.annotations) if inv.annotations else "{}"
     warned = ',"timeout_warned":true' if inv.timed_out else ""
+    # The usual warm, successful invocation writes these parts as constants.
+    if cold_start or init_type is not None or init_ms is not None:
+        start = (
+            f'"cold_start":{"true" if cold_start else "false"},"init_type":{_text(init_type)},'
+            f'"init_ms":{_number(init_ms)}'
+        )
+    else:
+        start = _WARM
+    if error:
+        outcome = (
+            f'"status":"error","error_type":{_text(error["error_type"])},'
+            f'"error_message":{_text(error["error_message"])},'
+            f'"error_class":{_text(error["error_class"])}'
+        )
+    else:
+        outcome = _OK
     line = (
         f'{{"{MARKER}":{SCHEMA_VERSION},"type":"invocation","request_id":{_text(inv.request_id)},'
         f'"function_name":{_text(inv.function_name)},"timestamp":"{timestamp(epoch_ns)}",'
-        f'"cold_start":{"true" if cold_start else "false"},"init_type":{_text(init_type)},'
-        f'"init_ms":{_number(init_ms)},"duration_ms":{ms_text(duration)},'
+        f'{start},"duration_ms":{ms_text(duration)},'
         f'"self_ms":{ms_text(self_ns)},"remaining_ms":{_number(remaining)},'
         f'"memory_limit_mb":{_number(inv.memory_limit_mb)},'
-        f'"memory_peak_mb":{_number(memory_peak_mb)},"status":"{"error" if error else "ok"}",'
-        f'"error_type":{_text(err["error_type"])},"error_message":{_text(err["error_message"])},'
-        f'"error_class":{_text(err["error_class"])},"calls":{{{calls}}},'
+        f'"memory_peak_mb":{_number(memory_peak_mb)},{outcome},"calls":{{{calls}}},'
         f'"dropped_calls":{inv.dropped_calls},"annotations":{annotations}'
         f"{warned}}}"
     )
@@ -110,7 +124,7 @@ def invocation_line(
         memory_limit_mb=inv.memory_limit_mb,
         memory_peak_mb=memory_peak_mb,
         status="error" if error else "ok",
-        **err,
+        **(error or _NO_ERROR),
         calls={
             name: {"count": s[0], "total_ms": ms(s[1]), "max_ms": ms(s[2]), "errors": s[3]}
             for name, s in stats.items()

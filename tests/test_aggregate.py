@@ -339,3 +339,60 @@ def test_pipeline_keeps_open_invocations_bounded_and_counts_every_one() -> None:
     assert stats.evicted == 2900 and stats.late == 2900
     assert agg.invocations == 3000
     assert agg.duration.count == 100
+
+
+def test_extend_buffers_unchecked_values_and_drops_junk_when_folding_them_in() -> None:
+    """``extend`` gives the same sketch as ``add_many`` of the clean values; None, strings that
+    are not numbers, NaN and infinity are dropped, numeric strings are read as numbers."""
+    rng = random.Random(5)
+    clean = [rng.expovariate(1 / 20) for _ in range(1000)]
+    junk: list[object] = [None, "n/a", math.nan, math.inf, "12.5"]
+    buffered, reference = QuantileSketch(), QuantileSketch()
+    expected: list[float] = []
+    for i in range(0, len(clean), 3):
+        chunk: list[object] = list(clean[i:i + 3])
+        expected.extend(clean[i:i + 3])
+        if i % 7 == 0:
+            chunk.append(junk[i % len(junk)])
+            if junk[i % len(junk)] == "12.5":
+                expected.append(12.5)
+        buffered.extend(chunk)
+    reference.add_many(expected)
+    assert buffered.count == reference.count
+    assert buffered.quantiles(QUANTILES) == reference.quantiles(QUANTILES)
+    assert (buffered.min, buffered.max) == (reference.min, reference.max)
+    assert buffered.sum == pytest.approx(reference.sum)
+
+
+def test_dependency_totals_come_from_the_record_summary_and_latencies_from_call_records() -> None:
+    """Counts and totals of a name come from the invocation record's summary (it counts dropped
+    calls too); durations of the call records still feed the latency sketch; a name only in the
+    summary still becomes a dependency."""
+    events = invocation("a", calls=[("s3.GetObject", 1.0, 20.0), ("s3.GetObject", 30.0, 40.0)],
+                        record=True)
+    record = next(e for e in events if e["type"] == "invocation")
+    record["calls"]["s3.GetObject"] = {"count": 5, "total_ms": 150.0, "max_ms": 60.0,
+                                       "errors": 1}
+    record["calls"]["sqs.SendMessage"] = {"count": 2, "total_ms": 8.0, "max_ms": 5.0,
+                                          "errors": 0}
+    agg = aggregate(events)
+    s3, sqs = agg.dependencies["s3.GetObject"], agg.dependencies["sqs.SendMessage"]
+    assert (s3.calls, s3.total_ms, s3.max_ms, s3.errors, s3.invocations) == (5, 150.0, 60.0, 1, 1)
+    assert s3.sketch.count == 2 and s3.sketch.max == 40.0
+    assert (sqs.calls, sqs.total_ms, sqs.invocations, sqs.sketch.count) == (2, 8.0, 1, 0)
+
+
+def test_call_records_without_a_summary_count_errors_retries_and_junk_durations() -> None:
+    """Without an invocation record the call records are the totals: a junk duration is left
+    out of count, total and sketch, errors and retries are counted per dependency."""
+    extra = [
+        call("a", "dynamodb.GetItem", 5.0, 10.0, status="error", error_class="throttled",
+             retries=2),
+        call("a", "dynamodb.GetItem", 20.0, "slow", status="ok"),  # type: ignore[arg-type]
+    ]
+    agg = aggregate(invocation("a", calls=[("dynamodb.GetItem", 1.0, 3.0)], extra=extra))
+    dep = agg.dependencies["dynamodb.GetItem"]
+    assert (dep.calls, dep.total_ms, dep.max_ms, dep.errors) == (2, 13.0, 10.0, 1)
+    assert (dep.throttled, dep.retries, dep.calls_retried) == (1, 2, 1)
+    assert dep.error_classes == {"throttled": 1}
+    assert dep.sketch.count == 2

@@ -276,3 +276,35 @@ def test_cloudwatch_log_group_on_moto(moto: Any, capsys: pytest.CaptureFixture[s
     assert report["baseline"]["label"] == "3h..2h" and report["baseline"]["invocations"] == 0
     row = report["baseline"]["comparison"][1]
     assert (row["name"], row["baseline_p95_ms"], row["count"]) == ("sqs.SendMessage", None, 1)
+
+
+def test_a_broken_gzip_input_is_noted_on_stderr(tmp_path: Path,
+                                                capsys: pytest.CaptureFixture[str]) -> None:
+    """A source's note (here: a gzip stream that breaks off) is printed on stderr."""
+    import gzip
+
+    data = gzip.compress(write_log(tmp_path / "f.log").read_bytes())
+    broken = tmp_path / "f.log.gz"
+    broken.write_bytes(data[: len(data) // 2])
+    code = main(["analyze", "--no-progress", "--format", "json", str(broken)])
+    out, err = capsys.readouterr()
+    assert code == EXIT_OK and json.loads(out)["schema"] == "lambda-trace/analyze"
+    assert "lambda-trace: " in err and "gzip data ends or breaks" in err
+    assert "Traceback" not in err
+
+
+def test_skipped_lines_are_summed_up_on_stderr_when_the_report_does_not_show_them(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """With --format json the footer's ``Skipped:`` line goes to stderr; the terminal report
+    carries it itself, so stderr stays quiet."""
+    path = write_log(tmp_path / "f.log", n=2)
+    with path.open("a", encoding="utf-8") as f:
+        f.write('{"lambda_trace": 1, "type": "call", broken\n')
+    code = main(["analyze", "--no-progress", "--format", "json", str(path)])
+    err = capsys.readouterr().err
+    assert code == EXIT_OK
+    assert err.startswith("lambda-trace: Skipped: ") and "malformed JSON" in err
+    assert main(["analyze", "--no-progress", str(path)]) == EXIT_OK
+    out, err = capsys.readouterr()
+    assert "Skipped: " in out and err == ""

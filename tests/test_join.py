@@ -237,3 +237,41 @@ def test_call_list_is_capped_but_totals_are_not() -> None:
     assert len(inv.calls) == 10 and inv.calls_dropped == 40
     assert inv.call_totals()["dynamodb.GetItem"].count == 50
     assert [e["start_ms"] for e in overflow] == [float(i) for i in range(10, 50)]
+
+
+def test_consume_hands_over_invocations_orphans_and_environment_events_as_they_come() -> None:
+    """``consume`` gives each invocation to ``finalised`` once, events no window takes to
+    ``orphaned``, INIT events to ``environment``, and counts every event by type."""
+    init = make_event("init_start", request_id=None, timestamp_ms=T0 - 5, log_stream=STREAM)
+    stray = error(None, "KeyError", "before any START", ts=T0 - 1)
+    events = [init, stray, *invocation("a", calls=[("s3.GetObject", 1.0, 2.0)] * 3),
+              *invocation("b", t0=T0 + 200)]
+    joiner = Joiner()
+    done: list[Invocation] = []
+    orphans: list[Event] = []
+    environment: list[Event] = []
+    joiner.consume(events, done.append, orphaned=orphans.append, environment=environment.append)
+    done.extend(joiner.flush())
+    assert sorted(inv.request_id for inv in done) == ["a", "b"]
+    assert len(next(inv for inv in done if inv.request_id == "a").calls) == 3
+    assert orphans == [stray] and joiner.orphans == []
+    assert environment == [init]
+    assert joiner.events_by_type == {"init_start": 1, "error": 1, "start": 2, "call": 3,
+                                     "end": 2, "report": 2}
+    assert joiner.stats.events == len(events)
+
+
+def test_consume_and_add_join_alike() -> None:
+    """Feeding events one by one through ``add`` and all at once through ``consume`` give the
+    same invocations in the same order."""
+    events = []
+    for i in range(30):
+        events += invocation(f"r{i}", t0=T0 + 100 * i, calls=[("s3.GetObject", 1.0, 2.0)] * 4,
+                             record=True)
+    one_by_one, _ = join(events, grace_events=5, max_open=3)
+    at_once: list[Invocation] = []
+    joiner = Joiner(grace_events=5, max_open=3)
+    joiner.consume(events, at_once.append)
+    at_once.extend(joiner.flush())
+    assert [inv.request_id for inv in at_once] == list(one_by_one)
+    assert [inv.calls for inv in at_once] == [inv.calls for inv in one_by_one.values()]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 
+import pytest
 from runtime_support import python
 
 HEAVY = [
@@ -149,3 +150,67 @@ print(type(urllib3.connectionpool.HTTPConnectionPool.__dict__["urlopen"]).__name
 """
     )
     assert result.stdout.split() == ["function", "FunctionWrapper"], result.stderr
+
+
+def test_import_of_the_package_loads_no_runtime_module():
+    """`import lambda_trace` is nearly free: the public names load on first use (PEP 562)."""
+    result = python(
+        """
+import sys
+import lambda_trace
+print(sorted(m for m in sys.modules if m.startswith("lambda_trace.")))
+print(sorted(m for m in ("dataclasses", "inspect", "json") if m in sys.modules))
+"""
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split("\n")[:2] == ["[]", "[]"]
+
+
+def test_the_public_names_load_lazily_and_stay_the_same_objects():
+    import lambda_trace
+    from lambda_trace import _config, _decorator, _segment, _user
+
+    assert lambda_trace.trace is _decorator.trace
+    assert lambda_trace.segment is _segment.segment
+    assert (lambda_trace.metric, lambda_trace.annotate) == (_user.metric, _user.annotate)
+    assert (lambda_trace.Settings, lambda_trace.Sink) == (_config.Settings, _config.Sink)
+    assert set(lambda_trace.__all__) <= set(dir(lambda_trace))
+
+
+def test_an_unknown_name_is_an_attribute_error():
+    import lambda_trace
+
+    with pytest.raises(AttributeError, match="no_such_name"):
+        lambda_trace.no_such_name  # noqa: B018
+
+
+def test_trace_loads_neither_dataclasses_nor_inspect():
+    """Settings is a hand-written frozen class; async detection needs no inspect."""
+    loaded = python(
+        """
+import sys
+from lambda_trace import trace, segment, metric, annotate
+
+@trace
+def handler(event, context):
+    return 1
+
+print(sorted(m for m in ("dataclasses", "inspect") if m in sys.modules))
+"""
+    )
+    assert loaded.returncode == 0, loaded.stderr
+    assert loaded.stdout.strip() == "[]"
+
+
+def test_the_analyzer_and_the_local_runner_never_load_the_runtime():
+    result = python(
+        """
+import sys
+import lambda_trace.analyzer.cli, lambda_trace.local
+runtime = ("lambda_trace._decorator", "lambda_trace._invocation", "lambda_trace._lifecycle",
+           "lambda_trace._patches")
+print(sorted(m for m in runtime if m in sys.modules))
+"""
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "[]"

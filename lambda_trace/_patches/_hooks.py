@@ -12,10 +12,13 @@ from __future__ import annotations
 
 import sys
 import threading
-from types import ModuleType
-from typing import Any, Callable, Optional
 
-Hook = Callable[[ModuleType], None]
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # annotations only: `typing` costs ≈5 ms of cold start
+    from types import ModuleType
+    from typing import Any, Callable, Optional
+
+    Hook = Callable[[ModuleType], None]
 
 _hooks: dict[str, list[Hook]] = {}
 _lock = threading.RLock()

@@ -15,10 +15,8 @@ from dataclasses import dataclass, field
 from typing import Any, NamedTuple, Optional
 
 from lambda_trace.analyzer.join import (
-    ENVIRONMENT_TYPES,
     UNNAMED,
     Call,
-    CallTally,
     Invocation,
     Joiner,
     JoinStats,
@@ -83,7 +81,7 @@ class QuantileSketch:
             self._flush()
 
     def extend(self, values: Iterable[Any]) -> None:
-        """Buffer values unchecked: junk (None, strings, NaN) is dropped when the buffer is folded in.
+        """Buffer values unchecked: junk (None, strings, NaN) is dropped when folded in.
 
         The cheap path for a handful of values at a time: one ``add_many`` per ``BATCH``
         values, not one per handful.
@@ -522,7 +520,15 @@ class Aggregator:
             if not cold and get("cold_start"):
                 cold = True
 
-        outcome = classify(inv, size, peak)
+        if (
+            inv.timed_out or inv.errors or inv.runtime_exit is not None
+            or (report is not None and (report.get("status") not in _QUIET_STATUSES
+                                        or report.get("error_type") is not None))
+            or (record is not None and record.get("status") == "error")
+        ):
+            outcome = classify(inv, size, peak)
+        else:  # nothing classify could find (most invocations)
+            outcome = _UNEVENTFUL
         if outcome.timed_out:
             self.timeouts += 1
             self._add_timeout(inv)
@@ -552,7 +558,7 @@ class Aggregator:
             self.billed_total_ms += billed
             self.billed_count += 1
         if size is not None:
-            mem = self._memory_size(int(size))
+            mem = self.memory_sizes.get(int(size)) or self._memory_size(int(size))
             mem.invocations += 1
             if billed is not None:
                 mem.billed_ms += billed
@@ -575,7 +581,7 @@ class Aggregator:
             self._add_access_denied(denied, inv.request_id)
         self._add_calls(inv, duration)
 
-        ts = start_time_ms(inv, duration)
+        ts = float(inv.start_ts) if inv.start_ts is not None else start_time_ms(inv, duration)
         if ts is not None:
             if self.first_ts is None or ts < self.first_ts:
                 self.first_ts = ts
@@ -621,7 +627,7 @@ class Aggregator:
             return
         # The kept calls by name. Their durations go to the dependency's sketch unchecked (it
         # checks them when it folds its buffer in); the calls beyond them went to add_call on
-        # arrival. Calls with an error or retries are rare: they are looked at once more below.
+        # arrival. Calls with an error or retries are rare: they are looked at once more.
         groups: dict[Any, list[Call]] = {}
         odd: list[Call] = []
         for call in calls:
@@ -632,6 +638,65 @@ class Aggregator:
                 group.append(call)
             if call[3] != "ok" or call[5]:
                 odd.append(call)
+        simple = not overflow
+        if simple:
+            for raw_name in groups:
+                if type(raw_name) is not str or not raw_name or raw_name == UNNAMED:
+                    simple = False  # two raw names may give one name (None and "")
+                    break
+        if not simple:
+            self._add_named_calls(inv, duration, summary, groups, odd)
+            return
+        # The common case, in one pass: every raw name is its own name, nothing overflowed.
+        # The invocation record's summary counts every call, even those whose records were
+        # dropped, so it wins; call records fill in names the summary lacks.
+        dependencies = self.dependencies
+        threshold = self.n_plus_one_min_calls
+        in_summary = 0
+        for name, group in groups.items():
+            dep = dependencies.get(name)
+            if dep is None or not dep.kind:
+                dep = self._dependency(name, group[0][6])
+            dep.sketch.extend([c[2] for c in group])
+            stats = summary.get(name) if summary else None
+            if stats is not None:
+                in_summary += 1
+            if type(stats) is dict:
+                # (_summary_counts, inlined: this runs for every name of every invocation)
+                count, total, mx, errs = (stats.get("count"), stats.get("total_ms"),
+                                          stats.get("max_ms"), stats.get("errors"))
+                if type(count) is not int:
+                    count = int(_num(count) or 0)
+                if type(total) is not float or total - total != 0.0:
+                    total = _num(total) or 0.0
+                if type(mx) is not float or mx - mx != 0.0:
+                    mx = _num(mx) or 0.0
+                if type(errs) is not int:
+                    errs = int(_num(errs) or 0)
+            elif isinstance(stats, dict):
+                count, total, mx, errs = _summary_counts(stats)
+            else:
+                values, total = _finite([c[2] for c in group])
+                count, mx = len(values), max(values, default=0.0)
+                errs = sum(1 for c in group if c[3] == "error")
+            dep.calls += count
+            dep.total_ms += total
+            if mx > dep.max_ms:
+                dep.max_ms = mx
+            dep.errors += errs
+            dep.invocations += 1
+            if count >= threshold:
+                self._check_n_plus_one(inv, name, count, total, duration, group)
+        if odd:
+            self._add_call_problems(odd, {name: self._dependency(name, None) for name in groups})
+        if len(summary) > in_summary:
+            self._add_summary_only(inv, duration, summary, groups)
+
+    def _add_named_calls(
+        self, inv: Invocation, duration: Optional[float], summary: dict[str, Any],
+        groups: dict[Any, list[Call]], odd: list[Call],
+    ) -> None:
+        """``_add_calls`` when raw names need turning into names, or calls overflowed."""
         named: dict[str, tuple[DependencyStats, list[Call]]] = {}
         for raw_name, group in groups.items():
             name = raw_name if type(raw_name) is str and raw_name else str(raw_name or UNNAMED)
@@ -642,21 +707,8 @@ class Aggregator:
             else:  # raw names that differ but not as text (None and "")
                 dep = seen[0]
                 named[name] = (dep, seen[1] + group)
-            dep.sketch.extend(c[2] for c in group)
-        for call in odd:
-            raw_name = call[0]
-            dep = named[raw_name if type(raw_name) is str and raw_name
-                        else str(raw_name or UNNAMED)][0]
-            error_class = call[4]
-            if call[3] == "error" and error_class:
-                key = str(error_class)
-                dep.error_classes[key] = dep.error_classes.get(key, 0) + 1
-                if key == THROTTLE_CLASS:
-                    dep.throttled += 1
-            retries = call[5]
-            if retries and type(retries) is int and retries > 0:
-                dep.retries += retries
-                dep.calls_retried += 1
+            dep.sketch.extend([c[2] for c in group])
+        overflow = inv.overflow
         for name, extra in overflow.items():
             dep = self._dependency(name, extra.kind)
             if name not in named:
@@ -666,18 +718,15 @@ class Aggregator:
             dep.calls_retried += extra.calls_retried
             for cls, n in extra.error_classes.items():
                 dep.error_classes[cls] = dep.error_classes.get(cls, 0) + n
-        # The invocation record's summary counts every call, even those whose records were
-        # dropped, so it wins; call records fill in names the summary lacks.
+        if odd:
+            self._add_call_problems(odd, {name: dep for name, (dep, _) in named.items()})
         threshold = self.n_plus_one_min_calls
-        in_summary = 0
         for name, (dep, group) in named.items():
             stats = summary.get(name) if summary else None
-            if stats is not None:
-                in_summary += 1
             if isinstance(stats, dict):
                 count, total, mx, errs = _summary_counts(stats)
             else:
-                values, total = _finite(c[2] for c in group)
+                values, total = _finite([c[2] for c in group])
                 count, mx = len(values), max(values, default=0.0)
                 errs = sum(1 for c in group if c[3] == "error")
                 extra = overflow.get(name) if overflow else None
@@ -694,20 +743,40 @@ class Aggregator:
             dep.invocations += 1
             if count >= threshold:
                 self._check_n_plus_one(inv, name, count, total, duration, group)
-        if len(summary) > in_summary:
-            for name, stats in summary.items():
-                if name in named or not isinstance(stats, dict):
-                    continue
-                count, total, mx, errs = _summary_counts(stats)
-                dep = self._dependency(name, None)
-                dep.calls += count
-                dep.total_ms += total
-                if mx > dep.max_ms:
-                    dep.max_ms = mx
-                dep.errors += errs
-                dep.invocations += 1
-                if count >= threshold:
-                    self._check_n_plus_one(inv, name, count, total, duration, [])
+        self._add_summary_only(inv, duration, summary, named)
+
+    @staticmethod
+    def _add_call_problems(odd: list[Call], deps: dict[str, DependencyStats]) -> None:
+        """Error classes (throttling) and retries of the calls that had them."""
+        for raw_name, _, _, status, error_class, retries, _ in odd:
+            dep = deps[raw_name if type(raw_name) is str and raw_name
+                       else str(raw_name or UNNAMED)]
+            if status == "error" and error_class:
+                key = str(error_class)
+                dep.error_classes[key] = dep.error_classes.get(key, 0) + 1
+                if key == THROTTLE_CLASS:
+                    dep.throttled += 1
+            if retries and type(retries) is int and retries > 0:
+                dep.retries += retries
+                dep.calls_retried += 1
+
+    def _add_summary_only(self, inv: Invocation, duration: Optional[float],
+                          summary: dict[str, Any], seen: Iterable[Any]) -> None:
+        """The names of the record's summary that no kept call record had."""
+        threshold = self.n_plus_one_min_calls
+        for name, stats in summary.items():
+            if name in seen or not isinstance(stats, dict):  # type: ignore[operator]
+                continue
+            count, total, mx, errs = _summary_counts(stats)
+            dep = self._dependency(name, None)
+            dep.calls += count
+            dep.total_ms += total
+            if mx > dep.max_ms:
+                dep.max_ms = mx
+            dep.errors += errs
+            dep.invocations += 1
+            if count >= threshold:
+                self._check_n_plus_one(inv, name, count, total, duration, [])
 
     def _fold_call_summary(self, event: Event) -> None:
         dep = self._dependency(event.get("name"), event.get("kind"))
@@ -841,6 +910,11 @@ def classify(inv: Invocation, size: Optional[float], peak: Optional[float]) -> O
     return Outcome(timed_out, failed and not timed_out, oom, pressure)
 
 
+_UNEVENTFUL = Outcome(False, False, False, False)
+#: REPORT statuses that say nothing went wrong (absent: an older runtime's plain REPORT)
+_QUIET_STATUSES = frozenset({None, "success"})
+
+
 def longest_sequential_run(spans: list[tuple[float, float]], tolerance_ms: float = 0.5) -> int:
     """The most calls in a row (by start) where each starts after every earlier one has ended."""
     if not spans:
@@ -942,9 +1016,8 @@ def _num(value: Any) -> Optional[float]:
     return out if math.isfinite(out) else None
 
 
-def _finite(values: Iterable[Any]) -> tuple[list[Any], float]:
+def _finite(values: list[Any]) -> tuple[list[Any], float]:
     """The values that are finite numbers, and their sum."""
-    values = list(values)
     try:
         total = sum(values)
         if total - total == 0.0:

@@ -19,12 +19,16 @@ from lambda_trace.analyzer.errors import CliError
 from lambda_trace.analyzer.findings import KINDS, Baseline, Thresholds, find_all
 from lambda_trace.analyzer.model import Event, LogEvent
 from lambda_trace.analyzer.parse import Parser
+from lambda_trace.analyzer.render.common import footer_lines
 from lambda_trace.analyzer.render.json_report import build_report, render_json
 from lambda_trace.analyzer.sources import SourceStats, add_source_arguments, open_sources
 
 EXIT_OK, EXIT_GATE_FAILED = 0, 1
 
 FORMATS = ("terminal", "json", "markdown")
+
+#: notes about the inputs shown on stderr (one per broken input; a flood is cut short)
+MAX_NOTES = 20
 
 
 def add_parser(subparsers: Any) -> None:
@@ -87,6 +91,10 @@ def run(args: argparse.Namespace) -> int:
 
         page = render_html(report, chart_data(agg, report))
         _write(args.html, lambda f: f.write(page))
+    to_stdout = args.output is None or args.output == "-"
+    for line in input_remarks(report, source_stats,
+                              footer_shown=to_stdout and args.format != "json"):
+        print(f"lambda-trace: {line}", file=sys.stderr)
     failures = gate_failures(report, args.fail_on, args.max_p95_ms, args.max_error_rate)
     for failure in failures:
         print(f"lambda-trace: gate failed: {failure}", file=sys.stderr)
@@ -109,6 +117,24 @@ def render(report: dict[str, Any], fmt: str, file: TextIO, *, top: int = 20) -> 
         from lambda_trace.analyzer.render.terminal import render_terminal
 
         render_terminal(report, file, top=top)
+
+
+def input_remarks(
+    report: dict[str, Any], source_stats: SourceStats, *, footer_shown: bool
+) -> list[str]:
+    """What to tell on stderr about the input: the ``Skipped:`` footer and the sources' notes.
+
+    The footer line is left out when the report on the terminal already ends with it; the notes
+    (an input cut at the decompression limit, a broken gzip stream) are in no report format.
+    """
+    lines = [] if footer_shown else [
+        line for line in footer_lines(report) if line.startswith("Skipped:")
+    ]
+    notes = source_stats.notes
+    lines.extend(notes[:MAX_NOTES])
+    if len(notes) > MAX_NOTES:
+        lines.append(f"... and {len(notes) - MAX_NOTES:,} more notes about the inputs")
+    return lines
 
 
 def gate_failures(

@@ -1,0 +1,273 @@
+"""The analyzer survives hostile input: it never crashes, stays in bounded memory, counts the bad.
+
+Hypothesis mutates real log lines (``/work/shared/corpus/real``) and generates random bytes; the
+nasty inputs (10 MB lines, truncated JSON, invalid UTF-8, a gzip bomb) go through the real CLI in
+a subprocess whose peak RSS is measured. ``LAMBDA_TRACE_LONG_FUZZ=1`` runs many more examples.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import zlib
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from lambda_trace.analyzer.cli import main
+from lambda_trace.analyzer.inputs import decode_lines
+from lambda_trace.analyzer.model import LogEvent
+from lambda_trace.analyzer.parse import Parser
+from lambda_trace.analyzer.sourcestats import SourceStats
+
+ROOT = Path(__file__).resolve().parent.parent
+CORPUS = ROOT.parent / "shared" / "corpus" / "real"
+LONG = os.environ.get("LAMBDA_TRACE_LONG_FUZZ") == "1"
+EXAMPLES = 3000 if LONG else 150
+CLI_EXAMPLES = 300 if LONG else 25
+FUZZ = settings(
+    max_examples=EXAMPLES,
+    deadline=None,
+    derandomize=not LONG,  # CI is reproducible; the long mode explores
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+)
+
+
+def corpus_lines() -> list[str]:
+    lines: list[str] = []
+    for path in sorted(CORPUS.rglob("*")):
+        if path.is_file() and path.name != "SOURCES.md":
+            lines.extend(path.read_text(encoding="utf-8", errors="replace").splitlines())
+    return [line for line in lines if line.strip()]
+
+
+REAL = corpus_lines() if CORPUS.is_dir() else []
+needs_corpus = pytest.mark.skipif(not REAL, reason="the shared corpus is not available")
+
+JUNK = st.text(
+    alphabet=st.characters(codec="utf-8") | st.sampled_from('{}[]":,\t\r\n\\\u2028\x00\x1b'),
+    max_size=40,
+)
+
+
+@st.composite
+def mutated_line(draw: st.DrawFn) -> str:
+    """A real line cut, spliced with junk, or with one character replaced."""
+    line = draw(st.sampled_from(REAL))
+    at = draw(st.integers(0, len(line)))
+    how = draw(st.sampled_from(["truncate", "insert", "replace", "splice", "repeat"]))
+    if how == "truncate":
+        return line[:at]
+    if how == "insert":
+        return line[:at] + draw(JUNK) + line[at:]
+    if how == "replace":
+        return line[:at] + draw(JUNK) + line[at + draw(st.integers(1, 20)) :]
+    if how == "splice":
+        other = draw(st.sampled_from(REAL))
+        return line[:at] + other[draw(st.integers(0, len(other))) :]
+    return line[:at] * draw(st.integers(2, 5))
+
+
+def log_events(lines: list[str]) -> list[LogEvent]:
+    return [LogEvent(line, 1_700_000_000_000 + i, "stream", "/aws/lambda/fn", "fuzz")
+            for i, line in enumerate(lines)]
+
+
+def check_counts(parser: Parser) -> None:
+    stats = parser.stats
+    parts = (stats.recognised, stats.app, stats.continued, stats.unparsed, stats.malformed,
+             stats.ignored)
+    # The documented invariant: every line lands in exactly one of the line counters.
+    assert sum(parts) == stats.lines, stats
+
+
+@needs_corpus
+@FUZZ
+@given(st.lists(st.one_of(mutated_line(), st.sampled_from(REAL) if REAL else JUNK, JUNK),
+                min_size=1, max_size=30))
+def test_mutated_real_lines_never_crash_the_parser(lines: list[str]) -> None:
+    """Cut, spliced and corrupted real lines parse to typed events; every line is counted."""
+    parser = Parser()
+    events = list(parser.iter_events(log_events(lines)))
+    assert all(isinstance(event, dict) and isinstance(event.get("type"), str) for event in events)
+    check_counts(parser)
+
+
+@needs_corpus
+@FUZZ
+@given(st.lists(mutated_line(), min_size=1, max_size=20))
+def test_line_by_line_parsing_agrees_with_the_streaming_path(lines: list[str]) -> None:
+    """parse() + finish() survive the same input as iter_events() and count the same lines."""
+    streaming = Parser()
+    list(streaming.iter_events(log_events(lines)))
+    stepwise = Parser()
+    for event in log_events(lines):
+        stepwise.parse(event)
+    stepwise.finish()
+    check_counts(stepwise)
+    assert stepwise.stats.lines == streaming.stats.lines
+
+
+@needs_corpus
+@settings(max_examples=CLI_EXAMPLES, deadline=None, derandomize=not LONG,
+          suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
+@given(
+    st.lists(st.one_of(mutated_line(), st.sampled_from(REAL)), min_size=1, max_size=60),
+    st.binary(max_size=200),
+)
+def test_the_whole_analysis_survives_mutated_logs(
+    tmp_path_factory: pytest.TempPathFactory, lines: list[str], noise: bytes
+) -> None:
+    """Parse, join, aggregate, findings and every renderer run on a corrupted log file."""
+    folder = tmp_path_factory.mktemp("fuzz")
+    log = folder / "fuzz.log"
+    log.write_bytes("\n".join(lines).encode("utf-8", "surrogatepass") + b"\n" + noise)
+    code = main(["analyze", "--no-progress", "--format", "markdown", "-o", str(folder / "r.md"),
+                 "--html", str(folder / "r.html"), str(log)])
+    assert code == 0
+    assert (folder / "r.html").stat().st_size > 0
+
+
+@FUZZ
+@given(st.lists(st.binary(max_size=600), min_size=1, max_size=8), st.integers(16, 200))
+def test_random_bytes_and_invalid_utf8_are_counted_not_fatal(
+    chunks: list[bytes], max_line: int
+) -> None:
+    """However bytes are chunked, every line is decoded, parsed and counted."""
+    stats = SourceStats()
+    lines = list(decode_lines(iter(chunks), stats, max_line=max_line))
+    data = b"".join(chunks)
+    assert len(lines) >= data.count(b"\n")
+    undecodable = sum(1 for line in data.split(b"\n") if not valid_utf8(line))
+    if undecodable:
+        assert stats.undecodable_lines >= 1
+    texts = [line if isinstance(line, str) else line.text for line in lines]
+    parser = Parser()
+    list(parser.iter_events(log_events(texts)))
+    check_counts(parser)
+
+
+def valid_utf8(data: bytes) -> bool:
+    try:
+        data.decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    return True
+
+
+# --------------------------------------------------------------------- the CLI on nasty files
+
+PEAK_RSS_LIMIT_MB = 300
+
+
+def run_measured(*argv: str) -> tuple[int, str, str, float]:
+    """Run ``python -m lambda_trace analyze`` in a child reaped with wait4: (code, out, err, MB)."""
+    with tempfile.TemporaryFile("w+") as out, tempfile.TemporaryFile("w+") as err:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "lambda_trace", "analyze", "--no-progress", *argv],
+            stdout=out, stderr=err, text=True,
+        )
+        _, status, usage = os.wait4(process.pid, 0)
+        process.returncode = os.waitstatus_to_exitcode(status)
+        out.seek(0)
+        err.seek(0)
+        return process.returncode, out.read(), err.read(), usage.ru_maxrss / 1024
+
+
+def gzip_of_zeros(mib: int) -> bytes:
+    """A gzip member of ``mib`` MiB of zeros, built from one compressed MiB repeated.
+
+    After a full flush the next deflate blocks do not refer back, so the same bytes can follow
+    themselves; only the CRC has to be computed over the whole.
+    """
+    block = b"\0" * (1 << 20)
+    compressor = zlib.compressobj(9, zlib.DEFLATED, -15)
+    piece = compressor.compress(block) + compressor.flush(zlib.Z_FULL_FLUSH)
+    crc = 0
+    for _ in range(mib):
+        crc = zlib.crc32(block, crc)
+    header = b"\x1f\x8b\x08\x00\x00\x00\x00\x00\x02\xff"
+    trailer = crc.to_bytes(4, "little") + ((mib << 20) & 0xFFFFFFFF).to_bytes(4, "little")
+    return header + piece * mib + compressor.flush() + trailer
+
+
+@pytest.fixture(scope="module")
+def nasty(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    folder = tmp_path_factory.mktemp("nasty")
+    rid = "0f0e0d0c-0b0a-4000-8000-000000000001"
+    call = json.dumps({"lambda_trace": 1, "type": "call", "request_id": rid, "name": "s3.GetObject",
+                       "kind": "aws", "start_ms": 1.0, "duration_ms": 3.0, "status": "ok"})
+    with open(folder / "long_lines.log", "w", encoding="utf-8") as f:
+        f.write(f"START RequestId: {rid} Version: $LATEST\n")
+        f.write("x" * 10_000_000 + "\n")  # free text
+        f.write('{"lambda_trace":1,"type":"call","name":"' + "a" * 10_000_000 + '"}\n')
+        f.write(call + "\n")
+        f.write(f"END RequestId: {rid}\n")
+        f.write(f"REPORT RequestId: {rid}\tDuration: 12.00 ms\tBilled Duration: 12 ms\t"
+                "Memory Size: 128 MB\tMax Memory Used: 50 MB\t\n")
+    with open(folder / "truncated_json.log", "w", encoding="utf-8") as f:
+        for cut in range(1, len(call), 7):
+            f.write(call[:cut] + "\n")
+        f.write('{"time":"2026-11-27T00:00:00.000Z","type":"platform.report","record":{\n')
+    (folder / "invalid_utf8.log").write_bytes(
+        b"START RequestId: \xff\xfe Version: $LATEST\n\xc3\x28\xa0\xa1\n\xed\xa0\x80 surrogate\n"
+        + os.urandom(200_000)
+    )
+    # 2 GiB of zeros in about 2 MB: a gzip bomb.
+    (folder / "bomb.log.gz").write_bytes(gzip_of_zeros(2048))
+    # A CloudWatch subscription envelope whose base64 gzip payload inflates to 1 GiB.
+    payload = gzip_of_zeros(1024)
+
+    (folder / "embedded_bomb.jsonl").write_text(
+        json.dumps({"awslogs": {"data": base64.b64encode(payload).decode()}}) + "\n"
+    )
+    return folder
+
+
+def test_ten_megabyte_lines_are_cut_and_counted(nasty: Path) -> None:
+    """A 10 MB text line is cut and counted, a 10 MB JSON line streamed; the invocation stays."""
+    code, out, err, peak = run_measured(str(nasty / "long_lines.log"))
+    assert code == 0, err
+    assert "Traceback" not in err
+    assert "1 truncated lines" in out, out
+    assert "1 invocations" in out or "1 invocation" in out, out
+    assert peak < PEAK_RSS_LIMIT_MB, peak
+
+
+def test_truncated_json_is_counted_as_malformed(nasty: Path) -> None:
+    """JSON records cut at every length are malformed or unparsed lines, never a crash."""
+    code, out, err, peak = run_measured(str(nasty / "truncated_json.log"))
+    assert code == 0, err
+    assert "malformed JSON lines" in out, out
+    assert peak < PEAK_RSS_LIMIT_MB, peak
+
+
+def test_invalid_utf8_is_replaced_and_counted(nasty: Path) -> None:
+    """Bad bytes become U+FFFD; the lines that had them are counted as undecodable."""
+    code, out, err, peak = run_measured(str(nasty / "invalid_utf8.log"))
+    assert code == 0, err
+    assert "undecodable lines" in out, out
+    assert peak < PEAK_RSS_LIMIT_MB, peak
+
+
+def test_a_gzip_bomb_is_capped_counted_and_reported(nasty: Path) -> None:
+    """A 2 MB .gz that inflates to 2 GiB stops at --max-decompressed, in bounded memory."""
+    code, out, err, peak = run_measured("--max-decompressed", "64M", str(nasty / "bomb.log.gz"))
+    assert code == 0, err
+    assert "1 inputs cut at the size limit" in out or "1 input cut at the size limit" in out, out
+    assert "stopped after 67108864 bytes of log text" in err, err
+    assert peak < PEAK_RSS_LIMIT_MB, peak
+
+
+def test_an_embedded_base64_gzip_bomb_is_refused(nasty: Path) -> None:
+    """A subscription payload that inflates past its limit is skipped as malformed, not inflated."""
+    code, _, err, peak = run_measured(str(nasty / "embedded_bomb.jsonl"))
+    assert code == 0, err
+    assert "could not be decoded" in err and "bytes decompressed" in err, err
+    assert peak < PEAK_RSS_LIMIT_MB, peak
