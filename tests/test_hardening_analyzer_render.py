@@ -9,6 +9,7 @@ is opened in headless Chromium, where a sentinel attribute shows whether any scr
 from __future__ import annotations
 
 import json
+import os
 import re
 import subprocess
 import sys
@@ -27,6 +28,7 @@ PAYLOADS = [
     f"<a href=\"javascript:{SENTINEL.format('href')}\">click</a>",
     f"[link](javascript:{SENTINEL.format('md')}) ![i](javascript:x)",
     "\"double\" 'single' `tick` | pipe | *star* _under_ # hash",
+    "[bold red]markup[/] [link=https://evil.example]rich link[/link]",
     "\x1b[2J\x1b[31mred\x1b[0m\x1b]0;title\x07 \x1b[1A",
     "\u202eevil\u202c \u2028line\u2029para \x00nul \x7f del \r cr",
 ]
@@ -93,9 +95,38 @@ def test_the_terminal_report_passes_no_control_sequence_through(tmp_path: Path) 
     done = analyze(str(hostile_log(tmp_path)))
     out = done.stdout + done.stderr
     assert RAW_CONTROLS.findall(out) == []
-    # The content is still shown, made visible rather than dropped.
+    # The content is still shown, made visible rather than dropped or read as rich markup.
     assert "\\x1b[31mred" in done.stdout
+    assert "[bold red]markup[/]" in done.stdout
     assert "timeout" in done.stdout
+
+
+def test_on_a_terminal_only_the_reports_own_colours_are_escape_sequences(tmp_path: Path) -> None:
+    """On a pseudo-terminal the report is coloured, but no log content becomes a sequence."""
+    log = hostile_log(tmp_path)
+    controller, terminal = os.openpty()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "lambda_trace", "analyze", "--no-progress", str(log)],
+        stdout=terminal, stderr=terminal, env={**os.environ, "COLUMNS": "200", "TERM": "xterm"},
+    )
+    os.close(terminal)
+    chunks = []
+    while True:
+        try:
+            chunk = os.read(controller, 65536)
+        except OSError:  # EIO once the child has closed the terminal
+            break
+        if not chunk:
+            break
+        chunks.append(chunk)
+    os.close(controller)
+    assert process.wait(timeout=120) == 0
+    out = b"".join(chunks).decode("utf-8")
+    assert "\x1b[" in out  # coloured: this really was a terminal
+    plain = re.sub(r"\x1b\[[0-9;]*m", "", out)  # the renderer's own colours (SGR)
+    assert RAW_CONTROLS.findall(plain.replace("\r\n", "\n")) == []
+    assert "[bold red]markup[/]" in plain  # not read as rich markup
+    assert "\\x1b]0;title" in plain
 
 
 def test_the_markdown_report_keeps_tables_and_html_inert(tmp_path: Path) -> None:

@@ -3,7 +3,7 @@
 Real ``awslambdaric`` processes run a ``@trace``d handler that blocks in a downstream call until
 the runner SIGKILLs it at the deadline, or allocates until the runner kills it at the memory
 size. CI runs a bounded number of cases; ``LAMBDA_TRACE_LONG_FUZZ=1`` runs the full 100
-timeouts and 50 memory hogs (figures in RELIABILITY.md).
+timeouts and 30 memory hogs (figures in RELIABILITY.md).
 """
 
 from __future__ import annotations
@@ -27,7 +27,7 @@ LONG = os.environ.get("LAMBDA_TRACE_LONG_FUZZ") == "1"
 #: timeouts per blocking kind: 5 kinds x 20 = 100 in the long mode, 5 x 10 = 50 in CI
 TIMEOUTS_PER_KIND = 20 if LONG else 10
 #: memory hogs per allocation pattern
-HOGS_PER_PATTERN = 10 if LONG else 3
+HOGS_PER_PATTERN = 10 if LONG else 4
 #: execution environments run at once (each its own Runner, as Lambda runs one per instance)
 WORKERS = 4
 

@@ -18,6 +18,8 @@ import uuid
 from typing import Any, Callable
 
 import pytest
+import requests
+import urllib3
 
 from lambda_trace import _config, trace
 from lambda_trace.testing import FakeContext, validate_emf, validate_record
@@ -170,8 +172,6 @@ def test_sts_assume_role(moto: Any, capfd: Any) -> None:
 
 
 def _urllib3(url: str, token: str) -> int:
-    import urllib3
-
     return (
         urllib3.PoolManager()
         .request("GET", url, headers={"Authorization": f"Bearer {token}"})
@@ -180,8 +180,6 @@ def _urllib3(url: str, token: str) -> int:
 
 
 def _requests(url: str, token: str) -> int:
-    import requests
-
     return requests.get(url, headers={"Authorization": f"Bearer {token}"}, timeout=5).status_code
 
 
@@ -226,8 +224,6 @@ def test_http_authorization_and_query_tokens(client: Any, http_server: Any, capf
 
 def test_http_errors_raised_by_the_handler_are_scrubbed(http_server: Any, capfd: Any) -> None:
     """requests' HTTPError names the URL with its query string: the record's message does not."""
-    import requests
-
     secret = sentinel()
 
     @trace
@@ -243,8 +239,6 @@ def test_http_errors_raised_by_the_handler_are_scrubbed(http_server: Any, capfd:
 
 def test_connection_errors_raised_by_the_handler_are_scrubbed(capfd: Any) -> None:
     """urllib3's MaxRetryError echoes the URL: the query string is withheld."""
-    import urllib3
-
     secret = sentinel()
 
     @trace
@@ -264,9 +258,10 @@ def test_warnings_written_while_a_secret_bearing_call_is_in_flight(
     """A timeout_warning and a memory_warning during a call with secrets name no secret."""
     secret = sentinel()
 
-    @trace(timeout_margin_ms=950, memory_warning_ratio=0.01, memory_poll_ms=5)
+    # The warning is due 200 ms in, while the 600 ms call is surely in flight.
+    @trace(timeout_margin_ms=800, memory_warning_ratio=0.01, memory_poll_ms=5)
     def handler(event: Any, context: Any) -> Any:
-        return _urllib3(f"{http_server.url}/sleep/300?token={secret}", secret)
+        return _urllib3(f"{http_server.url}/sleep/600?token={secret}", secret)
 
     result, text = run_and_collect(handler, capfd, timeout_ms=1000, memory_limit_in_mb="64")
     assert result == 200

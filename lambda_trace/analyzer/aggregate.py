@@ -10,7 +10,7 @@ from __future__ import annotations
 import heapq
 import math
 from collections import Counter
-from collections.abc import Iterable, Iterator
+from collections.abc import Container, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple, Optional
 
@@ -729,12 +729,12 @@ class Aggregator:
                 values, total = _finite([c[2] for c in group])
                 count, mx = len(values), max(values, default=0.0)
                 errs = sum(1 for c in group if c[3] == "error")
-                extra = overflow.get(name) if overflow else None
-                if extra is not None:
-                    count += extra.count
-                    total += extra.total_ms
-                    mx = max(mx, extra.max_ms)
-                    errs += extra.errors
+                spilled = overflow.get(name) if overflow else None
+                if spilled is not None:
+                    count += spilled.count
+                    total += spilled.total_ms
+                    mx = max(mx, spilled.max_ms)
+                    errs += spilled.errors
             dep.calls += count
             dep.total_ms += total
             if mx > dep.max_ms:
@@ -761,11 +761,11 @@ class Aggregator:
                 dep.calls_retried += 1
 
     def _add_summary_only(self, inv: Invocation, duration: Optional[float],
-                          summary: dict[str, Any], seen: Iterable[Any]) -> None:
+                          summary: dict[str, Any], seen: Container[Any]) -> None:
         """The names of the record's summary that no kept call record had."""
         threshold = self.n_plus_one_min_calls
         for name, stats in summary.items():
-            if name in seen or not isinstance(stats, dict):  # type: ignore[operator]
+            if name in seen or not isinstance(stats, dict):
                 continue
             count, total, mx, errs = _summary_counts(stats)
             dep = self._dependency(name, None)

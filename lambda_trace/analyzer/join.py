@@ -265,7 +265,10 @@ class Joiner:
             seq += 1
             self._seq = seq
             kind = event["type"]
-            counts[kind] = counts.get(kind, 0) + 1
+            try:
+                counts[kind] += 1
+            except KeyError:  # once per type (zero-cost try: cheaper than dict.get)
+                counts[kind] = 1
             if kind == "call":
                 hot = self._hot
                 get = event.get
@@ -324,7 +327,21 @@ class Joiner:
         # Update the stream's window with an event that carries a request id.
         position = _POSITION.get(kind, INSIDE)
         if kind in _BOUNDARIES:
-            self._learn_direction(stream, rid, position, get("timestamp_ms"))
+            # Learn the stream's direction: from the order of one request's opening and closing
+            # boundaries, else from the timestamps of two boundaries in a row.
+            ts = get("timestamp_ms")
+            direction = UNKNOWN
+            if stream.boundary_rid == rid and stream.boundary_kind != position:
+                direction = FORWARD if stream.boundary_kind == OPENS else BACKWARD
+            elif ts is not None and stream.boundary_ts is not None and ts != stream.boundary_ts:
+                direction = FORWARD if ts > stream.boundary_ts else BACKWARD
+            if direction:
+                stream.direction = direction
+                self._direction = direction
+            stream.boundary_rid = rid
+            stream.boundary_kind = position
+            if ts is not None:
+                stream.boundary_ts = ts
         if stream.pending:
             self._resolve(stream, rid, position)
         previous = stream.last_rid
@@ -375,22 +392,6 @@ class Joiner:
 
     def _direction_of(self, stream: _Stream) -> int:
         return stream.direction or self._direction or FORWARD
-
-    def _learn_direction(
-        self, stream: _Stream, rid: str, position: str, ts: Optional[int]
-    ) -> None:
-        direction = UNKNOWN
-        if stream.boundary_rid == rid and stream.boundary_kind != position:
-            direction = FORWARD if stream.boundary_kind == OPENS else BACKWARD
-        elif ts is not None and stream.boundary_ts is not None and ts != stream.boundary_ts:
-            direction = FORWARD if ts > stream.boundary_ts else BACKWARD
-        if direction:
-            stream.direction = direction
-            self._direction = direction
-        stream.boundary_rid = rid
-        stream.boundary_kind = position
-        if ts is not None:
-            stream.boundary_ts = ts
 
     # -- events without a request id ----------------------------------------------------------
 
