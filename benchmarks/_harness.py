@@ -61,13 +61,18 @@ LAMBDA_ENV = {
 }
 
 
+#: Put before site-packages in every worker (smoke runs: the working tree's lambda_trace rather
+#: than the copy installed in the peers venv, which may be older).
+EXTRA_PYTHONPATH: list[str] = []
+
+
 def lambda_env(extra: Optional[dict[str, str]] = None) -> dict[str, str]:
     """The process environment for a worker: ours plus the Lambda variables, minus proxies."""
     env = {k: v for k, v in os.environ.items() if not k.startswith(("LAMBDA_TRACE_", "AWS_"))}
     # Bytecode caches on: a deployed function ships them or writes them once, not per start.
     env.pop("PYTHONDONTWRITEBYTECODE", None)
     env.update(LAMBDA_ENV)
-    env["PYTHONPATH"] = str(BENCH_DIR)
+    env["PYTHONPATH"] = os.pathsep.join([str(BENCH_DIR), *EXTRA_PYTHONPATH])
     if extra:
         env.update(extra)
     return env
@@ -203,16 +208,27 @@ class Worker:
 def start_workers(
     python: str, variants: Sequence[Variant], args: Sequence[str], log: Callable[[str], None]
 ) -> dict[str, Worker]:
-    """One worker per variant, all started before any is measured; each must report ready."""
+    """One worker per variant, all started before any is measured; each must report ready.
+
+    A peer whose set-up fails is reported and left out (the others still run); a failing
+    baseline or lambda-trace aborts, since nothing else means anything without them.
+    """
     workers: dict[str, Worker] = {}
     try:
         for v in variants:
             workers[v.name] = Worker(
                 python, ["--variant", v.key, *args], lambda_env(v.env), v.name
             )
-        for name, worker in workers.items():
-            worker.read_reply()
-            log(f"  worker ready: {name}")
+        for v in variants:
+            try:
+                workers[v.name].read_reply()
+            except RuntimeError as exc:
+                if v.group != "peer":
+                    raise
+                log(f"  skip {v.name}: set-up failed: {str(exc).strip().splitlines()[-1]}")
+                workers.pop(v.name).close()
+                continue
+            log(f"  worker ready: {v.name}")
     except Exception:
         for worker in workers.values():
             worker.close()

@@ -110,6 +110,7 @@ def measure_transport(
     calls, invocations, rounds = plan
     args = ["--transport", transport, "--calls", str(calls), "--endpoint", endpoint]
     workers = start_workers(python, variants, args, log)
+    variants = [v for v in variants if v.name in workers]
     try:
         for worker in workers.values():  # warm-up: first calls load models, fill caches
             worker.request(cmd="run", invocations=max(1, invocations // 2))

@@ -120,12 +120,19 @@ def importtime(python: str, variant: str, top: int = 14) -> list[dict[str, Any]]
 
 
 def run(python: str, smoke: bool, log: Callable[[str], None]) -> dict[str, Any]:
-    variants = runnable(python, smoke_subset(VARIANTS) if smoke else VARIANTS, log)
-    by_name = {v.name: v for v in variants}
-    if not smoke:
-        log("cold start: warm-up (bytecode caches)")
-        for v in variants:
+    candidates = runnable(python, smoke_subset(VARIANTS) if smoke else VARIANTS, log)
+    log("cold start: warm-up (bytecode caches; a peer that fails here is left out)")
+    variants = []
+    for v in candidates:
+        try:
             sample(python, v)
+        except RuntimeError as exc:
+            if v.group != "peer":
+                raise
+            log(f"  skip {v.name}: {str(exc).strip().splitlines()[-1]}")
+            continue
+        variants.append(v)
+    by_name = {v.name: v for v in variants}
     rounds = SMOKE_ROUNDS if smoke else ROUNDS
     log(f"cold start: {rounds} rounds of {len(variants)} processes")
     samples = interleaved([v.name for v in variants], rounds,

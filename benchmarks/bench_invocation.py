@@ -59,6 +59,7 @@ def run(python: str, smoke: bool, log: Callable[[str], None]) -> dict[str, Any]:
     invocations, rounds = SMOKE_PLAN if smoke else PLAN
     log("per invocation")
     workers = start_workers(python, variants, ["--transport", "none"], log)
+    variants = [v for v in variants if v.name in workers]
     try:
         for worker in workers.values():
             worker.request(cmd="run", invocations=max(1, invocations // 4))

@@ -20,6 +20,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, Callable, Optional
 
+import _harness
 import bench_analyzer
 import bench_calls
 import bench_coldstart
@@ -231,6 +232,9 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         python = os.path.abspath(args.python)
     elif args.smoke or args.no_install:
         python = str(peers_env.venv_python()) if peers_env.exists() else sys.executable
+        if args.smoke and peers_env.exists():
+            # Measure the code as it is now, not the copy the last full run installed there.
+            _harness.EXTRA_PYTHONPATH.append(str(REPO_DIR))
     else:
         python = str(peers_env.ensure(log))
     log(f"target python: {python}")

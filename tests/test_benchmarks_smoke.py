@@ -247,3 +247,32 @@ def test_runnable_drops_variants_whose_modules_are_missing() -> None:
                 _harness.Variant("ghost", "ghost", ("no_such_module_xyz",))]
     assert [v.name for v in _harness.runnable(sys.executable, variants, notes.append)] == ["bare"]
     assert notes and "no_such_module_xyz" in notes[0]
+
+
+def test_start_workers_leaves_out_a_peer_whose_setup_fails() -> None:
+    """A peer that cannot be set up is skipped with a note; the baseline still runs."""
+    notes: list[str] = []
+    variants = [_harness.Variant("bare", "bare", group="baseline"),
+                _harness.Variant("broken", "no_such_setup", group="peer")]
+    workers = _harness.start_workers(sys.executable, variants, ["--transport", "none"],
+                                     notes.append)
+    try:
+        assert list(workers) == ["bare"]
+        assert any(n.startswith("  skip broken: set-up failed") for n in notes)
+    finally:
+        for worker in workers.values():
+            worker.close()
+
+
+def test_targets_judge_the_default_rows_against_the_issue() -> None:
+    """Targets use lambda-trace's default row: +3 µs per call is met, 8 times below is not."""
+    def row(variant: str, group: str, added: float) -> dict[str, Any]:
+        return {"variant": variant, "group": group, "added_us": {"median": added},
+                "added_cpu_us": {"median": added}}
+
+    results = {"sections": {"calls": {"transports": [{"rows": [
+        row("bare boto3", "baseline", 0.0), row("lambda-trace (default)", "ours", 3.0),
+        row("lambda-trace CALL_LINES=none", "ours", 1.0), row("X-Ray", "peer", 24.0)]}]}}}
+    verdicts = {t: ok for t, _, ok in run_all.targets(results)}
+    assert verdicts["per call ≤ +5 µs (Stubber)"] is True
+    assert verdicts["per call ≥ 10\u00d7 below every peer"] is False
