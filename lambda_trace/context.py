@@ -6,10 +6,14 @@ doubles may give an int or leave attributes out, so every read tolerates that.
 
 from __future__ import annotations
 
-import contextlib
 import math
 import os
-from typing import Any, Optional, Protocol
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any, Optional, Protocol
+else:
+    Protocol = object
 
 
 class LambdaContext(Protocol):
@@ -52,8 +56,10 @@ def memory_limit_mb(context: Any) -> Optional[int]:
             value = None
     except ValueError:
         value = None
-    with contextlib.suppress(TypeError):  # an unhashable raw value is not cached
+    try:  # noqa: SIM105 - contextlib.suppress would cost an import on the cold path
         _limit_cache[raw] = value
+    except TypeError:
+        pass
     return value
 
 

@@ -9,9 +9,12 @@ from __future__ import annotations
 
 import os
 import threading
-from typing import Optional
 
 from lambda_trace._config import Sink
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Optional
 
 __all__ = ["Sink", "fd_sink", "get_default_sink", "set_default_sink", "stdout_sink"]
 
