@@ -140,6 +140,44 @@ def document(
 _templates: dict[tuple[Any, ...], tuple[str, tuple[tuple[str, int], ...]]] = {}
 
 
+#: (namespace, service, names and units) -> (head, value prefixes in order) of the usual document
+_own_templates: dict[tuple[Any, ...], tuple[str, tuple[str, ...]]] = {}
+
+
+def _own_document(
+    namespace: str, service: str, timestamp_ms: int, metrics: list[Metric]
+) -> Optional[str]:
+    """``document`` for one directive by service, keyed without building the shape (hot path).
+
+    None when a value is not a plain finite number or a name repeats or is a dimension: the
+    general path handles those.
+    """
+    key = (namespace, service, *[(name, unit) for name, unit, _ in metrics])
+    template = _own_templates.get(key)
+    if template is None:
+        dims = {"service": service}
+        names = [name for name, _, _ in metrics]
+        if "service" in names or len(set(names)) != len(names):
+            return None
+        head, members = _template(
+            namespace, dims, (((("service",),), tuple((n, u) for n, u, _ in metrics)),)
+        )
+        if len(_own_templates) >= _MAX_CACHED:
+            _own_templates.clear()
+        template = _own_templates[key] = (head, tuple(prefix for prefix, _ in members))
+    head, prefixes = template
+    parts = []
+    for prefix, (_, _, value) in zip(prefixes, metrics):
+        kind = type(value)
+        if kind is float and isfinite(value):
+            parts.append(prefix + repr(value))
+        elif kind is int and -_MAX_INT <= value <= _MAX_INT:
+            parts.append(prefix + str(value))
+        else:
+            return None
+    return f'{{"_aws":{{"Timestamp":{int(timestamp_ms)}{head}{"".join(parts)}}}'
+
+
 def _template(
     namespace: str, dimensions: dict[str, str], shape: Shape
 ) -> tuple[str, tuple[tuple[str, int], ...]]:
@@ -231,6 +269,9 @@ def documents(
     """
     by_service: DimensionSets = (("service",),)
     if own and not user and error_class is None and not downstream:  # the usual: one document
+        line = _own_document(namespace, service, timestamp_ms, own)
+        if line is not None and fits(line):
+            return [line]
         return _fitted(namespace, timestamp_ms, [(by_service, own)], {"service": service})
     lines: list[str] = []
     first = list(own)

@@ -180,9 +180,12 @@ def _flush_metrics(
 def _write_metrics(
     inv: Invocation, own: list[_emf.Metric], error_class: Optional[str], now_ns: int
 ) -> None:
-    with inv.metrics_lock:
-        downstream = _downstream(inv) if inv.stats else []
-        user = _emf.user_metric_list(inv.take_user_metrics())
+    downstream: list[tuple[str, str, int, int, list[float]]] = []
+    user: list[_emf.Metric] = []
+    if inv.stats or inv.user_metrics:  # the usual invocation has neither: skip the lock
+        with inv.metrics_lock:
+            downstream = _downstream(inv) if inv.stats else []
+            user = _emf.user_metric_list(inv.take_user_metrics())
     lines = _emf.documents(
         inv.settings.namespace,
         inv.function_name or "unknown",

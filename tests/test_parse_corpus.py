@@ -395,7 +395,7 @@ def test_access_denied_other_shapes(access_denied: Parsed) -> None:
         "justhodl-schedule-reconciler", action="scheduler:ListSchedules",
         resource="arn:aws:scheduler:us-east-1:8576879")
     has(access_denied.one(35, "access_denied"), request_id="2a5345ff-6116-422d-a858-713b9216cc86",
-        code="AccessDenied", operation="GetObject", action="GetObject", principal=None,
+        code="AccessDenied", operation="GetObject", action=None, principal=None,
         message="An error occurred (AccessDenied) when calling the GetObject operation: "
         "Access Denied")
     has(access_denied.one(35, "error"), unhandled=False, runtime="python",

@@ -321,7 +321,7 @@ class TestAccessDenied:
         text = ("An error occurred (AccessDenied) when calling the PutObject operation: "
                 "Access Denied")
         has(pf.access_denied_event("upload failed: " + text, None, None, None),
-            code="AccessDenied", operation="PutObject", action="PutObject", principal=None,
+            code="AccessDenied", operation="PutObject", action=None, principal=None,
             resource=None, message=text)
 
     def test_quoted_resource_and_explicit_deny(self) -> None:

@@ -794,8 +794,10 @@ def access_denied_event(
     Recognised: botocore's ``An error occurred (<Code>) when calling the <Op> operation: ...``,
     IAM's ``User: <arn> is not authorized to perform: <action> on resource: <arn> because ...``,
     S3's ``Access Denied``, the JS SDK's ``AccessDenied: User: ...`` and the Go SDK's ``api error
-    <Code>: ...``. ``action`` is the IAM action when the message names one, else the API operation
-    (also kept in ``operation``). ``code`` is a hint from a surrounding JSON error document.
+    <Code>: ...``. ``action`` is the IAM action only when the message names one (S3's bare
+    "Access Denied" names none, and ``PutObject`` alone is not an IAM action: its service is not in
+    the message); the API operation is kept in ``operation``. ``code`` is a hint from a
+    surrounding JSON error document.
     """
     text = _LINE_BREAK.split(text, 1)[0] if ("\r" in text or "\n" in text) else text
     call = _AD_CALL.search(text)
@@ -825,7 +827,7 @@ def access_denied_event(
         log_stream=stream,
         code=code or None,
         principal=principal.group(1) if principal else None,
-        action=iam_action or operation,
+        action=iam_action,
         resource=resource.group(1).rstrip(_TRAILING_JUNK) if resource else None,
         message=text[message_start:].strip().rstrip(_TRAILING_JUNK) or None,
         operation=operation,
