@@ -2,8 +2,8 @@
 
 Every variant lives in its own worker process; rounds interleave the variants (rotating who goes
 first) and each round's figure is paired with the bare worker's figure from the same round.
-A "call" is one DynamoDB GetItem made inside an invocation of ``CALLS`` such calls, so the
-per-invocation cost of a tool is included, spread over those calls.
+A "call" is one DynamoDB GetItem made inside an invocation of several such calls (``PLANS``),
+so a tool's per-invocation cost is included, spread over those calls.
 """
 
 from __future__ import annotations
@@ -54,9 +54,9 @@ VARIANTS = [
     Variant("Datadog (datadog-lambda wrapper + ddtrace)", "datadog", ("boto3", "datadog_lambda")),
 ]
 
-#: transport -> (calls per invocation, invocations per batch, rounds); smoke shrinks them
 # Short batches and many rounds: each round's pair is measured close together in time, which
 # is what cancels the drift of a shared machine.
+#: transport -> (calls per invocation, invocations per batch, rounds); smoke shrinks them
 PLANS = {"stub": (50, 4, 30), "moto": (10, 3, 10)}
 SMOKE_PLANS = {"stub": (5, 2, 2), "moto": (2, 2, 2)}
 

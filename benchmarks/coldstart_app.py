@@ -1,11 +1,18 @@
 """One cold start: import and set up one variant, make one invocation, report memory, exit.
 
 Run as ``python coldstart_app.py VARIANT REPLY_FD``. It imports nothing itself beyond what the
-interpreter has already loaded (sys, os), so the bare variant is the interpreter's own floor.
+interpreter has already loaded (sys, os), so the bare variant is the interpreter's own floor;
+annotations stay strings (no ``typing`` import, which would cost the bare baseline ~5 ms).
 """
+
+from __future__ import annotations
 
 import os
 import sys
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # the typing import is for type checkers only: it would cost the bare run ~5 ms
+    from typing import Callable
 
 
 class Context:
@@ -19,24 +26,24 @@ class Context:
     identity = None
     client_context = None
 
-    def get_remaining_time_in_millis(self):
+    def get_remaining_time_in_millis(self) -> int:
         return 30000
 
 
 EVENT = {"path": "/orders/42", "httpMethod": "GET", "headers": {"Accept": "application/json"}}
 
 
-def work(event, context):
+def work(event: dict, context: object) -> dict:
     return {"statusCode": 200}
 
 
-def with_boto3():
+def with_boto3() -> object:
     import boto3
 
     return boto3.client("dynamodb")
 
 
-def build(variant):
+def build(variant: str) -> Callable[[dict, object], object]:
     """The handler of ``variant``: what a function's module does at init."""
     base, _, extra = variant.partition("+")
     if extra == "boto3":
@@ -52,7 +59,7 @@ def build(variant):
 
         metrics = Metrics()
 
-        def handler(event, context):
+        def handler(event: dict, context: object) -> dict:
             metrics.add_metric(name="OrdersServed", unit="Count", value=1)
             return work(event, context)
 
@@ -62,7 +69,7 @@ def build(variant):
 
         logger = Logger()
 
-        def handler(event, context):
+        def handler(event: dict, context: object) -> dict:
             logger.info("order served")
             return work(event, context)
 
@@ -101,7 +108,7 @@ def build(variant):
     raise SystemExit(f"unknown variant {variant}")
 
 
-def memory():
+def memory() -> dict[str, int]:
     out = {}
     with open("/proc/self/status") as f:
         for line in f:

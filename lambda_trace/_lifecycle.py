@@ -9,7 +9,7 @@ from lambda_trace import _emf, _invocation, _memory, _records, _safety, context
 from lambda_trace._config import Settings
 from lambda_trace._invocation import Invocation
 from lambda_trace._watchdog import Watchdog, default_margin_ms
-from lambda_trace.sinks import get_default_sink
+from lambda_trace.sinks import LINES_ATTR, get_default_sink
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:  # annotations only: `typing` costs ≈5 ms of cold start
@@ -123,12 +123,25 @@ class HandlerTracer:
         except Exception as err:
             _safety.report("invocation end", err)
             return
-        emit(inv, line)
-        if self.settings.metrics:
-            try:
-                _flush_metrics(inv, end_ns, peak, error)
-            except Exception as err:
-                _safety.report("metrics", err)
+        write_lines = None if inv.cold_start else getattr(inv.sink, LINES_ATTR, None)
+        if write_lines is None or not self.settings.metrics:
+            # The first flush imports Powertools (tens of ms): the record goes out before it.
+            emit(inv, line)
+            if self.settings.metrics:
+                try:
+                    _write_lines(inv, _flush_metrics(inv, end_ns, peak, error))
+                except Exception as err:
+                    _safety.report("metrics", err)
+            return
+        lines = [line]
+        try:
+            lines.extend(_flush_metrics(inv, end_ns, peak, error))
+        except Exception as err:
+            _safety.report("metrics", err)
+        try:  # one system call for the record and its EMF documents
+            write_lines(lines)
+        except Exception as err:
+            _safety.report("sink", err)
 
 
 def emit(inv: Invocation, line: str) -> None:
@@ -158,9 +171,15 @@ def _peak_bytes(inv: Invocation) -> Optional[int]:
     return peak or None
 
 
+def _write_lines(inv: Invocation, lines: list[str]) -> None:
+    for line in lines:
+        emit(inv, line)
+
+
 def _flush_metrics(
     inv: Invocation, end_ns: int, peak: Optional[int], error: Optional[dict[str, Any]]
-) -> None:
+) -> list[str]:
+    """The EMF lines of the end of an invocation (the caller writes them)."""
     own: list[_emf.Metric] = [
         ("Duration", "Milliseconds", round((end_ns - inv.start_ns) / 1e6, 3)),
         ("ColdStart", "Count", 1 if inv.cold_start else 0),
@@ -174,19 +193,19 @@ def _flush_metrics(
     error_class = None
     if error:
         error_class = error.get("error_class") or "handler"
-    _write_metrics(inv, own, error_class, end_ns)
+    return _metric_lines(inv, own, error_class, end_ns)
 
 
-def _write_metrics(
+def _metric_lines(
     inv: Invocation, own: list[_emf.Metric], error_class: Optional[str], now_ns: int
-) -> None:
+) -> list[str]:
     downstream: list[tuple[str, str, int, int, list[float]]] = []
     user: list[_emf.Metric] = []
     if inv.stats or inv.user_metrics:  # the usual invocation has neither: skip the lock
         with inv.metrics_lock:
             downstream = _downstream(inv) if inv.stats else []
             user = _emf.user_metric_list(inv.take_user_metrics())
-    lines = _emf.documents(
+    return _emf.documents(
         inv.settings.namespace,
         inv.function_name or "unknown",
         (inv.start_epoch_ns + (now_ns - inv.start_ns)) // 1_000_000,
@@ -195,8 +214,6 @@ def _write_metrics(
         error_class,
         downstream,
     )
-    for line in lines:
-        emit(inv, line)
 
 
 def _downstream(inv: Invocation) -> list[tuple[str, str, int, int, list[float]]]:
@@ -231,7 +248,7 @@ def on_timeout(inv: Invocation, now_ns: int) -> None:
     emit(inv, _records.timeout_warning_line(inv, now_ns, remaining))
     if inv.settings.metrics:
         try:
-            _write_metrics(inv, [("Timeouts", "Count", 1)], None, now_ns)
+            _write_lines(inv, _metric_lines(inv, [("Timeouts", "Count", 1)], None, now_ns))
         except Exception as exc:
             _safety.report("metrics", exc)
 

@@ -27,15 +27,26 @@ def fd_sink(fd: int) -> Sink:
     """
     lock = threading.Lock()
 
-    def write(line: str) -> None:
-        data = (line + "\n").encode("utf-8", "replace")
+    def write_data(data: bytes) -> None:
         with lock:
             written = os.write(fd, data)
             while written < len(data):  # a partial write (signal, full non-blocking pipe)
                 data = data[written:]
                 written = os.write(fd, data)
 
+    def write(line: str) -> None:
+        write_data((line + "\n").encode("utf-8", "replace"))
+
+    def write_lines(lines: list[str]) -> None:
+        write_data(("\n".join(lines) + "\n").encode("utf-8", "replace"))
+
+    # The end of an invocation writes its record and EMF lines in one system call.
+    setattr(write, LINES_ATTR, write_lines)  # setattr: type checkers refuse function attributes
     return write
+
+
+#: Attribute of a sink made by ``fd_sink``: a callable writing several lines in one write.
+LINES_ATTR = "write_lines"
 
 
 stdout_sink: Sink = fd_sink(1)
