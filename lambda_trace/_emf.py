@@ -144,30 +144,31 @@ _templates: dict[tuple[Any, ...], tuple[str, tuple[tuple[str, int], ...]]] = {}
 _own_templates: dict[tuple[Any, ...], tuple[str, tuple[str, ...]]] = {}
 
 
-def _own_document(
-    namespace: str, service: str, timestamp_ms: int, metrics: list[Metric]
+def own_document(
+    namespace: str,
+    service: str,
+    timestamp_ms: int,
+    shape: tuple[tuple[str, str], ...],
+    values: list[Any],
 ) -> Optional[str]:
-    """``document`` for one directive by service, keyed without building the shape (hot path).
+    """``document`` of one directive by service: ``shape`` is its (name, unit) pairs (hot path).
 
-    None when a value is not a plain finite number or a name repeats or is a dimension: the
-    general path handles those.
+    None when a value is not a plain finite number, a name repeats or is a dimension, or the
+    line would exceed 256 KB: the general path (``documents``) handles those.
     """
-    key = (namespace, service, *[(name, unit) for name, unit, _ in metrics])
+    key = (namespace, service, shape)
     template = _own_templates.get(key)
     if template is None:
-        dims = {"service": service}
-        names = [name for name, _, _ in metrics]
+        names = [name for name, _ in shape]
         if "service" in names or len(set(names)) != len(names):
             return None
-        head, members = _template(
-            namespace, dims, (((("service",),), tuple((n, u) for n, u, _ in metrics)),)
-        )
+        head, members = _template(namespace, {"service": service}, (((("service",),), shape),))
         if len(_own_templates) >= _MAX_CACHED:
             _own_templates.clear()
         template = _own_templates[key] = (head, tuple(prefix for prefix, _ in members))
     head, prefixes = template
     parts = []
-    for prefix, (_, _, value) in zip(prefixes, metrics):
+    for prefix, value in zip(prefixes, values):
         kind = type(value)
         if kind is float and isfinite(value):
             parts.append(prefix + repr(value))
@@ -175,7 +176,8 @@ def _own_document(
             parts.append(prefix + str(value))
         else:
             return None
-    return f'{{"_aws":{{"Timestamp":{int(timestamp_ms)}{head}{"".join(parts)}}}'
+    line = f'{{"_aws":{{"Timestamp":{int(timestamp_ms)}{head}{"".join(parts)}}}'
+    return line if fits(line) else None
 
 
 def _template(
@@ -269,8 +271,9 @@ def documents(
     """
     by_service: DimensionSets = (("service",),)
     if own and not user and error_class is None and not downstream:  # the usual: one document
-        line = _own_document(namespace, service, timestamp_ms, own)
-        if line is not None and fits(line):
+        shape = tuple([(name, unit) for name, unit, _ in own])
+        line = own_document(namespace, service, timestamp_ms, shape, [m[2] for m in own])
+        if line is not None:
             return [line]
         return _fitted(namespace, timestamp_ms, [(by_service, own)], {"service": service})
     lines: list[str] = []

@@ -176,20 +176,39 @@ def _write_lines(inv: Invocation, lines: list[str]) -> None:
         emit(inv, line)
 
 
+#: The (name, unit) pairs of the usual end-of-invocation EMF document, by what is known.
+_OWN_SHAPE = (("Duration", "Milliseconds"), ("ColdStart", "Count"), ("Errors", "Count"))
+_OWN_SHAPE_PEAK = (*_OWN_SHAPE, ("MemoryUsedMB", "Megabytes"))
+_OWN_SHAPE_SHARE = (*_OWN_SHAPE_PEAK, ("MemoryUtilization", "Percent"))
+
+
 def _flush_metrics(
     inv: Invocation, end_ns: int, peak: Optional[int], error: Optional[dict[str, Any]]
 ) -> list[str]:
     """The EMF lines of the end of an invocation (the caller writes them)."""
-    own: list[_emf.Metric] = [
-        ("Duration", "Milliseconds", round((end_ns - inv.start_ns) / 1e6, 3)),
-        ("ColdStart", "Count", 1 if inv.cold_start else 0),
-        ("Errors", "Count", 1 if error else 0),
+    values: list[Any] = [
+        round((end_ns - inv.start_ns) / 1e6, 3),
+        1 if inv.cold_start else 0,
+        1 if error else 0,
     ]
+    shape = _OWN_SHAPE
     if peak is not None:
-        own.append(("MemoryUsedMB", "Megabytes", round(peak / (1024 * 1024), 1)))
+        values.append(round(peak / (1024 * 1024), 1))
+        shape = _OWN_SHAPE_PEAK
         if inv.memory_limit_mb:
-            share = 100.0 * peak / (inv.memory_limit_mb * 1024 * 1024)
-            own.append(("MemoryUtilization", "Percent", round(share, 1)))
+            values.append(round(100.0 * peak / (inv.memory_limit_mb * 1024 * 1024), 1))
+            shape = _OWN_SHAPE_SHARE
+    if not error and not inv.stats and not inv.user_metrics:  # the usual: one known document
+        line = _emf.own_document(
+            inv.settings.namespace,
+            inv.function_name or "unknown",
+            (inv.start_epoch_ns + (end_ns - inv.start_ns)) // 1_000_000,
+            shape,
+            values,
+        )
+        if line is not None:
+            return [line]
+    own: list[_emf.Metric] = [(name, unit, v) for (name, unit), v in zip(shape, values)]
     error_class = None
     if error:
         error_class = error.get("error_class") or "handler"

@@ -194,6 +194,32 @@ def test_top_frame_is_the_innermost_python_frame_or_first_node_frame() -> None:
 # -- Aggregator --------------------------------------------------------------------------------
 
 
+def test_top_frame_skips_library_frames_for_the_functions_own() -> None:
+    """A ClientError raised in botocore is located at the handler line that made the call."""
+    stack = [
+        '  File "/var/task/app.py", line 30, in handler\n    archive(key)\n',
+        '  File "/var/task/app.py", line 18, in archive\n    s3.put_object(...)\n',
+        '  File "/var/lang/lib/python3.12/site-packages/botocore/client.py", line 1094, '
+        "in _make_api_call\n",
+    ]
+    assert top_frame(stack) == "app.py:18 in archive"
+    only_library = ['  File "/opt/python/lib/python3.12/site-packages/x/y.py", line 2, in f\n']
+    assert top_frame(only_library) == "y.py:2 in f"
+
+
+def test_an_access_denied_error_is_reported_as_permission_not_as_code_error() -> None:
+    """The [ERROR] AccessDenied of a denied call is not counted again as a code error."""
+    denied = make_event("access_denied", request_id="a", log_stream=STREAM, code="AccessDenied",
+                        operation="PutObject")
+    raised = error("a", "ClientError", "An error occurred (AccessDenied) when calling the "
+                   "PutObject operation: Access Denied")
+    other = error("b", "KeyError", "'id'")
+    agg = aggregate(invocation("a", extra=[denied, raised])
+                    + invocation("b", t0=T0 + 1000, extra=[other]))
+    assert [key for key, *_ in agg.error_groups.items()] == [("KeyError", None)]
+    assert [key for key, *_ in agg.access_denied.items()] == [(None, None, None)]
+
+
 def test_counts_invocations_by_outcome() -> None:
     """Cold starts, errors, timeouts and out-of-memory crashes are counted once each."""
     oom_exit = make_event("runtime_exit", request_id="oom1", log_stream=STREAM,

@@ -165,7 +165,7 @@ def test_permission_denied_suggests_a_policy_for_the_execution_role() -> None:
         "principal": principal,
         "role": "orders-role",
         "denied": [{"action": "dynamodb:PutItem", "resource": table, "count": 2,
-                    "example_request_id": "a"}],
+                    "operation": None, "example_request_id": "a"}],
         "count": 2,
         "suggested_policy": {"Version": "2012-10-17", "Statement": [
             {"Effect": "Allow", "Action": "dynamodb:PutItem", "Resource": table}]},
@@ -341,3 +341,16 @@ def test_role_name_from_assumed_role_and_role_arns() -> None:
     assert role_name("arn:aws:sts::1:assumed-role/my-role/my-fn") == "my-role"
     assert role_name("arn:aws:iam::1:role/service-role/my-role") == "my-role"
     assert role_name("arn:aws:iam::1:user/alice") is None and role_name(None) is None
+
+
+def test_permission_denied_without_an_iam_action_writes_no_bad_statement() -> None:
+    """S3's bare "Access Denied" gives no invalid "Action": "PutObject" statement, and says why."""
+    denied = make_event("access_denied", request_id="a", log_stream=STREAM, code="AccessDenied",
+                        action=None, operation="PutObject",
+                        message="An error occurred (AccessDenied) when calling the PutObject "
+                        "operation: Access Denied")
+    f = only(find_all(aggregate(invocation("a", extra=[denied]))), "permission_denied")
+    assert f.evidence["denied"] == [{"action": None, "resource": None, "count": 1,
+                                     "operation": "PutObject", "example_request_id": "a"}]
+    assert "suggested_policy" not in f.evidence
+    assert "the PutObject call" in f.advice and "s3:PutObject" in f.advice

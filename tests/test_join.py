@@ -226,6 +226,32 @@ def test_denied_call_record_counts_as_one_access_denied_with_the_log_line() -> N
     ]
 
 
+def test_bare_s3_access_denied_line_merges_with_the_call_record_naming_the_action() -> None:
+    """S3's "Access Denied" line (operation only) and @trace's record (IAM action): one denial."""
+    denied_call = call("a", "s3.PutObject", 1, 5, status="error",
+                       error_class="permission_denied", error_code="AccessDenied",
+                       action="s3:PutObject", operation="PutObject")
+    line = make_event("access_denied", request_id="a", log_stream=STREAM, code="AccessDenied",
+                      action=None, operation="PutObject",
+                      message="An error occurred (AccessDenied) when calling the PutObject "
+                      "operation: Access Denied")
+    invs, _ = join(invocation("a", extra=[line, denied_call]))
+    [denied] = invs["a"].access_denied
+    assert (denied["action"], denied["operation"], denied["code"]) == (
+        "s3:PutObject", "PutObject", "AccessDenied")
+    assert denied["message"].startswith("An error occurred (AccessDenied)")
+
+
+def test_denials_of_different_operations_stay_apart() -> None:
+    """A bare GetObject denial is not merged into a recorded s3:PutObject denial."""
+    denied_call = call("a", "s3.PutObject", 1, 5, status="error",
+                       error_class="permission_denied", action="s3:PutObject")
+    line = make_event("access_denied", request_id="a", log_stream=STREAM, code="AccessDenied",
+                      action=None, operation="GetObject")
+    invs, _ = join(invocation("a", extra=[denied_call, line]))
+    assert sorted(str(d["action"]) for d in invs["a"].access_denied) == ["None", "s3:PutObject"]
+
+
 def test_call_list_is_capped_but_totals_are_not() -> None:
     """Only ``max_calls_kept`` calls are kept; the rest are tallied and passed to the call sink."""
     calls = [("dynamodb.GetItem", float(i), 1.0) for i in range(50)]

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import heapq
 import math
+import re
 from collections import Counter
 from collections.abc import Container, Iterable, Iterator
 from dataclasses import dataclass, field
@@ -571,6 +572,9 @@ class Aggregator:
                 mem.failures += 1
 
         for error in inv.errors:
+            # An AccessDenied that ended the invocation is reported as permission_denied.
+            if inv.access_denied and _is_access_denied(error):
+                continue
             self._add_error(error, inv.request_id)
         if not inv.errors and record is not None and record.get("status") == "error":
             self._add_error(
@@ -614,7 +618,10 @@ class Aggregator:
 
     def _add_access_denied(self, event: Event, request_id: Optional[str]) -> None:
         key = (event.get("principal"), event.get("action"), event.get("resource"))
-        self.access_denied.add(key, example=(request_id, event.get("code"), event.get("message")))
+        self.access_denied.add(
+            key, example=(request_id, event.get("code"), event.get("message"),
+                          event.get("operation")),
+        )
 
     def _add_calls(self, inv: Invocation, duration: Optional[float]) -> None:
         record = inv.record
@@ -929,6 +936,17 @@ def longest_sequential_run(spans: list[tuple[float, float]], tolerance_ms: float
     return best
 
 
+_LIBRARY_PATH = re.compile(
+    r'File "(?:[^"]*/(?:site-packages|dist-packages|var/runtime|var/lang/lib|python3\.\d+)/'
+    r"|<frozen )"
+)
+
+
+def _is_access_denied(error: Event) -> bool:
+    text = f"{error.get('error_type') or ''} {error.get('message') or ''}"
+    return "AccessDenied" in text or "not authorized to perform" in text
+
+
 def top_frame(stack: Any) -> Optional[str]:
     """The innermost frame of a Python or Node.js stack (a list of lines or one text), shortened."""
     if not stack:
@@ -937,14 +955,20 @@ def top_frame(stack: Any) -> Optional[str]:
     for item in stack if isinstance(stack, list) else [stack]:
         lines.extend(str(item).replace("\r", "\n").split("\n"))
     python_frame = None
+    own_frame = None
     for line in lines:
         text = line.replace("\u00a0", " ").strip()
         if text.startswith('File "'):
             python_frame = text  # the last one is the innermost
+            if not _LIBRARY_PATH.search(text):
+                own_frame = text
         elif text.startswith("at ") and python_frame is None:
             return text[3:][:200]
     if python_frame is None:
         return None
+    # The innermost frame of the function's own code says where to look; botocore's
+    # _make_api_call, where every ClientError is raised, says nothing.
+    python_frame = own_frame or python_frame
     # 'File "/var/task/app.py", line 12, in handler' -> 'app.py:12 in handler'
     try:
         path, rest = python_frame[6:].split('"', 1)

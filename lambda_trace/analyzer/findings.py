@@ -382,6 +382,7 @@ def permission_denied(agg: Aggregator, t: Thresholds, b: Optional[Baseline]) -> 
     for principal, rows in by_principal.items():
         denied = [
             {"action": action, "resource": resource, "count": count,
+             "operation": _example_operation(example),
              "example_request_id": example[0] if example else None}
             for (action, resource), count, example in rows
         ]
@@ -396,18 +397,34 @@ def permission_denied(agg: Aggregator, t: Thresholds, b: Optional[Baseline]) -> 
         if statements:
             evidence["suggested_policy"] = {"Version": "2012-10-17", "Statement": statements}
         target = f"the execution role {role}" if role else "the function's execution role"
-        actions = ", ".join(sorted({str(a) for (a, _), _, _ in rows if a})) or "the calls"
+        named = sorted({str(a) for (a, _), _, _ in rows if a})
+        # S3's bare "Access Denied" names the API operation but not its service, so there is no
+        # IAM action to put in a policy; say which call it was.
+        unnamed = sorted({
+            str(op) for (a, _), _, ex in rows if not a for op in [_example_operation(ex)] if op
+        })
+        actions = ", ".join(named + [f"the {op} call" for op in unnamed]) or "the calls"
         advice = (
             f"AWS refused {actions}. Add the suggested statement to {target}, scoped to the "
             "resources listed. If the role already allows it, look for an explicit Deny, a "
             "permissions boundary, an SCP, or the resource's own policy (bucket or KMS key "
             "policy)."
         )
-        if any(r is None for (_, r), _, _ in rows):
+        if unnamed:
+            advice += (
+                f" The error for {', '.join(unnamed)} names no service, so no statement could "
+                "be written for it: the IAM action is <service>:<operation> (s3:PutObject for "
+                "S3's \"Access Denied\" on PutObject); @trace's call records name it."
+            )
+        if any(r is None for (a, r), _, _ in rows if a):
             advice += " Where the resource is unknown the statement says \"*\": narrow it."
         subject = role or principal or "execution role"
         found.append(Finding("permission_denied", "high", str(subject), evidence, advice))
     return found
+
+
+def _example_operation(example: Any) -> Optional[str]:
+    return example[3] if isinstance(example, tuple) and len(example) > 3 else None
 
 
 def code_errors(agg: Aggregator, t: Thresholds, b: Optional[Baseline]) -> list[Finding]:

@@ -563,13 +563,15 @@ class Joiner:
             inv.errors.append(event)
 
     def _on_access_denied(self, inv: Invocation, event: Event) -> None:
-        # The same denial can arrive as a log line and as our call record: keep one, preferring
-        # the one that names the principal.
-        key = (event.get("action"), event.get("resource"))
+        # The same denial can arrive as a log line and as our call record: keep one, filling in
+        # what each knows (the line names the principal, the record the IAM action).
         for i, seen in enumerate(inv.access_denied):
-            if (seen.get("action"), seen.get("resource")) == key:
-                if seen.get("principal") is None and event.get("principal") is not None:
-                    inv.access_denied[i] = event
+            if _same_denial(seen, event):
+                merged = dict(seen)
+                for key in ("principal", "action", "resource", "code", "message", "operation"):
+                    if merged.get(key) is None and event.get(key) is not None:
+                        merged[key] = event[key]
+                inv.access_denied[i] = merged
                 return
         if len(inv.access_denied) < Invocation.MAX_DETAILS:
             inv.access_denied.append(event)
@@ -591,7 +593,7 @@ class Joiner:
             self._on_access_denied(inv, {
                 "type": "access_denied", "code": event.get("error_code"), "principal": None,
                 "action": event.get("action"), "resource": event.get("resource"),
-                "message": None,
+                "message": None, "operation": event.get("operation"),
             })
         if len(inv.calls) < self.max_calls_kept:
             inv.calls.append((
@@ -630,3 +632,20 @@ def _float(value: Any) -> float:
         return float(value)
     except (TypeError, ValueError):
         return 0.0
+
+
+def _same_denial(a: Event, b: Event) -> bool:
+    """Two reports of one denial: same action and resource, or one names only the API operation.
+
+    S3's "An error occurred (AccessDenied) when calling the PutObject operation: Access Denied"
+    has no IAM action; @trace's record of the same call says ``s3:PutObject``.
+    """
+    action_a, action_b = a.get("action"), b.get("action")
+    resource_a, resource_b = a.get("resource"), b.get("resource")
+    if action_a == action_b:
+        return resource_a == resource_b or resource_a is None or resource_b is None
+    if action_a is not None and action_b is not None:
+        return False
+    known, bare = (a, b) if action_a is not None else (b, a)
+    operation = bare.get("operation")
+    return bool(operation) and str(known.get("action")).split(":", 1)[-1] == operation
