@@ -25,7 +25,11 @@ pytestmark = pytest.mark.slow
 @pytest.fixture(scope="module")
 def demo_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
     """Run the demo once per test session, even when pytest-xdist splits these tests."""
-    shared = tmp_path_factory.getbasetemp().parent  # one directory for all xdist workers
+    # Under pytest-xdist each worker's basetemp sits in the session's directory, which all the
+    # workers share; without xdist the basetemp itself is the session's (its parent is shared by
+    # every past session, and would hand back an old run).
+    base = tmp_path_factory.getbasetemp()
+    shared = base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base
     out = shared / "demo"
     with open(shared / "demo.lock", "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)

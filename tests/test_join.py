@@ -230,7 +230,8 @@ def test_bare_s3_access_denied_line_merges_with_the_call_record_naming_the_actio
     """S3's "Access Denied" line (operation only) and @trace's record (IAM action): one denial."""
     denied_call = call("a", "s3.PutObject", 1, 5, status="error",
                        error_class="permission_denied", error_code="AccessDenied",
-                       action="s3:PutObject", operation="PutObject")
+                       action="s3:PutObject", service="s3", operation="PutObject",
+                       target="receipts-archive")
     line = make_event("access_denied", request_id="a", log_stream=STREAM, code="AccessDenied",
                       action=None, operation="PutObject",
                       message="An error occurred (AccessDenied) when calling the PutObject "
@@ -239,6 +240,8 @@ def test_bare_s3_access_denied_line_merges_with_the_call_record_naming_the_actio
     [denied] = invs["a"].access_denied
     assert (denied["action"], denied["operation"], denied["code"]) == (
         "s3:PutObject", "PutObject", "AccessDenied")
+    # the bucket from the record scopes the resource; object keys are never recorded
+    assert denied["resource"] == "arn:aws:s3:::receipts-archive/*"
     assert denied["message"].startswith("An error occurred (AccessDenied)")
 
 

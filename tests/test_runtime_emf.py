@@ -137,3 +137,24 @@ def test_directives_are_cached_per_shape():
 )
 def test_valid_metric(name, value, unit, ok):
     assert (_emf.valid_metric(name, value, unit) is None) is ok
+
+
+def test_own_document_matches_the_general_document():
+    """The hot-path document is byte-equal to the general one for the same metrics."""
+    metrics = [("Duration", "Milliseconds", 8.472), ("ColdStart", "Count", 0)]
+    metrics.append(("Errors", "Count", 1))
+    shape = tuple((name, unit) for name, unit, _ in metrics)
+    ts = now_ms()
+    fast = _emf.own_document("Shop", "orders", ts, shape, [m[2] for m in metrics])
+    by_service = (("service",),)
+    general = _emf.document("Shop", ts, [(by_service, metrics)], {"service": "orders"})
+    assert fast == general
+    assert_valid_emf(json.loads(fast))
+
+
+def test_own_document_declines_what_the_general_path_must_handle():
+    """A non-finite value, a repeated name or a name equal to the dimension gives None."""
+    shape = (("Duration", "Milliseconds"),)
+    assert _emf.own_document("N", "f", 1, shape, [float("nan")]) is None
+    assert _emf.own_document("N", "f", 1, shape * 2, [1.0, 2.0]) is None
+    assert _emf.own_document("N", "f", 1, (("service", "Count"),), [1]) is None

@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import threading
 
-from lambda_trace.sinks import fd_sink, get_default_sink, set_default_sink, stdout_sink
+from lambda_trace.sinks import LINES_ATTR, fd_sink, get_default_sink, set_default_sink, stdout_sink
 
 
 def test_concurrent_long_lines_arrive_whole(tmp_path):
@@ -43,3 +43,17 @@ def test_default_sink_can_be_replaced_and_restored():
     finally:
         set_default_sink(None)
     assert previous is stdout_sink and seen == ["x"] and get_default_sink() is stdout_sink
+
+
+def test_fd_sink_writes_several_lines_in_one_call():
+    """An fd sink's ``write_lines`` writes each line plus a newline, in order, in one write."""
+    read_fd, write_fd = os.pipe()
+    try:
+        sink = fd_sink(write_fd)
+        getattr(sink, LINES_ATTR)(['{"a":1}', '{"b":"é"}'])
+        sink('{"c":3}')
+        os.close(write_fd)
+        data = os.read(read_fd, 65536)
+    finally:
+        os.close(read_fd)
+    assert data.decode() == '{"a":1}\n{"b":"é"}\n{"c":3}\n'

@@ -592,7 +592,8 @@ class Joiner:
         if error_class == "permission_denied":
             self._on_access_denied(inv, {
                 "type": "access_denied", "code": event.get("error_code"), "principal": None,
-                "action": event.get("action"), "resource": event.get("resource"),
+                "action": event.get("action"),
+                "resource": event.get("resource") or _resource_from_target(event),
                 "message": None, "operation": event.get("operation"),
             })
         if len(inv.calls) < self.max_calls_kept:
@@ -649,3 +650,20 @@ def _same_denial(a: Event, b: Event) -> bool:
     known, bare = (a, b) if action_a is not None else (b, a)
     operation = bare.get("operation")
     return bool(operation) and str(known.get("action")).split(":", 1)[-1] == operation
+
+
+def _resource_from_target(call: Event) -> Optional[str]:
+    """An IAM resource ARN pattern for a denied call whose message named none (S3's).
+
+    The record names the bucket or table it acted on (``target``) but never an object key, so
+    S3 object operations get ``bucket/*``.
+    """
+    target, service = call.get("target"), call.get("service")
+    if not isinstance(target, str) or not target or target.startswith("arn:"):
+        return target if isinstance(target, str) and target else None
+    operation = str(call.get("operation") or "")
+    if service == "s3":
+        return f"arn:aws:s3:::{target}/*" if "Object" in operation else f"arn:aws:s3:::{target}"
+    if service == "dynamodb":
+        return f"arn:aws:dynamodb:*:*:table/{target}"
+    return None
