@@ -91,8 +91,14 @@ def test_receipt_archiver_is_denied_s3_put_object(demo_run):
     """ReceiptArchiver: permission_denied naming the action s3:PutObject."""
     out, _ = demo_run
     (finding,) = findings(out, "ReceiptArchiver", "permission_denied")
-    actions = {d["action"] for d in finding["evidence"]["denied"]}
-    assert "s3:PutObject" in actions
+    denied = finding["evidence"]["denied"]
+    # one denial: the log's bare "Access Denied" and the call record are the same call
+    assert [d["action"] for d in denied] == ["s3:PutObject"]
+    resource = denied[0]["resource"]
+    assert resource.startswith("arn:aws:s3:::") and resource.endswith("/*")
+    statement = finding["evidence"]["suggested_policy"]["Statement"]
+    assert [s["Action"] for s in statement] == ["s3:PutObject"]
+    assert not findings(out, "ReceiptArchiver", "code_error")
 
 
 def test_invoice_totals_has_a_code_error(demo_run):
