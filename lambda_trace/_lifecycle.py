@@ -191,7 +191,7 @@ def _flush_metrics(
         1 if inv.cold_start else 0,
         1 if error else 0,
     ]
-    shape = _OWN_SHAPE
+    shape: tuple[tuple[str, str], ...] = _OWN_SHAPE
     if peak is not None:
         values.append(round(peak / (1024 * 1024), 1))
         shape = _OWN_SHAPE_PEAK

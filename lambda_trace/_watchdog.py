@@ -98,7 +98,8 @@ class Watchdog:
         due = fire_at_ns
         if memory_threshold_bytes is not None:
             first_poll = time.perf_counter_ns() + poll_ns
-            due = first_poll if due is None else min(due, first_poll)
+            if due is None or first_poll < due:
+                due = first_poll
         wake_at = self._wake_at
         if wake_at is None or (due is not None and wake_at > due):
             with self._cond:

@@ -6,8 +6,10 @@ rotting: every section runs end to end on a couple of iterations and a tiny gene
 
 from __future__ import annotations
 
+import fcntl
 import json
 import math
+import os
 import shutil
 import subprocess
 import sys
@@ -30,8 +32,24 @@ pytestmark = pytest.mark.slow
 
 @pytest.fixture(scope="module")
 def smoke(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
-    """One `run_all.py --smoke` run: its results, the Markdown it wrote, and the peers dir state."""
-    out = tmp_path_factory.mktemp("bench")
+    """One `run_all.py --smoke` run: its results, the Markdown it wrote, and the peers dir state.
+
+    Under pytest-xdist the workers share one run (a file lock in the session's temp root), so
+    the benchmark processes do not compete with a second copy of themselves.
+    """
+    root = tmp_path_factory.getbasetemp()
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        root = root.parent  # shared by this session's workers only
+    out = root / "bench-smoke"
+    with open(root / "bench-smoke.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not (out / "smoke.json").exists():
+            _run_smoke(out)
+    return json.loads((out / "smoke.json").read_text())
+
+
+def _run_smoke(out: Path) -> None:
+    out.mkdir(parents=True, exist_ok=True)
     peers_before = (BENCH / ".peers").exists()
     doc = out / "BENCHMARKS.md"
     doc.write_text("# Benchmarks\n\nHand-written prose.\n\n<!-- bench:generated:start -->\nold\n"
@@ -42,11 +60,11 @@ def smoke(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
         capture_output=True, text=True, timeout=240, cwd=str(REPO),
     )
     assert proc.returncode == 0, proc.stderr[-3000:]
-    return {
+    (out / "smoke.json").write_text(json.dumps({
         "results": json.loads((out / "results.json").read_text()),
         "doc": doc.read_text(),
         "peers_before": peers_before,
-    }
+    }))
 
 
 def _numbers(obj: Any) -> list[float]:

@@ -9,13 +9,15 @@ import socket
 import subprocess
 import sys
 import textwrap
+import threading
 import time
+from types import SimpleNamespace
 
 import pytest
 from emf_validation import assert_valid_emf
 from runtime_support import ROOT
 
-from lambda_trace._watchdog import default_margin_ms
+from lambda_trace._watchdog import Watchdog, default_margin_ms
 from lambda_trace.testing import validate_record
 
 
@@ -184,3 +186,21 @@ def test_memory_warning_when_rss_crosses_the_share_of_the_limit():
 def test_default_margin(remaining_ms, margin_ms):
     """10% of the time left, between 50 ms and 1 s, never more than half the time left."""
     assert default_margin_ms(remaining_ms) == pytest.approx(margin_ms)
+
+
+def test_a_watchdog_whose_thread_died_is_restarted_at_the_next_arming():
+    """When the watchdog's loop has died, the next arming starts a new thread that fires."""
+    fired = threading.Event()
+    watchdog = Watchdog(lambda inv, now: fired.set(), lambda inv, now, rss: None)
+
+    # The loop returns at once: the thread ends, as when a bug escapes the loop.
+    watchdog._run = lambda: None  # type: ignore[method-assign]
+    inv = SimpleNamespace(finished=False)
+    watchdog.arm(inv, time.perf_counter_ns(), None, 10)  # type: ignore[arg-type]
+    first = watchdog._thread
+    assert first is not None
+    first.join(5)
+    del watchdog._run  # the real loop again
+    watchdog.arm(inv, time.perf_counter_ns(), None, 10)  # type: ignore[arg-type]
+    assert watchdog._thread is not first
+    assert fired.wait(5)
