@@ -592,7 +592,9 @@ _ENDS_WITH_ERROR_LINE = re.compile(r"[A-Za-z_][\w.]*(?:Error|Exception|Exit|Inte
 def traceback_complete(event: Event) -> bool:
     """True when a flattened traceback already ends with its ``<Type>: <message>`` line."""
     stack = event.get("stack")
-    return bool(stack) and _ENDS_WITH_ERROR_LINE.search(stack[-1]) is not None
+    if not stack:
+        return False
+    return _ENDS_WITH_ERROR_LINE.search(stack[-1]) is not None
 
 
 def legacy_python_error_event(
