@@ -103,7 +103,7 @@ class QuantileSketch:
                 raise ValueError("NaN or infinity")
             keys = [ceil(log(v) * inv) for v in values if v > floor_value]
         except (TypeError, ValueError, OverflowError):
-            clean = [v for v in map(_num, values) if v is not None]
+            clean = [v for v in map(as_float, values) if v is not None]
             if len(clean) < len(values):
                 return self.add_many(clean)
             raise
@@ -455,7 +455,7 @@ class Aggregator:
 
     def add_call(self, event: Event) -> None:
         """One call record outside a kept call list: its duration feeds the distribution."""
-        duration = _num(event.get("duration_ms"))
+        duration = as_float(event.get("duration_ms"))
         if duration is None:
             return
         self._dependency(event.get("name"), event.get("kind")).sketch.add(duration)
@@ -498,26 +498,26 @@ class Aggregator:
         if report is not None:
             self.with_report += 1
             get = report.get
-            duration = _num(get("duration_ms"))
-            size = _num(get("memory_size_mb"))
-            peak = _num(get("max_memory_used_mb"))
-            init_ms = _num(get("init_duration_ms"))
-            billed = _num(get("billed_duration_ms"))
+            duration = as_float(get("duration_ms"))
+            size = as_float(get("memory_size_mb"))
+            peak = as_float(get("max_memory_used_mb"))
+            init_ms = as_float(get("init_duration_ms"))
+            billed = as_float(get("billed_duration_ms"))
             cold = init_ms is not None
             restore = get("restore_duration_ms")
-            if restore is not None and _num(restore) is not None:
+            if restore is not None and as_float(restore) is not None:
                 self.restores += 1
         if record is not None:
             self.with_record += 1
             get = record.get
             if duration is None:
-                duration = _num(get("duration_ms"))
+                duration = as_float(get("duration_ms"))
             if size is None:
-                size = _num(get("memory_limit_mb"))
+                size = as_float(get("memory_limit_mb"))
             if peak is None:
-                peak = _num(get("memory_peak_mb"))
+                peak = as_float(get("memory_peak_mb"))
             if init_ms is None:
-                init_ms = _num(get("init_ms"))
+                init_ms = as_float(get("init_ms"))
             if not cold and get("cold_start"):
                 cold = True
 
@@ -606,7 +606,7 @@ class Aggregator:
         in_flight = warning.get("in_flight") or []
         names = sorted({str(c.get("name")) for c in in_flight if isinstance(c, dict)})
         self.timeout_in_flight.add(", ".join(names) if names else "(none)", example=inv.request_id)
-        timeout_ms = _num(warning.get("timeout_ms"))
+        timeout_ms = as_float(warning.get("timeout_ms"))
         if inv.timeout_seconds is None and timeout_ms:
             self.timeout_seconds.add(round(timeout_ms / 1000))
 
@@ -673,13 +673,13 @@ class Aggregator:
                 count, total, mx, errs = (stats.get("count"), stats.get("total_ms"),
                                           stats.get("max_ms"), stats.get("errors"))
                 if type(count) is not int:
-                    count = int(_num(count) or 0)
+                    count = int(as_float(count) or 0)
                 if type(total) is not float or total - total != 0.0:
-                    total = _num(total) or 0.0
+                    total = as_float(total) or 0.0
                 if type(mx) is not float or mx - mx != 0.0:
-                    mx = _num(mx) or 0.0
+                    mx = as_float(mx) or 0.0
                 if type(errs) is not int:
-                    errs = int(_num(errs) or 0)
+                    errs = int(as_float(errs) or 0)
             elif isinstance(stats, dict):
                 count, total, mx, errs = _summary_counts(stats)
             else:
@@ -787,7 +787,7 @@ class Aggregator:
 
     def _fold_call_summary(self, event: Event) -> None:
         dep = self._dependency(event.get("name"), event.get("kind"))
-        duration = _num(event.get("duration_ms")) or 0.0
+        duration = as_float(event.get("duration_ms")) or 0.0
         dep.calls += 1
         dep.total_ms += duration
         dep.max_ms = max(dep.max_ms, duration)
@@ -803,7 +803,7 @@ class Aggregator:
         if len(spans) != len(calls):  # ints or junk from a hand-made record
             spans = []
             for c in calls:
-                start, dur = _num(c[1]), _num(c[2])
+                start, dur = as_float(c[1]), as_float(c[2])
                 if start is not None and dur is not None:
                     spans.append((start, dur))
         if len(spans) >= threshold:
@@ -1008,8 +1008,9 @@ def _slow_entry(
     else:
         status = "success"
     calls = sorted(
-        ({"name": str(c[0] or UNNAMED), "start_ms": _num(c[1]), "duration_ms": _num(c[2]) or 0.0,
-          "status": str(c[3] or "ok")} for c in inv.calls),
+        ({"name": str(c[0] or UNNAMED), "start_ms": as_float(c[1]),
+          "duration_ms": as_float(c[2]) or 0.0, "status": str(c[3] or "ok")}
+         for c in inv.calls),
         key=lambda c: (c["start_ms"] is None, c["start_ms"] or 0.0),
     )
     return {
@@ -1025,7 +1026,8 @@ def _slow_entry(
     }
 
 
-def _num(value: Any) -> Optional[float]:
+def as_float(value: Any) -> Optional[float]:
+    """``value`` as a finite float, or None (for None, bools, text and NaN/inf)."""
     kind = type(value)
     if kind is float:  # the common case, and finite unless a producer wrote NaN
         return value if value - value == 0.0 else None
@@ -1048,7 +1050,7 @@ def _finite(values: list[Any]) -> tuple[list[Any], float]:
             return values, total
     except TypeError:
         pass
-    values = [v for v in map(_num, values) if v is not None]
+    values = [v for v in map(as_float, values) if v is not None]
     return values, sum(values)
 
 
@@ -1058,11 +1060,11 @@ def _summary_counts(stats: dict[str, Any]) -> tuple[int, float, float, int]:
                                 stats.get("errors"))
     # Fast path for what our records hold: ints and finite floats.
     if type(count) is not int:
-        count = int(_num(count) or 0)
+        count = int(as_float(count) or 0)
     if type(total) is not float or total - total != 0.0:
-        total = _num(total) or 0.0
+        total = as_float(total) or 0.0
     if type(mx) is not float or mx - mx != 0.0:
-        mx = _num(mx) or 0.0
+        mx = as_float(mx) or 0.0
     if type(errors) is not int:
-        errors = int(_num(errors) or 0)
+        errors = int(as_float(errors) or 0)
     return count, total, mx, errors

@@ -11,7 +11,12 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any, Callable, Optional
 
-from lambda_trace.analyzer.aggregate import MEMORY_PRESSURE_RATIO, Aggregator, DependencyStats
+from lambda_trace.analyzer.aggregate import (
+    MEMORY_PRESSURE_RATIO,
+    Aggregator,
+    DependencyStats,
+    as_float,
+)
 
 SEVERITIES = ("high", "medium", "low", "info")
 
@@ -124,12 +129,12 @@ class Baseline:
         deps: dict[str, tuple[Optional[float], int]] = {}
         for dep in data.get("dependencies") or []:
             if isinstance(dep, dict) and dep.get("name") is not None:
-                deps[str(dep["name"])] = (_opt_float(dep.get("p95_ms")), int(dep.get("calls") or 0))
+                deps[str(dep["name"])] = (as_float(dep.get("p95_ms")), int(dep.get("calls") or 0))
         duration = data.get("duration_ms")
         if not isinstance(duration, dict):
             duration = {}
         return cls(
-            int(data.get("invocations") or 0), _opt_float(duration.get("p95")), deps, label
+            int(data.get("invocations") or 0), as_float(duration.get("p95")), deps, label
         )
 
 
@@ -356,7 +361,7 @@ def init_failures(agg: Aggregator, t: Thresholds, b: Optional[Baseline]) -> list
     found = []
     for (phase, status, error_type), count, _, duration in agg.init_failures.items():
         evidence = {"phase": phase, "status": status, "error_type": error_type, "count": count,
-                    "init_duration_ms": _r(_opt_float(duration))}
+                    "init_duration_ms": _r(as_float(duration))}
         if status == "timeout":
             advice = (
                 "The init phase (imports and code outside the handler) hit its 10-second limit. "
@@ -711,16 +716,6 @@ def _ratio(a: float, b: float) -> Optional[float]:
 
 def _r(value: Optional[float], digits: int = 1) -> Optional[float]:
     return None if value is None else round(value, digits)
-
-
-def _opt_float(value: Any) -> Optional[float]:
-    if value is None or isinstance(value, bool):
-        return None
-    try:
-        out = float(value)
-    except (TypeError, ValueError):
-        return None
-    return out if math.isfinite(out) else None
 
 
 def _clip(text: Optional[str], limit: int) -> Optional[str]:
