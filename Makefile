@@ -18,6 +18,7 @@ demo: $(STAMP)
 test: $(STAMP)
 	./scripts/ensure-chromium
 	$(PY) -m ruff check .
+	$(PY) -m mypy
 	$(PY) -m pytest -q -n 2
 
 # The runtime half runs inside customers' functions on every Lambda Python: run the suite on a
