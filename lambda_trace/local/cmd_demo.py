@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from lambda_trace.analyzer.errors import CliError
+from lambda_trace.local.cmd_invoke import positive_int
 from lambda_trace.local.intrinsics import TemplateError
 from lambda_trace.local.provision import Credentials
 from lambda_trace.local.runner import InvokeResult
@@ -56,14 +57,14 @@ def add_parser(subparsers: Any) -> None:
     parser.add_argument(
         "--invocations",
         "-n",
-        type=_count,
+        type=positive_int,
         default=24,
         metavar="N",
         help="invocations per function (default: 24)",
     )
     parser.add_argument(
         "--workers",
-        type=_count,
+        type=positive_int,
         default=3,
         metavar="N",
         help="functions run at the same time (default: 3)",
@@ -217,13 +218,3 @@ def _counts(seeded: dict[str, int]) -> str:
 
 def _say(message: str) -> None:
     print(f"demo: {message}", file=sys.stderr, flush=True)
-
-
-def _count(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a whole number, not {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError("must be at least 1")
-    return value

@@ -53,7 +53,7 @@ def add_parser(subparsers: Any) -> None:
     parser.add_argument(
         "--times",
         "-n",
-        type=_positive_int,
+        type=positive_int,
         default=1,
         metavar="N",
         help="invoke N times in the same (warm) environment (default: 1)",
@@ -210,7 +210,8 @@ def _parameters(items: list[str]) -> dict[str, str]:
     return out
 
 
-def _positive_int(text: str) -> int:
+def positive_int(text: str) -> int:
+    """An argparse type: a whole number of at least 1."""
     try:
         value = int(text)
     except ValueError:

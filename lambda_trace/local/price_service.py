@@ -9,11 +9,12 @@ from __future__ import annotations
 
 import hashlib
 import http.server
-import json
 import threading
 import time
 import urllib.parse
 from typing import Optional
+
+from lambda_trace.local.runtime_api import send_json
 
 
 class PriceService:
@@ -73,12 +74,7 @@ def _handler(service: PriceService) -> type[http.server.BaseHTTPRequestHandler]:
             self._send(200, {"sku": sku, "price": price, "currency": "EUR"})
 
         def _send(self, status: int, body: dict[str, object]) -> None:
-            data = json.dumps(body).encode()
-            self.send_response(status)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(data)))
-            self.end_headers()
-            self.wfile.write(data)
+            send_json(self, status, body)
 
         def log_message(self, format: str, *args: object) -> None:
             pass

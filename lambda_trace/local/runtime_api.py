@@ -20,7 +20,7 @@ import threading
 import time
 from collections import deque
 from dataclasses import dataclass
-from typing import Optional
+from typing import Any, Optional
 
 API_PREFIX = "/2018-06-01/runtime"
 _INVOCATION_PATH = re.compile(r"^/2018-06-01/runtime/invocation/([^/]+)/(response|error)$")
@@ -209,17 +209,24 @@ def _make_handler(api: RuntimeAPIServer) -> type[http.server.BaseHTTPRequestHand
             self._reply(202, {"status": "OK"})
 
         def _reply(self, status: int, payload: dict[str, str]) -> None:
-            data = json.dumps(payload).encode()
-            self.send_response(status)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(data)))
-            self.end_headers()
-            self.wfile.write(data)
+            send_json(self, status, payload)
 
         def log_message(self, format: str, *args: object) -> None:
             pass
 
     return Handler
+
+
+def send_json(
+    handler: http.server.BaseHTTPRequestHandler, status: int, payload: dict[str, Any]
+) -> None:
+    """Answer a request with a JSON body and its length (keep-alive clients need the length)."""
+    data = json.dumps(payload).encode()
+    handler.send_response(status)
+    handler.send_header("Content-Type", "application/json")
+    handler.send_header("Content-Length", str(len(data)))
+    handler.end_headers()
+    handler.wfile.write(data)
 
 
 def _error_type(body: bytes) -> Optional[str]:
