@@ -314,3 +314,38 @@ def logger(quiet: bool = False) -> Callable[[str], None]:
 def ratio(a: float, b: float) -> Optional[float]:
     """a / b, or None when b is not positive (a ratio to noise means nothing)."""
     return a / b if b > 0 else None
+
+
+def variant_rows(
+    variants: Sequence[Variant], samples: dict[str, dict[str, list[float]]]
+) -> list[dict[str, Any]]:
+    """Per variant: absolute wall figures and the paired cost (wall, CPU) added over the first."""
+    added = paired_added(samples["wall"], variants[0].name)
+    added_cpu = paired_added(samples["cpu"], variants[0].name)
+    return [
+        {
+            "variant": v.name,
+            "group": v.group,
+            "absolute_us": summarize(samples["wall"][v.name]).to_dict(),
+            "added_us": added[v.name].to_dict(),
+            "added_cpu_us": added_cpu[v.name].to_dict(),
+        }
+        for v in variants
+    ]
+
+
+def section_main(
+    doc: Optional[str],
+    run: Callable[[str, bool, Callable[[str], None]], dict[str, Any]],
+    render: Callable[[dict[str, Any]], str],
+    argv: Optional[Sequence[str]] = None,
+) -> int:
+    """The command line every section script shares: ``[--python PY] [--smoke]``."""
+    import argparse
+
+    parser = argparse.ArgumentParser(description=doc)
+    parser.add_argument("--python", default=sys.executable)
+    parser.add_argument("--smoke", action="store_true")
+    args = parser.parse_args(argv)
+    print(render(run(os.path.abspath(args.python), args.smoke, logger())))
+    return 0

@@ -7,7 +7,6 @@ generator wrote beside the log, so a fast wrong reader cannot win.
 
 from __future__ import annotations
 
-import argparse
 import json
 import os
 import subprocess
@@ -26,7 +25,7 @@ from _harness import (
     available_modules,
     fmt_range,
     lambda_env,
-    logger,
+    section_main,
     summarize,
     table,
 )
@@ -207,12 +206,7 @@ def render(result: dict[str, Any]) -> str:
 
 
 def main(argv: Optional[Sequence[str]] = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--python", default=sys.executable)
-    parser.add_argument("--smoke", action="store_true")
-    args = parser.parse_args(argv)
-    print(render(run(os.path.abspath(args.python), args.smoke, logger())))
-    return 0
+    return section_main(__doc__, run, render, argv)
 
 
 if __name__ == "__main__":

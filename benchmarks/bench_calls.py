@@ -8,9 +8,7 @@ so a tool's per-invocation cost is included, spread over those calls.
 
 from __future__ import annotations
 
-import argparse
 import contextlib
-import os
 import socket
 import subprocess
 import sys
@@ -25,14 +23,13 @@ from _harness import (
     fmt_range,
     interleaved,
     lambda_env,
-    logger,
-    paired_added,
     ratio,
     runnable,
+    section_main,
     smoke_subset,
     start_workers,
-    summarize,
     table,
+    variant_rows,
 )
 
 OURS_REQ = ("boto3", "lambda_trace:trace")
@@ -124,23 +121,12 @@ def measure_transport(
     finally:
         for worker in workers.values():
             worker.close()
-    added = paired_added(samples["wall"], variants[0].name)
-    added_cpu = paired_added(samples["cpu"], variants[0].name)
     return {
         "transport": transport,
         "calls_per_invocation": calls,
         "invocations_per_batch": invocations,
         "rounds": rounds,
-        "rows": [
-            {
-                "variant": v.name,
-                "group": v.group,
-                "absolute_us": summarize(samples["wall"][v.name]).to_dict(),
-                "added_us": added[v.name].to_dict(),
-                "added_cpu_us": added_cpu[v.name].to_dict(),
-            }
-            for v in variants
-        ],
+        "rows": variant_rows(variants, samples),
     }
 
 
@@ -196,12 +182,7 @@ def render(result: dict[str, Any]) -> str:
 
 
 def main(argv: Optional[Sequence[str]] = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--python", default=sys.executable)
-    parser.add_argument("--smoke", action="store_true")
-    args = parser.parse_args(argv)
-    print(render(run(os.path.abspath(args.python), args.smoke, logger())))
-    return 0
+    return section_main(__doc__, run, render, argv)
 
 
 if __name__ == "__main__":

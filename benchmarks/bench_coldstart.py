@@ -7,7 +7,6 @@ Two baselines: bare Python, and a handler that imports boto3 and makes a client 
 
 from __future__ import annotations
 
-import argparse
 import os
 import re
 import subprocess
@@ -24,9 +23,9 @@ from _harness import (
     fmt_range,
     interleaved,
     lambda_env,
-    logger,
     paired_added,
     runnable,
+    section_main,
     smoke_subset,
     summarize,
     table,
@@ -219,12 +218,7 @@ def render(result: dict[str, Any]) -> str:
 
 
 def main(argv: Optional[Sequence[str]] = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--python", default=sys.executable)
-    parser.add_argument("--smoke", action="store_true")
-    args = parser.parse_args(argv)
-    print(render(run(os.path.abspath(args.python), args.smoke, logger())))
-    return 0
+    return section_main(__doc__, run, render, argv)
 
 
 if __name__ == "__main__":

@@ -7,8 +7,6 @@ Stdout goes to /dev/null. Rounds interleave the variants, each paired with bare 
 
 from __future__ import annotations
 
-import argparse
-import os
 import sys
 from collections.abc import Sequence
 from typing import Any, Callable, Optional
@@ -18,13 +16,12 @@ from _harness import (
     Variant,
     fmt_range,
     interleaved,
-    logger,
-    paired_added,
     runnable,
+    section_main,
     smoke_subset,
     start_workers,
-    summarize,
     table,
+    variant_rows,
 )
 
 VARIANTS = [
@@ -73,22 +70,11 @@ def run(python: str, smoke: bool, log: Callable[[str], None]) -> dict[str, Any]:
     finally:
         for worker in workers.values():
             worker.close()
-    added = paired_added(samples["wall"], variants[0].name)
-    added_cpu = paired_added(samples["cpu"], variants[0].name)
     return {
         "name": "invocation",
         "invocations_per_batch": invocations,
         "rounds": rounds,
-        "rows": [
-            {
-                "variant": v.name,
-                "group": v.group,
-                "absolute_us": summarize(samples["wall"][v.name]).to_dict(),
-                "added_us": added[v.name].to_dict(),
-                "added_cpu_us": added_cpu[v.name].to_dict(),
-            }
-            for v in variants
-        ],
+        "rows": variant_rows(variants, samples),
     }
 
 
@@ -110,12 +96,7 @@ def render(result: dict[str, Any]) -> str:
 
 
 def main(argv: Optional[Sequence[str]] = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--python", default=sys.executable)
-    parser.add_argument("--smoke", action="store_true")
-    args = parser.parse_args(argv)
-    print(render(run(os.path.abspath(args.python), args.smoke, logger())))
-    return 0
+    return section_main(__doc__, run, render, argv)
 
 
 if __name__ == "__main__":
