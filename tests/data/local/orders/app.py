@@ -1,5 +1,6 @@
 """A user's order handler: every AWS service of user_template.yaml plus a payment API over HTTP."""
 
+import base64
 import json
 import os
 import urllib.request
@@ -21,16 +22,24 @@ events = boto3.client("events")
 
 @trace
 def handler(event, context):
-    order = json.loads(event.get("body") or "{}") if "body" in event else event
+    body = event.get("body") or "{}"
+    if event.get("isBase64Encoded"):
+        body = base64.b64decode(body).decode()
+    order = json.loads(body) if "body" in event else event
     customer_id = order.get("customerId", "c-1")
     order_id = f"o-{uuid.uuid4().hex[:8]}"
     env = os.environ
 
-    payment = json.loads(secrets.get_secret_value(SecretId=env["PAYMENT_SECRET_ARN"])["SecretString"])
-    webhook = json.loads(secrets.get_secret_value(SecretId=env["WEBHOOK_SECRET_ARN"])["SecretString"])
+    payment = json.loads(
+        secrets.get_secret_value(SecretId=env["PAYMENT_SECRET_ARN"])["SecretString"]
+    )
+    webhook = json.loads(
+        secrets.get_secret_value(SecretId=env["WEBHOOK_SECRET_ARN"])["SecretString"]
+    )
     currency = ssm.get_parameter(Name=env["CURRENCY_PARAMETER"])["Parameter"]["Value"]
     customer = dynamodb.get_item(
-        TableName=env["TABLE_NAME"], Key={"pk": {"S": f"CUSTOMER#{customer_id}"}, "sk": {"S": "PROFILE"}}
+        TableName=env["TABLE_NAME"],
+        Key={"pk": {"S": f"CUSTOMER#{customer_id}"}, "sk": {"S": "PROFILE"}},
     ).get("Item", {})
 
     charge = urllib.request.Request(
@@ -42,7 +51,9 @@ def handler(event, context):
     with urllib.request.urlopen(charge, timeout=5) as response:
         charged = response.status
 
-    receipt = kms.encrypt(KeyId=env["RECEIPTS_KEY_ID"], Plaintext=order_id.encode())["CiphertextBlob"]
+    receipt = kms.encrypt(KeyId=env["RECEIPTS_KEY_ID"], Plaintext=order_id.encode())[
+        "CiphertextBlob"
+    ]
     kms.encrypt(KeyId=env["RECEIPTS_KEY_ALIAS"], Plaintext=b"via alias")
     s3.put_object(Bucket=env["RECEIPTS_BUCKET"], Key=f"receipts/{order_id}.bin", Body=receipt)
     dynamodb.put_item(
@@ -66,7 +77,7 @@ def handler(event, context):
             }
         ]
     )
-    body = {
+    result = {
         "orderId": order_id,
         "customer": customer.get("name", {}).get("S"),
         "currency": currency,
@@ -77,10 +88,18 @@ def handler(event, context):
         "env": {
             key: env.get(key)
             for key in (
-                "STAGE", "LOG_LEVEL", "GREETING", "REGION_AND_ACCOUNT", "FIRST_AZ",
-                "TABLE_STREAM_ARN", "DLQ_ARN", "LAMBDA_TRACE_CALL_LINES", "NOT_IN_TEMPLATE",
+                "STAGE",
+                "LOG_LEVEL",
+                "GREETING",
+                "REGION_AND_ACCOUNT",
+                "FIRST_AZ",
+                "TABLE_STREAM_ARN",
+                "DLQ_ARN",
+                "LAMBDA_TRACE_CALL_LINES",
+                "NOT_IN_TEMPLATE",
                 "HOME",
             )
         },
     }
-    return {"statusCode": 201, "body": json.dumps(body)}
+    print(json.dumps({"order_result": result}))
+    return {"statusCode": 201, "body": json.dumps({"orderId": order_id})}
