@@ -95,9 +95,7 @@ def _snapshot(client: Any) -> dict[str, Any]:
         for s in secrets.list_secrets()["SecretList"]
     }
     state["parameter"] = ssm.get_parameter(Name="orders-dev-currency")["Parameter"]
-    state["aliases"] = {
-        a["AliasName"]: a.get("TargetKeyId") for a in kms.list_aliases()["Aliases"]
-    }
+    state["aliases"] = {a["AliasName"]: a.get("TargetKeyId") for a in kms.list_aliases()["Aliases"]}
     state["keys"] = {
         k["KeyId"]: kms.get_key_rotation_status(KeyId=k["KeyId"])["KeyRotationEnabled"]
         for k in kms.list_keys()["Keys"]
@@ -153,7 +151,7 @@ def test_the_invocation_succeeds_with_iam_enforced(provisioned: Provisioned):
 
 def test_what_cannot_be_provisioned_is_named_in_one_line(provisioned: Provisioned):
     """The HttpApi event's API Gateway resources are listed once, before the invocation."""
-    lines = [l for l in provisioned.run.err.splitlines() if "not provisioned locally" in l]
+    lines = [x for x in provisioned.run.err.splitlines() if "not provisioned locally" in x]
     assert lines == [
         "lambda-trace: not provisioned locally: ServerlessHttpApi (AWS::ApiGatewayV2::Api), "
         "ServerlessHttpApiApiGatewayDefaultStage (AWS::ApiGatewayV2::Stage)"
@@ -173,8 +171,13 @@ def test_dynamodb_table_has_its_key_schema_index_and_stream(provisioned: Provisi
     # The seed file's customer was read; the function's order was written.
     assert provisioned.run.result["customer"] == "Ada"
     order = provisioned.run.result["orderId"]
-    assert {"pk": {"S": f"ORDER#{order}"}, "sk": {"S": "DETAIL"},
-            "customerId": {"S": "c-1"}, "currency": {"S": "EUR"}} in provisioned.state["items"]  # fmt: skip
+    written = {
+        "pk": {"S": f"ORDER#{order}"},
+        "sk": {"S": "DETAIL"},
+        "customerId": {"S": "c-1"},
+        "currency": {"S": "EUR"},
+    }
+    assert written in provisioned.state["items"]
 
 
 def test_s3_bucket_and_kms_key_hold_the_encrypted_receipt(provisioned: Provisioned):
