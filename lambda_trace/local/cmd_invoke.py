@@ -144,6 +144,8 @@ def run(args: argparse.Namespace) -> int:
         raise CliError(
             "--provision only applies with --endpoint-url (an embedded moto is always provisioned)"
         )
+    if args.seed and not Path(args.seed).is_file():
+        raise CliError(f"no seed file at {args.seed}")
     sinks: list[LogSink] = []
     try:
         env_file = envvars.read_file(Path(args.env_vars)) if args.env_vars else {}
