@@ -8,7 +8,7 @@ import pytest
 
 from lambda_trace.local.intrinsics import Resolver, TemplateError
 from lambda_trace.local.provision import Account
-from lambda_trace.local.resources import provision, table_params
+from lambda_trace.local.resources import discover, provision, table_params
 
 
 def _provision(moto, resources: dict[str, Any], **kwargs: Any):
@@ -143,3 +143,38 @@ def test_table_parameters_are_what_create_table_accepts():
     assert params["StreamSpecification"] == {"StreamEnabled": True, "StreamViewType": "KEYS_ONLY"}
     assert params["SSESpecification"] == {"SSEEnabled": True}
     assert "PointInTimeRecoverySpecification" not in params and "BillingMode" not in params
+
+
+def test_existing_resources_are_discovered_without_provisioning(moto):
+    """At an endpoint where they already exist, a secret's full ARN, a key's id (a key this
+    runner created) and a table's stream ARN replace the predictions; absent ones stay out."""
+    resources = {
+        "Key": {"Type": "AWS::KMS::Key"},
+        "Secret": {"Type": "AWS::SecretsManager::Secret", "Properties": {"SecretString": "v"}},
+        "Table": {
+            "Type": "AWS::DynamoDB::Table",
+            "Properties": {
+                "AttributeDefinitions": [{"AttributeName": "id", "AttributeType": "S"}],
+                "KeySchema": [{"AttributeName": "id", "KeyType": "HASH"}],
+                "StreamSpecification": {"StreamViewType": "KEYS_ONLY"},
+            },
+        },
+        "Queue": {"Type": "AWS::SQS::Queue"},
+    }
+    account, _, created = _provision(moto, {k: v for k, v in resources.items() if k != "Queue"})
+    found = discover(account.client, Resolver({"Resources": resources}, stack_name="t"))
+    assert found == created.physical  # the queue was never created: not found, no error
+    assert found["Table"]["StreamArn"].startswith(
+        "arn:aws:dynamodb:us-east-1:123456789012:table/t-Table/stream/"
+    )
+
+
+def test_an_ssm_parameter_reference_needs_its_value():
+    """AWS::SSM::Parameter::Value<String> is read from SSM at deploy time; locally -p gives it."""
+    template = {
+        "Parameters": {"Ami": {"Type": "AWS::SSM::Parameter::Value<String>", "Default": "/ami"}},
+        "Resources": {},
+    }
+    with pytest.raises(TemplateError, match="give its value with -p Ami=VALUE"):
+        Resolver(template).resolve({"Ref": "Ami"}, "Resources.F")
+    assert Resolver(template, parameters={"Ami": "ami-1"}).resolve({"Ref": "Ami"}) == "ami-1"

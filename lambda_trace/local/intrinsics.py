@@ -55,7 +55,21 @@ class Resolver:
         self.region = region
         self.account = account
         self.where = Where(region, account)
-        self._parameters = parameter_values(template.get("Parameters") or {}, parameters or {})
+        declared = template.get("Parameters") or {}
+        #: AWS::SSM::Parameter::Value<...> parameters not given with -p: their Default is an
+        #: SSM parameter's name, which CloudFormation reads at deploy time; locally it is not
+        self._ssm_references = {
+            name: str(spec.get("Type"))
+            for name, spec in declared.items()
+            if isinstance(spec, Mapping)
+            and str(spec.get("Type", "")).startswith("AWS::SSM::Parameter::Value<")
+            and name not in (parameters or {})
+        }
+        self._parameters = {
+            name: value
+            for name, value in parameter_values(declared, parameters or {}).items()
+            if name not in self._ssm_references
+        }
         #: logical id -> {"Ref": ..., attribute: ...} as the service answered when the runner
         #: created the resource; these win over the predictions in ``return_values``
         self.physical: dict[str, dict[str, str]] = {k: dict(v) for k, v in (physical or {}).items()}
@@ -138,6 +152,11 @@ class Resolver:
             return pseudo[name]
         if name in self._parameters:
             return self._parameters[name]
+        if name in self._ssm_references:
+            raise TemplateError(
+                f"{where}: parameter {name} is an SSM parameter reference "
+                f"({self._ssm_references[name]}); give its value with -p {name}=VALUE"
+            )
         if name in (self.template.get("Parameters") or {}):
             raise TemplateError(f"template parameter {name} has no default: give it a value")
         resource = self._resource(name, where, "Ref")

@@ -110,6 +110,58 @@ def provision(client: Callable[[str], Any], resolver: Resolver) -> Provisioned:
     return out
 
 
+def discover(client: Callable[[str], Any], resolver: Resolver) -> dict[str, Values]:
+    """The values of resources that already exist at the endpoint (``--endpoint-url`` without
+    ``--provision``): what names cannot predict, a secret's full ARN, a KMS key's id (of a key
+    this runner created, found by its tag), a table's stream ARN. Missing ones are skipped."""
+    from botocore.exceptions import BotoCoreError, ClientError
+
+    context = _Context(client, resolver)
+    found: dict[str, Values] = {}
+    lookups: dict[str, Callable[[_Context, str, str], Values | None]] = {
+        "AWS::SecretsManager::Secret": _find_secret,
+        "AWS::KMS::Key": _find_key,
+        "AWS::DynamoDB::Table": _find_table,
+        "AWS::SQS::Queue": _find_queue,
+    }
+    for logical_id, resource in resolver.resources.items():
+        lookup = lookups.get(str(resource.get("Type"))) if isinstance(resource, Mapping) else None
+        if lookup is None or not resolver.active(logical_id):
+            continue
+        try:
+            values = lookup(context, logical_id, resolver.physical_name(logical_id))
+        except (BotoCoreError, ClientError):
+            continue
+        if values:
+            found[logical_id] = values
+    return found
+
+
+def _find_secret(context: _Context, logical_id: str, name: str) -> Values | None:
+    arn = context.client("secretsmanager").describe_secret(SecretId=name)["ARN"]
+    return {"Ref": arn, "Id": arn}
+
+
+def _find_key(context: _Context, logical_id: str, name: str) -> Values | None:
+    key = _existing_key(context.client("kms"), f"{context.stack}/{logical_id}")
+    return {"Ref": key["KeyId"], "KeyId": key["KeyId"], "Arn": key["Arn"]} if key else None
+
+
+def _find_table(context: _Context, logical_id: str, name: str) -> Values | None:
+    table = context.client("dynamodb").describe_table(TableName=name)["Table"]
+    values = {"Ref": name, "Arn": table["TableArn"]}
+    if table.get("LatestStreamArn"):
+        values["StreamArn"] = table["LatestStreamArn"]
+    return values
+
+
+def _find_queue(context: _Context, logical_id: str, name: str) -> Values | None:
+    sqs = context.client("sqs")
+    url = sqs.get_queue_url(QueueName=name)["QueueUrl"]
+    arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]
+    return {"Ref": url, "QueueUrl": url, "Arn": arn["QueueArn"], "QueueName": name}
+
+
 def table_params(props: Mapping[str, Any], name: str) -> dict[str, Any]:
     """CreateTable parameters from an ``AWS::DynamoDB::Table``'s resolved properties."""
     params: dict[str, Any] = {"TableName": name}

@@ -20,7 +20,7 @@ from lambda_trace.local import user_seed
 from lambda_trace.local.logsink import LogSink
 from lambda_trace.local.price_service import PriceService
 from lambda_trace.local.provision import FAKE_CREDENTIALS, Account, Credentials
-from lambda_trace.local.resources import Provisioned
+from lambda_trace.local.resources import Provisioned, discover
 from lambda_trace.local.runner import Runner
 from lambda_trace.local.template import Template, load, read_yaml
 
@@ -90,6 +90,9 @@ class LocalWorld:
             self.template = source = source.rebind(self.provisioned.physical)
             if seed_module.applies_to(source):
                 self.seeded = seed_module.seed(account, source)
+        elif self.external_endpoint:
+            # Resources made earlier (by --provision, or by you): their real ARNs and ids.
+            self.template = source = source.rebind(discover(account.client, source.resolver()))
         if self.seed_file is not None:
             user_seed.run(self.seed_file, account)
         if self.provision and self.enforce_iam:
