@@ -20,6 +20,7 @@ from lambda_trace.local import envvars
 from lambda_trace.local.events import KINDS, generate
 from lambda_trace.local.intrinsics import TemplateError
 from lambda_trace.local.logsink import CloudWatchSink, JsonLinesSink, LogSink, StreamSink
+from lambda_trace.local.resources import Provisioned
 from lambda_trace.local.runner import InvokeResult
 
 EXIT_OK, EXIT_FAILED = 0, 1
@@ -163,16 +164,8 @@ def run(args: argparse.Namespace) -> int:
         ) as world:
             assert world.template is not None
             spec = world.template.function(args.function)
-            if world.provisioned and world.provisioned.skipped:
-                print(f"lambda-trace: {world.provisioned.skipped_line()}", file=sys.stderr)
             overrides = envvars.for_function(spec, env_file, os.environ)
-            if overrides.ignored:
-                print(
-                    f"lambda-trace: --env-vars: {', '.join(overrides.ignored)} ignored: not in "
-                    f"{spec.logical_id}'s Environment in the template (sam local invoke "
-                    "ignores them too)",
-                    file=sys.stderr,
-                )
+            _notices(world.provisioned, spec.logical_id, overrides)
             if not args.quiet:
                 sinks.append(StreamSink())
             if args.log_file:
@@ -202,6 +195,20 @@ def run(args: argparse.Namespace) -> int:
         for sink in sinks:
             sink.close()
     return EXIT_FAILED if failed else EXIT_OK
+
+
+def _notices(
+    provisioned: Optional[Provisioned], function: str, overrides: envvars.Overrides
+) -> None:
+    """One stderr line each: what was not provisioned, which --env-vars names were ignored."""
+    if provisioned is not None and provisioned.skipped:
+        print(f"lambda-trace: {provisioned.skipped_line()}", file=sys.stderr)
+    if overrides.ignored:
+        print(
+            f"lambda-trace: --env-vars: {', '.join(overrides.ignored)} ignored: not in "
+            f"{function}'s Environment in the template (sam local invoke ignores them too)",
+            file=sys.stderr,
+        )
 
 
 def _print_event(kind: str, template: Path, parameters: dict[str, str]) -> int:
