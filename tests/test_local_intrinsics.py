@@ -6,6 +6,7 @@ from typing import Any
 
 import pytest
 
+from lambda_trace.local import return_values
 from lambda_trace.local.intrinsics import NO_VALUE, Resolver, TemplateError
 
 TEMPLATE: dict[str, Any] = {
@@ -238,3 +239,50 @@ def test_a_bad_default_is_reported_as_the_default():
     template = {"Parameters": {"N": {"Type": "Number", "Default": "x"}}, "Resources": {}}
     with pytest.raises(TemplateError, match=r"parameter N \(default\): 'x' is not a Number"):
         Resolver(template)
+
+
+def _registry_schema(type_: str) -> dict[str, Any]:
+    """CloudFormation's resource schema for ``type_``, as cfn-lint ships it."""
+    import json
+    from importlib import resources
+
+    schemas = resources.files("cfnlint") / "data" / "schemas"
+    providers = json.loads((schemas / "providers" / "us-east-1.json").read_text())
+    return dict(json.loads((schemas / "resources" / f"{providers[type_]}.json").read_text()))
+
+
+@pytest.mark.parametrize("type_", sorted(return_values._VALUES))
+def test_getatt_attributes_are_the_registry_schemas(type_: str):
+    """Every attribute we answer is a read-only property or a property of the type in
+    CloudFormation's registry schema (cfn-lint's copy), so none is invented."""
+    schema = _registry_schema(type_)
+    known = {p.split("/")[-1] for p in schema.get("readOnlyProperties", [])}
+    known |= set(schema.get("properties", {}))
+    assert set(return_values.attributes(type_)) <= known
+
+
+@pytest.mark.parametrize(
+    ("type_", "identifier"),
+    [
+        ("AWS::S3::Bucket", "BucketName"),
+        ("AWS::DynamoDB::Table", "TableName"),
+        ("AWS::SQS::Queue", "QueueUrl"),
+        ("AWS::SNS::Topic", "TopicArn"),
+        ("AWS::SNS::Subscription", "Arn"),
+        ("AWS::SecretsManager::Secret", "Id"),
+        ("AWS::SSM::Parameter", "Name"),
+        ("AWS::KMS::Key", "KeyId"),
+        ("AWS::KMS::Alias", "AliasName"),
+        ("AWS::Events::EventBus", "Name"),
+        ("AWS::Logs::LogGroup", "LogGroupName"),
+    ],
+)
+def test_ref_is_the_registry_primary_identifier(type_: str, identifier: str):
+    """Ref returns a registry type's primary identifier; ours is the same attribute (the
+    queue's URL, the secret's ARN, the key's id...). Events::Rule is the documented
+    exception (name, not its ARN identifier) and is not listed."""
+    assert _registry_schema(type_)["primaryIdentifier"] == [f"/properties/{identifier}"]
+    where = return_values.Where("us-east-1", "123456789012")
+    ref = return_values.ref(type_, "x", where)
+    getatt = return_values.get_att(type_, "x", identifier, where)
+    assert ref == (getatt if getatt is not None else "x")

@@ -463,7 +463,8 @@ def _rule(context: _Context, logical_id: str, props: Mapping[str, Any], name: st
         targets.append(entry)
     if targets:
         events.put_targets(Rule=name, EventBusName=bus, Targets=targets)
-    # Ref: the rule's name, or "bus|name" for a rule on a custom bus.
+    # Ref: the rule's name, or "bus|name" for a rule on a custom bus (observed on real stacks:
+    # https://github.com/aws-cloudformation/cloudformation-coverage-roadmap/issues/1131).
     return {"Ref": name if bus == "default" else f"{bus}|{name}", "Arn": arn}
 
 
