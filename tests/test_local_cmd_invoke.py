@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 from pathlib import Path
 
@@ -198,3 +199,17 @@ def test_generated_events_have_sams_keys():
         "version", "routeKey", "rawPath", "rawQueryString", "headers", "requestContext", "body",
         "isBase64Encoded",
     }  # fmt: skip
+
+
+def test_event_from_stdin_and_sams_parameter_form(monkeypatch, capsys):
+    """--event - reads the event from stdin; -p also takes SAM's ParameterKey=,ParameterValue=."""
+    body = {"invoiceId": "inv-2", "lines": [{"quantity": 2, "unit_price": 4.0}]}
+    monkeypatch.setattr("sys.stdin", io.StringIO(json.dumps({"body": json.dumps(body)})))
+    status = invoke(
+        "-f", "InvoiceTotals", "-e", "-",
+        "-p", "ParameterKey=MetricsNamespace,ParameterValue=Local",
+    )  # fmt: skip
+    out, err = capsys.readouterr()
+    assert status == 0, err
+    assert 'subtotal\\": 8.0' in err
+    assert '"Namespace":"Local"' in out  # the EMF namespace comes from the parameter

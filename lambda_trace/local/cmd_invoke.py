@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import sys
 from pathlib import Path
 from typing import Any, Optional
@@ -87,7 +88,8 @@ def add_parser(subparsers: Any) -> None:
         action="append",
         default=[],
         metavar="KEY=VALUE",
-        help="template parameter override (repeatable)",
+        help="template parameter override (repeatable; SAM's "
+        "ParameterKey=K,ParameterValue=V works too)",
     )
     parser.add_argument(
         "--client-context",
@@ -268,9 +270,17 @@ def _json_option(name: str, text: Optional[str]) -> Optional[dict[str, Any]]:
     return value
 
 
+#: sam deploy/local's long form: ParameterKey=Stage,ParameterValue=prod
+_SAM_PARAMETER = re.compile(r"ParameterKey=(?P<key>[^,]+),ParameterValue=(?P<value>.*)")
+
+
 def _parameters(items: list[str]) -> dict[str, str]:
     out = {}
     for item in items:
+        sam_form = _SAM_PARAMETER.fullmatch(item)
+        if sam_form:
+            out[sam_form["key"]] = sam_form["value"]
+            continue
         key, sep, value = item.partition("=")
         if not sep or not key:
             raise CliError(f"--parameter {item!r}: expected KEY=VALUE")
