@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 from pathlib import Path
 
@@ -34,7 +35,10 @@ def test_invocations_are_summarised_and_logged(tmp_path: Path, good_invoice: str
     )
     out, err = capsys.readouterr()
     assert status == 0
-    lines = err.splitlines()
+    skipped, *lines = err.splitlines()
+    # The template's API and alarms are not emulated: said once, before the invocations.
+    assert skipped.startswith("lambda-trace: not provisioned locally: ")
+    assert "ServerlessRestApi (AWS::ApiGateway::RestApi)" in skipped
     assert lines[0].startswith("lambda-trace: InvoiceTotals 1/2: success in ")
     assert "(cold start, init " in lines[0] and "max memory " in lines[0]
     assert 'subtotal\\": 7.5' in lines[0]  # the API body is JSON inside the JSON response
@@ -106,3 +110,106 @@ def test_times_must_be_positive(capsys):
         invoke("-f", "InvoiceTotals", "-n", "0")
     assert exit_info.value.code == 2
     assert "must be at least 1" in capsys.readouterr().err
+
+
+USER_TEMPLATE = str(ROOT / "tests" / "data" / "local" / "user_template.yaml")
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (
+            ["-p", "FnTimeout=abc"],
+            "parameter FnTimeout (-p): 'abc' is not a Number (seconds, 1 to 900)",
+        ),
+        (["-p", "FnTimeout=0"], "parameter FnTimeout (-p): '0' is less than MinValue 1"),
+        (["-p", "Stage=qa"], "'qa' is not one of the AllowedValues (dev, prod)"),
+        (["--env-vars", "/does/not/exist.json"], "cannot read --env-vars file"),
+        (["--seed", "/does/not/exist.py"], "no seed file at /does/not/exist.py"),
+        (["-e", "x.json", "--generate-event", "sqs"], "give --event or --generate-event, not both"),
+    ],
+)
+def test_bad_user_input_is_one_line_and_exit_2(args: list[str], message: str, capsys):
+    """A bad -p value (issue: FnTimeout=abc printed a ValueError traceback), a missing file,
+    conflicting options: one line, exit 2, before any server starts."""
+    status = main(["invoke", "-t", USER_TEMPLATE, "-f", "OrdersFunction", *args])
+    err = capsys.readouterr().err
+    assert status == 2
+    assert err.count("\n") == 1 and err.startswith("lambda-trace: error: ") and message in err
+
+
+@pytest.mark.parametrize("content", ['{"OrdersFunction": "LOG_LEVEL=INFO"}', "[1, 2]", "{not json"])
+def test_an_env_vars_file_not_in_sams_shape_is_refused(tmp_path: Path, content: str, capsys):
+    """SAM CLI's file is an object of objects; anything else is one line, exit 2."""
+    path = tmp_path / "env.json"
+    path.write_text(content)
+    status = main(["invoke", "-t", USER_TEMPLATE, "-f", "OrdersFunction", "--env-vars", str(path)])
+    err = capsys.readouterr().err
+    assert status == 2 and err.count("\n") == 1 and "--env-vars file" in err
+
+
+def test_function_is_required_unless_printing_an_event(capsys):
+    """Without --function there is nothing to invoke."""
+    assert main(["invoke", "-t", USER_TEMPLATE]) == 2
+    assert "--function is required" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    ("kind", "path", "expected"),
+    [
+        # the template's only (active) bucket and rule; it has three queues, so SAM's default
+        ("s3-put", ("Records", 0, "s3", "bucket", "name"), "lambda-trace-receiptsbucket"),
+        ("sqs", ("Records", 0, "eventSourceARN"), "arn:aws:sqs:us-east-1:123456789012:MyQueue"),
+        (
+            "eventbridge",
+            ("resources", 0),
+            "arn:aws:events:us-east-1:123456789012:rule/lambda-trace-OrderPlacedToAudit",
+        ),
+        ("apigateway-v2", ("requestContext", "http", "method"), "POST"),
+    ],
+)
+def test_generate_event_prints_sams_shape(kind: str, path: tuple, expected: str, capsys):
+    """--generate-event without --function prints the event (SAM's shape) on stdout."""
+    assert main(["invoke", "-t", USER_TEMPLATE, "--generate-event", kind]) == 0
+    event = json.loads(capsys.readouterr().out)
+    value = event
+    for step in path:
+        value = value[step]
+    assert value == expected
+
+
+def test_generated_events_have_sams_keys():
+    """The top-level and record keys are those of SAM CLI's event templates."""
+    from lambda_trace.local.events import generate
+
+    assert set(generate("s3-put")["Records"][0]) == {
+        "eventVersion", "eventSource", "awsRegion", "eventTime", "eventName", "userIdentity",
+        "requestParameters", "responseElements", "s3",
+    }  # fmt: skip
+    assert set(generate("sqs")["Records"][0]) == {
+        "messageId", "receiptHandle", "body", "attributes", "messageAttributes", "md5OfBody",
+        "eventSource", "eventSourceARN", "awsRegion",
+    }  # fmt: skip
+    # MD5 of SAM's default body "Hello from SQS!", as SQS computes md5OfBody
+    assert generate("sqs")["Records"][0]["md5OfBody"] == "7b270e59b47ff90a553787216d55d91d"
+    assert set(generate("eventbridge")) == {
+        "id", "detail-type", "source", "account", "time", "region", "resources", "detail",
+    }  # fmt: skip
+    assert set(generate("apigateway-v2")) >= {
+        "version", "routeKey", "rawPath", "rawQueryString", "headers", "requestContext", "body",
+        "isBase64Encoded",
+    }  # fmt: skip
+
+
+def test_event_from_stdin_and_sams_parameter_form(monkeypatch, capsys):
+    """--event - reads the event from stdin; -p also takes SAM's ParameterKey=,ParameterValue=."""
+    body = {"invoiceId": "inv-2", "lines": [{"quantity": 2, "unit_price": 4.0}]}
+    monkeypatch.setattr("sys.stdin", io.StringIO(json.dumps({"body": json.dumps(body)})))
+    status = invoke(
+        "-f", "InvoiceTotals", "-e", "-",
+        "-p", "ParameterKey=MetricsNamespace,ParameterValue=Local",
+    )  # fmt: skip
+    out, err = capsys.readouterr()
+    assert status == 0, err
+    assert 'subtotal\\": 8.0' in err
+    assert '"Namespace":"Local"' in out  # the EMF namespace comes from the parameter

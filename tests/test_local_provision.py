@@ -31,18 +31,25 @@ def account(moto) -> Iterator[Account]:
 
 
 def test_storage_is_created_under_the_local_names(account: Account, template: Template):
-    """Buckets and tables exist after provisioning, and provisioning twice is harmless."""
-    account.create_storage(template)
-    account.create_storage(template)
+    """Buckets and tables exist after provisioning, and provisioning twice is harmless; what
+    the runner does not create (the API, the alarms) is named."""
+    first = account.create_resources(template)
+    second = account.create_resources(template)
     buckets = {b["Name"] for b in account.client("s3").list_buckets()["Buckets"]}
     assert buckets == set(template.buckets.values())
     assert account.client("dynamodb").list_tables()["TableNames"] == [TABLE]
+    assert first.physical == second.physical
+    assert first.physical["OrdersTable"]["Ref"] == TABLE
+    skipped_types = {type_ for _, type_, _ in first.skipped}
+    assert "AWS::CloudWatch::Alarm" in skipped_types
+    assert "AWS::ApiGateway::RestApi" in skipped_types
+    assert first.skipped_line().startswith("not provisioned locally: ")
 
 
 def test_a_function_gets_exactly_its_roles_permissions(account: Account, template: Template):
     """With IAM enforced, granted actions work and a missing one is a real AccessDenied."""
     account.create_admin()
-    account.create_storage(template)
+    account.create_resources(template)
     account.client("s3").put_object(Bucket=UPLOADS, Key="receipts/r.json", Body=b"{}")
     archiver = account.role_credentials(template.function("ReceiptArchiver"))
     orders = account.role_credentials(template.function("OrdersApi"))

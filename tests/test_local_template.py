@@ -100,6 +100,18 @@ def test_an_unknown_function_lists_the_known_ones(sample):
             "{E: {Type: S3, Properties: {Bucket: nope, Events: 's3:ObjectCreated:*'}}}}\n",
             "SAM transform failed",
         ),
+        (
+            "Parameters: {T: {Type: String, Default: abc}}\n"
+            + FUNCTION
+            + "    Properties: {CodeUri: ., Handler: app.handler, Runtime: python3.12, "
+            "Timeout: !Ref T}\n",
+            "Resources.F: Timeout must be a positive number, not 'abc'",
+        ),
+        (
+            FUNCTION + "    Properties: {CodeUri: ., Handler: app.handler, Runtime: python3.12, "
+            "MemorySize: 128.5}\n",
+            "MemorySize must be a positive number, not 128.5",
+        ),
     ],
 )
 def test_bad_templates_fail_with_a_clear_message(tmp_path: Path, text: str, message: str):
@@ -114,3 +126,23 @@ def test_a_missing_template_is_reported(tmp_path: Path):
     """A path that does not exist is a TemplateError, not an OSError traceback."""
     with pytest.raises(TemplateError, match="cannot read template"):
         load(tmp_path / "nope.yaml")
+
+
+def test_a_resources_condition_removes_it_and_a_rebind_uses_created_values(tmp_path: Path):
+    """A function or bucket whose Condition is false is not there; after provisioning,
+    ``rebind`` resolves the environment with what the services answered."""
+    path = tmp_path / "template.yaml"
+    path.write_text(
+        "Parameters: {Stage: {Type: String, Default: dev}}\n"
+        "Conditions: {IsProd: !Equals [!Ref Stage, prod]}\n" + FUNCTION + "    Properties:\n"
+        "      CodeUri: .\n      Handler: app.handler\n      Runtime: python3.12\n"
+        "      Environment: {Variables: {SECRET: !Ref S}}\n"
+        "  S: {Type: AWS::SecretsManager::Secret, Properties: {Name: db}}\n"
+        "  Extra: {Type: AWS::S3::Bucket, Condition: IsProd}\n"
+    )
+    dev = load(path)
+    assert dev.buckets == {}
+    assert dev.function("F").environment["SECRET"].endswith(":secret:db")
+    bound = dev.rebind({"S": {"Ref": "arn:aws:secretsmanager:us-east-1:1:secret:db-AbCdEf"}})
+    assert bound.function("F").environment["SECRET"].endswith(":secret:db-AbCdEf")
+    assert load(path, parameters={"Stage": "prod"}).buckets == {"Extra": "lambda-trace-extra"}

@@ -10,13 +10,18 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
+import re
 import sys
 from pathlib import Path
 from typing import Any, Optional
 
 from lambda_trace.analyzer.errors import CliError
+from lambda_trace.local import envvars
+from lambda_trace.local.events import KINDS, generate
 from lambda_trace.local.intrinsics import TemplateError
 from lambda_trace.local.logsink import CloudWatchSink, JsonLinesSink, LogSink, StreamSink
+from lambda_trace.local.resources import Provisioned
 from lambda_trace.local.runner import InvokeResult
 
 EXIT_OK, EXIT_FAILED = 0, 1
@@ -29,16 +34,17 @@ def add_parser(subparsers: Any) -> None:
         description=(
             "Run a function of a SAM template with the genuine Lambda runtime interface client, "
             "its timeout and memory size enforced, and Lambda's log lines. AWS calls go to an "
-            "embedded moto server seeded with the sample data (or to --endpoint-url). "
+            "embedded moto server holding the resources the template declares (buckets, tables, "
+            "queues, topics, secrets, parameters, keys, event buses), or to --endpoint-url. "
             "Exit codes: 0 all invocations succeeded, 1 one failed, 2 usage or input error."
         ),
     )
     parser.add_argument(
         "--function",
         "-f",
-        required=True,
         metavar="NAME",
-        help="logical id (e.g. Thumbnail) or function name",
+        help="logical id (e.g. Thumbnail) or function name (required, except to print "
+        "a --generate-event)",
     )
     parser.add_argument(
         "--template",
@@ -49,6 +55,24 @@ def add_parser(subparsers: Any) -> None:
     )
     parser.add_argument(
         "--event", "-e", metavar="FILE", help="event JSON file, '-' for stdin (default: {})"
+    )
+    parser.add_argument(
+        "--generate-event",
+        choices=KINDS,
+        metavar="KIND",
+        help=f"invoke with a sample event ({', '.join(KINDS)}; the shapes of sam local "
+        "generate-event, naming the template's bucket/queue/rule when it has one); "
+        "without --function, print it",
+    )
+    parser.add_argument(
+        "--env-vars",
+        metavar="FILE",
+        help='SAM CLI environment file: {"Function": {"VAR": "value"}, "Parameters": {...}}',
+    )
+    parser.add_argument(
+        "--seed",
+        metavar="FILE.py",
+        help="a Python file whose seed(session) puts test data in before the invocations",
     )
     parser.add_argument(
         "--times",
@@ -64,7 +88,8 @@ def add_parser(subparsers: Any) -> None:
         action="append",
         default=[],
         metavar="KEY=VALUE",
-        help="template parameter override (repeatable)",
+        help="template parameter override (repeatable; SAM's "
+        "ParameterKey=K,ParameterValue=V works too)",
     )
     parser.add_argument(
         "--client-context",
@@ -81,8 +106,8 @@ def add_parser(subparsers: Any) -> None:
     aws.add_argument(
         "--provision",
         action="store_true",
-        help="with --endpoint-url: create the template's buckets, tables and roles "
-        "and seed the sample data",
+        help="with --endpoint-url: create the template's resources and the functions' roles "
+        "there (and the sample data, for the sample template)",
     )
     aws.add_argument(
         "--no-iam", action="store_true", help="do not enforce the functions' IAM policies"
@@ -106,28 +131,43 @@ def run(args: argparse.Namespace) -> int:
     from lambda_trace.local.template import load
     from lambda_trace.local.world import LocalWorld
 
+    if args.event is not None and args.generate_event:
+        raise CliError("give --event or --generate-event, not both")
     event = _read_event(args.event)
     client_context = _json_option("--client-context", args.client_context)
     parameters = _parameters(args.parameter)
     template = Path(args.template)
+    if args.function is None:
+        if not args.generate_event:
+            raise CliError("--function is required (or --generate-event KIND to print an event)")
+        return _print_event(args.generate_event, template, parameters)
     if not template.is_file():
         raise CliError(f"no template at {template} (pass --template)")
     if args.provision and not args.endpoint_url:
         raise CliError(
             "--provision only applies with --endpoint-url (an embedded moto is always provisioned)"
         )
+    if args.seed and not Path(args.seed).is_file():
+        raise CliError(f"no seed file at {args.seed}")
     sinks: list[LogSink] = []
     try:
-        load(template, parameters=parameters).function(args.function)  # fail before starting moto
+        env_file = envvars.read_file(Path(args.env_vars)) if args.env_vars else {}
+        declared = load(template, parameters=parameters)
+        declared.function(args.function)  # fail before starting moto
+        if args.generate_event:
+            event = generate(args.generate_event, declared)
         with LocalWorld(
             template,
             parameters=parameters,
             endpoint_url=args.endpoint_url,
             provision=True if args.provision else None,
             enforce_iam=False if args.no_iam else None,
+            seed_file=Path(args.seed) if args.seed else None,
         ) as world:
             assert world.template is not None
             spec = world.template.function(args.function)
+            overrides = envvars.for_function(spec, env_file, os.environ)
+            _notices(world.provisioned, spec.logical_id, overrides)
             if not args.quiet:
                 sinks.append(StreamSink())
             if args.log_file:
@@ -135,7 +175,9 @@ def run(args: argparse.Namespace) -> int:
             if args.cloudwatch:
                 sinks.append(CloudWatchSink(world.client("logs")))
             failed = 0
-            with world.runner(spec.logical_id, sinks=sinks) as runner:
+            with world.runner(
+                spec.logical_id, sinks=sinks, extra_env=overrides.variables
+            ) as runner:
                 for i in range(1, args.times + 1):
                     result = runner.invoke(event, client_context=client_context)
                     failed += result.outcome != "success"
@@ -155,6 +197,34 @@ def run(args: argparse.Namespace) -> int:
         for sink in sinks:
             sink.close()
     return EXIT_FAILED if failed else EXIT_OK
+
+
+def _notices(
+    provisioned: Optional[Provisioned], function: str, overrides: envvars.Overrides
+) -> None:
+    """One stderr line each: what was not provisioned, which --env-vars names were ignored."""
+    if provisioned is not None and provisioned.skipped:
+        print(f"lambda-trace: {provisioned.skipped_line()}", file=sys.stderr)
+    if overrides.ignored:
+        print(
+            f"lambda-trace: --env-vars: {', '.join(overrides.ignored)} ignored: not in "
+            f"{function}'s Environment in the template (sam local invoke ignores them too)",
+            file=sys.stderr,
+        )
+
+
+def _print_event(kind: str, template: Path, parameters: dict[str, str]) -> int:
+    """``--generate-event`` alone: the event on stdout, named after the template's resources."""
+    from lambda_trace.local.template import load
+
+    declared = None
+    if template.is_file():
+        try:
+            declared = load(template, parameters=parameters)
+        except TemplateError as exc:
+            raise CliError(str(exc)) from exc
+    print(json.dumps(generate(kind, declared), indent=2))
+    return EXIT_OK
 
 
 def summary(name: str, i: int, times: int, result: InvokeResult, memory_mb: int) -> str:
@@ -200,9 +270,17 @@ def _json_option(name: str, text: Optional[str]) -> Optional[dict[str, Any]]:
     return value
 
 
+#: sam deploy/local's long form: ParameterKey=Stage,ParameterValue=prod
+_SAM_PARAMETER = re.compile(r"ParameterKey=(?P<key>[^,]+),ParameterValue=(?P<value>.*)")
+
+
 def _parameters(items: list[str]) -> dict[str, str]:
     out = {}
     for item in items:
+        sam_form = _SAM_PARAMETER.fullmatch(item)
+        if sam_form:
+            out[sam_form["key"]] = sam_form["value"]
+            continue
         key, sep, value = item.partition("=")
         if not sep or not key:
             raise CliError(f"--parameter {item!r}: expected KEY=VALUE")

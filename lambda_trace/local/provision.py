@@ -1,4 +1,4 @@
-"""Create a template's resources in moto, and give each function its execution role's credentials.
+"""A local AWS account: create a template's resources, give each function its role's credentials.
 
 With IAM enforced (moto's ``/moto-api/reset-auth``), every request must be signed by a known
 principal and is checked against its policies, so a function runs with exactly the permissions
@@ -14,6 +14,7 @@ import urllib.request
 from dataclasses import dataclass
 from typing import Any, Optional
 
+from lambda_trace.local.resources import Provisioned, provision
 from lambda_trace.local.template import FunctionSpec, RoleSpec, Template
 
 ADMIN_USER = "lambda-trace-local-admin"
@@ -91,18 +92,9 @@ class Account:
         self.admin = Credentials(key["AccessKeyId"], key["SecretAccessKey"])
         return self.admin
 
-    def create_storage(self, template: Template) -> None:
-        """The template's buckets and tables, under their local names (existing ones are kept)."""
-        s3 = self.client("s3")
-        for name in template.buckets.values():
-            with contextlib.suppress(
-                s3.exceptions.BucketAlreadyOwnedByYou, s3.exceptions.BucketAlreadyExists
-            ):
-                s3.create_bucket(Bucket=name)
-        dynamodb = self.client("dynamodb")
-        for params in template.tables.values():
-            with contextlib.suppress(dynamodb.exceptions.ResourceInUseException):
-                dynamodb.create_table(**params)
+    def create_resources(self, template: Template) -> Provisioned:
+        """The template's resources (existing ones are kept); see ``resources``."""
+        return provision(self.client, template.resolver())
 
     def create_role(self, role: RoleSpec) -> str:
         """The role with its trust policy and inline policies; returns its ARN."""

@@ -1,7 +1,8 @@
 """Sample data for the sample functions: photos and receipts to read, orders to list.
 
-Seeded only into resources the sample template declares (by logical id), so a user's own
-template is left alone.
+Seeded only when the template runs the sample functions (code under ``sample_functions/``), so
+a user's own template is left alone even if it has an ``OrdersTable`` too; a user's own data
+goes in with ``--seed FILE.py`` (see ``user_seed``).
 """
 
 from __future__ import annotations
@@ -28,6 +29,11 @@ CUSTOMERS = 40
 
 def customer_id(n: int) -> str:
     return f"c-{n:04d}"
+
+
+def applies_to(template: Template) -> bool:
+    """True for a template whose functions include the sample functions."""
+    return any(f.code_dir.parent.name == "sample_functions" for f in template.functions.values())
 
 
 def seed(account: Account, template: Template) -> dict[str, int]:

@@ -14,7 +14,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Optional
 
-from lambda_trace.local.intrinsics import LOCAL_ACCOUNT, LOCAL_REGION, Resolver, TemplateError
+from lambda_trace.local.intrinsics import (
+    LOCAL_ACCOUNT,
+    LOCAL_REGION,
+    Resolver,
+    TemplateError,
+    parameter_values,
+)
+from lambda_trace.local.resources import table_params
 
 __all__ = ["FunctionSpec", "RoleSpec", "Template", "TemplateError", "load", "sam_transform"]
 
@@ -82,6 +89,12 @@ class Template:
     tables: dict[str, dict[str, Any]]
     #: the transformed (CloudFormation) template, unresolved
     cloudformation: dict[str, Any]
+    #: the template as written (before the SAM transform)
+    source: dict[str, Any] = field(default_factory=dict)
+    parameters: dict[str, str] = field(default_factory=dict)
+    stack_name: str = "lambda-trace"
+    #: logical id -> {"Ref": ..., attribute: ...} of resources the runner created
+    physical: dict[str, dict[str, str]] = field(default_factory=dict)
 
     def function(self, name: str) -> FunctionSpec:
         """The function with this logical id or function name."""
@@ -92,6 +105,21 @@ class Template:
                 return spec
         known = ", ".join(sorted(self.functions)) or "none"
         raise TemplateError(f"no function {name!r} in {self.path} (functions: {known})")
+
+    def resolver(self, physical: Optional[Mapping[str, Mapping[str, str]]] = None) -> Resolver:
+        """A resolver over the transformed template, with the given created resources."""
+        return Resolver(
+            self.cloudformation,
+            parameters=self.parameters,
+            stack_name=self.stack_name,
+            physical=physical if physical is not None else self.physical,
+        )
+
+    def rebind(self, physical: Mapping[str, Mapping[str, str]]) -> Template:
+        """The same template with Ref/GetAtt answered by the resources the runner created."""
+        return _resolve(
+            self.path, self.source, self.cloudformation, self.parameters, self.stack_name, physical
+        )
 
 
 def read_yaml(path: Path) -> dict[str, Any]:
@@ -165,26 +193,56 @@ def load(
     *,
     parameters: Optional[Mapping[str, str]] = None,
     stack_name: str = "lambda-trace",
+    physical: Optional[Mapping[str, Mapping[str, str]]] = None,
 ) -> Template:
     """Read, transform and resolve ``path``; CodeUri paths are relative to its directory."""
     path = Path(path)
     source = read_yaml(path)
+    parameters = dict(parameters or {})
+    # Checked before the transform, which would otherwise trip over a bad value first.
+    parameter_values(source.get("Parameters") or {}, parameters)
     cloudformation = sam_transform(source, parameters=parameters)
-    resolver = Resolver(cloudformation, parameters=parameters, stack_name=stack_name)
+    return _resolve(path, source, cloudformation, parameters, stack_name, physical or {})
+
+
+def _resolve(
+    path: Path,
+    source: dict[str, Any],
+    cloudformation: dict[str, Any],
+    parameters: dict[str, str],
+    stack_name: str,
+    physical: Mapping[str, Mapping[str, str]],
+) -> Template:
+    resolver = Resolver(
+        cloudformation, parameters=parameters, stack_name=stack_name, physical=physical
+    )
     base = path.resolve().parent
     functions: dict[str, FunctionSpec] = {}
     buckets: dict[str, str] = {}
     tables: dict[str, dict[str, Any]] = {}
     for logical_id, resource in cloudformation["Resources"].items():
         type_ = resource.get("Type") if isinstance(resource, dict) else None
+        if not resolver.active(logical_id):
+            continue
         if type_ == "AWS::Lambda::Function":
             code_uri = _code_uri(source, logical_id)
             functions[logical_id] = _function(logical_id, resource, code_uri, base, resolver)
         elif type_ == "AWS::S3::Bucket":
             buckets[logical_id] = resolver.physical_name(logical_id)
         elif type_ == "AWS::DynamoDB::Table":
-            tables[logical_id] = _table(logical_id, resource, resolver)
-    return Template(path, functions, buckets, tables, cloudformation)
+            props = resolver.resolve(resource.get("Properties") or {}, f"Resources.{logical_id}")
+            tables[logical_id] = table_params(props, resolver.physical_name(logical_id))
+    return Template(
+        path,
+        functions,
+        buckets,
+        tables,
+        cloudformation,
+        source=source,
+        parameters=dict(parameters),
+        stack_name=stack_name,
+        physical={k: dict(v) for k, v in physical.items()},
+    )
 
 
 def _function(
@@ -218,8 +276,8 @@ def _function(
         handler=handler,
         code_dir=(base / code_uri).resolve(),
         runtime=runtime,
-        memory_mb=int(resolver.resolve(props.get("MemorySize", DEFAULT_MEMORY_MB), where)),
-        timeout_s=float(resolver.resolve(props.get("Timeout", DEFAULT_TIMEOUT_S), where)),
+        memory_mb=int(_number(resolver, props, "MemorySize", DEFAULT_MEMORY_MB, where)),
+        timeout_s=_number(resolver, props, "Timeout", DEFAULT_TIMEOUT_S, where),
         environment=environment,
         log_format=log_format,
         # Log levels apply to JSON format only (Lambda rejects them with Text).
@@ -231,6 +289,19 @@ def _function(
         region=resolver.region,
         account=resolver.account,
     )
+
+
+def _number(
+    resolver: Resolver, props: Mapping[str, Any], key: str, default: float, where: str
+) -> float:
+    value = resolver.resolve(props.get(key, default), f"{where}.{key}")
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        number = -1.0
+    if number <= 0 or (key == "MemorySize" and not number.is_integer()):
+        raise TemplateError(f"{where}: {key} must be a positive number, not {value!r}")
+    return number
 
 
 def _role(role: Any, resolver: Resolver, where: str) -> Optional[RoleSpec]:
@@ -254,24 +325,6 @@ def _role(role: Any, resolver: Resolver, where: str) -> Optional[RoleSpec]:
         managed_policy_arns=tuple(str(arn) for arn in props.get("ManagedPolicyArns") or []),
         inline_policies=inline,
     )
-
-
-def _table(logical_id: str, resource: dict[str, Any], resolver: Resolver) -> dict[str, Any]:
-    props = resolver.resolve(resource.get("Properties") or {}, f"Resources.{logical_id}")
-    allowed = (
-        "AttributeDefinitions",
-        "KeySchema",
-        "BillingMode",
-        "ProvisionedThroughput",
-        "GlobalSecondaryIndexes",
-        "LocalSecondaryIndexes",
-        "StreamSpecification",
-    )
-    params = {key: props[key] for key in allowed if key in props}
-    params["TableName"] = resolver.physical_name(logical_id)
-    if "ProvisionedThroughput" not in params:
-        params.setdefault("BillingMode", "PAY_PER_REQUEST")
-    return params
 
 
 def _code_uri(source: Mapping[str, Any], logical_id: str) -> Any:

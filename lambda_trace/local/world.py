@@ -1,9 +1,11 @@
 """Everything a template's functions need on a laptop: AWS (moto), data, credentials, services.
 
-``LocalWorld`` starts an embedded moto server (or uses a given endpoint), creates the template's
-buckets and tables, seeds the sample data, gives each function its role's credentials and turns
-on IAM checks, and starts the loopback price service when the template asks for a
-``PriceApiUrl``. Then ``runner(name)`` hands out a ``Runner`` wired to all of it.
+``LocalWorld`` starts an embedded moto server (or uses a given endpoint), creates the resources
+the template declares (``resources``) and resolves the functions' environment against them,
+seeds the sample data (sample template only) and the user's ``--seed`` file, gives each
+function its role's credentials and turns on IAM checks, and starts the loopback price service
+when the template asks for a ``PriceApiUrl``. Then ``runner(name)`` hands out a ``Runner``
+wired to all of it.
 """
 
 from __future__ import annotations
@@ -13,11 +15,13 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any, Optional
 
+from lambda_trace.local import seed as seed_module
+from lambda_trace.local import user_seed
 from lambda_trace.local.logsink import LogSink
 from lambda_trace.local.price_service import PriceService
 from lambda_trace.local.provision import FAKE_CREDENTIALS, Account, Credentials
+from lambda_trace.local.resources import Provisioned, discover
 from lambda_trace.local.runner import Runner
-from lambda_trace.local.seed import seed
 from lambda_trace.local.template import Template, load, read_yaml
 
 #: The template parameter that names PriceQuote's external service.
@@ -35,6 +39,7 @@ class LocalWorld:
         endpoint_url: Optional[str] = None,
         provision: Optional[bool] = None,
         enforce_iam: Optional[bool] = None,
+        seed_file: Optional[Path] = None,
     ) -> None:
         self.template_path = Path(template_path)
         self.parameters = dict(parameters or {})
@@ -46,6 +51,10 @@ class LocalWorld:
         self.account: Optional[Account] = None
         self.price_service: Optional[PriceService] = None
         self.seeded: dict[str, int] = {}
+        #: a ``seed(session)`` script run against the endpoint before any invocation
+        self.seed_file = seed_file
+        #: what provisioning created and what it could not (None when not provisioning)
+        self.provisioned: Optional[Provisioned] = None
         self._moto: Any = None
         self._credentials: dict[str, Credentials] = {}
 
@@ -73,13 +82,20 @@ class LocalWorld:
         self.template = source = load(self.template_path, parameters=self.parameters)
         endpoint = self.external_endpoint or self._start_moto()
         self.account = account = Account(endpoint)
-        if not self.provision:
-            return
-        if self.enforce_iam:
-            account.create_admin()
-        account.create_storage(source)
-        self.seeded = seed(account, source)
-        if self.enforce_iam:
+        if self.provision:
+            if self.enforce_iam:
+                account.create_admin()
+            self.provisioned = account.create_resources(source)
+            # Ref/GetAtt now give what the services answered (a secret's full ARN, a key id).
+            self.template = source = source.rebind(self.provisioned.physical)
+            if seed_module.applies_to(source):
+                self.seeded = seed_module.seed(account, source)
+        elif self.external_endpoint:
+            # Resources made earlier (by --provision, or by you): their real ARNs and ids.
+            self.template = source = source.rebind(discover(account.client, source.resolver()))
+        if self.seed_file is not None:
+            user_seed.run(self.seed_file, account)
+        if self.provision and self.enforce_iam:
             # Roles are assumed before IAM is on: their trust policy names Lambda, not us.
             for logical_id, spec in source.functions.items():
                 self._credentials[logical_id] = account.role_credentials(spec)
