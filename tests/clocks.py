@@ -2,7 +2,7 @@
 
 CloudWatch Logs refuses events older than 14 days or more than 2 hours ahead, EMF documents
 obey the same window, and a Lambda deadline lies in the future: such timestamps are built from
-``now_ms()``, never written as literals (``scripts/check-clock-literals`` enforces it).
+``now_ms()``, never written as literals (``scripts/check_clock_literals.py`` enforces it).
 """
 
 from __future__ import annotations
