@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import json
 from datetime import datetime, timezone
-from pathlib import Path
 from typing import Any, Optional
 
-import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from testdata import corpus_files
 
 from lambda_trace.analyzer.model import Event, LogEvent
 from lambda_trace.analyzer.parse import Parser, ParseStats, iso_to_ms
@@ -346,8 +345,6 @@ def test_any_text_is_parsed_without_raising(messages: list[str], from_api: bool)
 class TestIterEventsMatchesParse:
     """iter_events inlines parse()'s commonest lines; both must give the same events and stats."""
 
-    CORPUS = Path(__file__).resolve().parents[2] / "shared" / "corpus" / "real"
-
     @staticmethod
     def both(log_events: list[LogEvent]) -> None:
         streamed = Parser()
@@ -360,9 +357,8 @@ class TestIterEventsMatchesParse:
 
     def test_on_every_corpus_file_as_a_copy_and_from_cloudwatch(self) -> None:
         """Every real log line, without envelope (a paste) and with one (the API)."""
-        files = sorted(p for p in self.CORPUS.rglob("*") if p.is_file() and p.suffix != ".md")
-        if not files:
-            pytest.skip("shared corpus not available")
+        files = corpus_files()
+        assert files
         for path in files:
             lines = path.read_text(encoding="utf-8", errors="replace").split("\n")
             self.both(copy(*lines))
