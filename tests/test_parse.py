@@ -90,7 +90,7 @@ class TestCommonLines:
         assert from_copy["timestamp_ms"] == utc_ms("2026-11-27T04:43:42.123")
 
     def test_record_printed_through_loggers_and_json_logs(self) -> None:
-        """print() writes the bare record; a logger prefixes it or wraps it (FORMATS §2, §3)."""
+        """print() writes the bare record; loggers prefix or wrap it (docs/formats.md §2, §3)."""
         bare = record_line(request_id=None)
         lines = [
             f"[INFO]\t2026-11-27T04:43:42.500Z\t{RID}\t{bare}",  # Python logging
@@ -107,7 +107,7 @@ class TestCommonLines:
             assert event["timestamp_ms"] == utc_ms("2026-11-27T04:43:42.500")
 
     def test_emf_after_a_dotnet_prefix(self) -> None:
-        """.NET writes ``<ts>\\t<id>\\tinfo\\t{"_aws": ...}`` (FORMATS §6)."""
+        """.NET writes ``<ts>\\t<id>\\tinfo\\t{"_aws": ...}`` (docs/formats.md §6)."""
         doc = {"_aws": {"Timestamp": 1676902528962, "CloudWatchMetrics": [
             {"Namespace": "app", "Dimensions": [["Service"]],
              "Metrics": [{"Name": "ColdStart", "Unit": "Count"}]}]},
@@ -118,7 +118,7 @@ class TestCommonLines:
         assert event["timestamp_ms"] == utc_ms("2025-09-20T14:15:29.201")
 
     def test_node_undefined_request_id_is_none(self) -> None:
-        """Node writes ``undefined`` for the request id during init (FORMATS §0.4)."""
+        """Node writes ``undefined`` for the request id during init (docs/formats.md §0.4)."""
         line = "2025-06-09T00:24:05.061Z\tundefined\tERROR\tUncaught Exception \t" + json.dumps(
             {"errorType": "Runtime.ImportModuleError", "errorMessage": "nope"})
         (event,), _ = parse_all(copy(line))
@@ -209,7 +209,7 @@ class TestCopies:
         assert stats.unparsed == 1
 
     def test_pretty_printed_json_is_reassembled(self) -> None:
-        """The console's expanded JSON, one line per line of the document (FORMATS §7.10)."""
+        """The console's expanded JSON, a line per line of the document (docs/formats.md §7.10)."""
         doc = {"time": "2026-10-08T07:30:29.470Z", "type": "platform.report", "record": {
             "requestId": RID, "metrics": {"durationMs": 1233.96, "billedDurationMs": 1698,
                                           "memorySizeMB": 256, "maxMemoryUsedMB": 123},
@@ -292,7 +292,7 @@ class TestLinesThatAreNotEvents:
 
 class TestTimestamps:
     def test_iso_variants(self) -> None:
-        """The wrappers' timestamp shapes (FORMATS §9.10); no zone means UTC."""
+        """The wrappers' timestamp shapes (docs/formats.md §9.10); no zone means UTC."""
         cases: dict[str, Optional[int]] = {
             "2026-11-27T04:43:42.123Z": utc_ms("2026-11-27T04:43:42.123"),
             "2026-11-27T04:43:42.999Z": utc_ms("2026-11-27T04:43:42.999"),

@@ -66,7 +66,7 @@ class StreamSink:
 
 
 class JsonLinesSink:
-    """One ``filter_log_events`` event per line (FORMATS §7.2/7.3), lossless.
+    """One ``filter_log_events`` event per line (docs/formats.md §7.2/7.3), lossless.
 
     Keys: ``logStreamName``, ``timestamp`` (epoch ms), ``message``, ``ingestionTime``; the
     analyzer reads the file back as it reads a saved ``aws logs filter-log-events`` answer.
