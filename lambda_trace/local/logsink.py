@@ -188,8 +188,8 @@ class CloudWatchSink:
         self._pending_span.pop(key, None)
         if not events:
             return
-        # PutLogEvents wants a batch in chronological order; the runner's threads can
-        # interleave by a millisecond. sorted() is stable, so equal stamps keep their order.
+        # PutLogEvents refuses a whole batch that is not in timestamp order (a writer whose
+        # clock stepped back); list.sort is stable, so events sharing a millisecond keep order.
         events.sort(key=lambda e: e["timestamp"])
         group, stream = key
         try:
