@@ -302,7 +302,11 @@ def _finite_number(value: Any) -> bool:
 
 
 def emf_problems(doc: Any, line: Optional[str] = None, now_ms: Optional[int] = None) -> list[str]:
-    """The EMF rules the JSON schema cannot express (CloudWatch's specification and limits)."""
+    """The EMF rules the JSON schema cannot express (CloudWatch's specification and limits).
+
+    ``now_ms`` is the clock the timestamp window is judged by (default: this machine's now):
+    CloudWatch takes a document stamped at most 14 days before and 2 hours after it.
+    """
     if not isinstance(doc, dict) or not isinstance(doc.get("_aws"), dict):
         return ["not an EMF document (no _aws object)"]
     problems = []
@@ -355,11 +359,14 @@ def emf_problems(doc: Any, line: Optional[str] = None, now_ms: Optional[int] = N
     return problems
 
 
-def validate_emf(doc: Union[dict[str, Any], str]) -> dict[str, Any]:
-    """Return the EMF document (decoded if given a line); raise ValueError on any problem."""
+def validate_emf(doc: Union[dict[str, Any], str], now_ms: Optional[int] = None) -> dict[str, Any]:
+    """Return the EMF document (decoded if given a line); raise ValueError on any problem.
+
+    ``now_ms`` as for ``emf_problems``: the moment the timestamp window is judged against.
+    """
     line = doc if isinstance(doc, str) else None
     decoded = json.loads(doc) if isinstance(doc, str) else doc
-    problems = emf_problems(decoded, line)
+    problems = emf_problems(decoded, line, now_ms=now_ms)
     if problems:
         raise ValueError("invalid EMF document: " + "; ".join(problems))
     return decoded

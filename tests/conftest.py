@@ -15,12 +15,8 @@ import time
 import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from pathlib import Path
 
 import pytest
-
-ROOT = Path(__file__).resolve().parent.parent
-SHARED = ROOT.parent / "shared"
 
 # Fake credentials for every test process and its children: a stray call can never sign for a
 # real account, and botocore never looks for a profile or instance metadata.

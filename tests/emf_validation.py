@@ -1,7 +1,8 @@
 """Validate EMF documents against AWS's JSON schema plus the rules it cannot express.
 
-The schema is /work/shared/data/emf_schema.json (Powertools 1.10.0's copy) with DimensionSet
-``maxItems`` raised from 9 to CloudWatch's current 30; the semantic rules (root members, finite
+The schema is tests/data/emf_schema.json (Powertools 1.10.0's copy; its source is in
+tests/data/emf_schema.md) with DimensionSet ``maxItems`` raised from 9 to CloudWatch's current
+30; the semantic rules (root members, finite
 values, 100-metric / 100-value limits, timestamp window, size) are
 ``lambda_trace.testing.emf_problems``.
 """
@@ -11,12 +12,13 @@ from __future__ import annotations
 import copy
 import functools
 import json
-from pathlib import Path
 from typing import Any, Union
+
+from testdata import EMF_SCHEMA
 
 from lambda_trace.testing import emf_problems
 
-SCHEMA_PATH = Path(__file__).resolve().parent.parent.parent / "shared" / "data" / "emf_schema.json"
+SCHEMA_PATH = EMF_SCHEMA
 
 
 @functools.lru_cache(maxsize=1)

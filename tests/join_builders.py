@@ -5,10 +5,14 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any, Optional
 
+from clocks import DAY_MS, now_ms
+
 from lambda_trace.analyzer.model import Event, make_event
 
 STREAM = "2026/11/27/[$LATEST]0123456789abcdef0123456789abcdef"
-T0 = 1_795_000_000_000  # epoch ms, 2026-11-18
+#: Yesterday at 11:06:40 UTC (epoch ms): inside any service's window (CloudWatch keeps 14
+#: days), and always the same time of day, so minute and hour buckets split the same way.
+T0 = (now_ms() // DAY_MS - 1) * DAY_MS + 40_000_000
 
 
 def call(

@@ -12,11 +12,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from testdata import CORPUS
 
 from lambda_trace.analyzer.cli import main
 from lambda_trace.analyzer.model import COMMON_KEYS, EVENT_KEYS
 
-CORPUS = Path(__file__).resolve().parents[2] / "shared" / "corpus" / "real"
 RID = "4ce9340a-b765-490f-ad8a-02ab3415e2bf"
 
 
@@ -30,7 +30,6 @@ def lines_of(out: bytes) -> list[dict[str, Any]]:
     return [json.loads(line) for line in out.decode().splitlines()]
 
 
-@pytest.mark.skipif(not CORPUS.is_dir(), reason="shared corpus not available")
 def test_events_of_a_real_log_file() -> None:
     """Every event of timeouts.log comes out in input order, then the counts on one stderr line."""
     done = run_cli(str(CORPUS / "timeouts.log"))
@@ -51,7 +50,6 @@ def test_events_of_a_real_log_file() -> None:
     assert "0 unparsed, 0 malformed" in stderr[0]
 
 
-@pytest.mark.skipif(not CORPUS.is_dir(), reason="shared corpus not available")
 def test_type_filter_keeps_only_the_types_asked_for() -> None:
     """--type takes a comma-separated list and can be repeated."""
     done = run_cli(str(CORPUS / "oom_crashes.log"), "--type", "runtime_exit,timeout",

@@ -1,6 +1,6 @@
 """The analyzer survives hostile input: it never crashes, stays in bounded memory, counts the bad.
 
-Hypothesis mutates real log lines (``/work/shared/corpus/real``) and generates random bytes; the
+Hypothesis mutates real log lines (``tests/data/corpus``) and generates random bytes; the
 nasty inputs (10 MB lines, truncated JSON, invalid UTF-8, a gzip bomb) go through the real CLI in
 a subprocess whose peak RSS is measured. ``LAMBDA_TRACE_LONG_FUZZ=1`` runs many more examples.
 """
@@ -19,6 +19,7 @@ from pathlib import Path
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from testdata import corpus_files
 
 from lambda_trace.analyzer.cli import main
 from lambda_trace.analyzer.inputs import decode_lines
@@ -27,7 +28,6 @@ from lambda_trace.analyzer.parse import Parser
 from lambda_trace.analyzer.sourcestats import SourceStats
 
 ROOT = Path(__file__).resolve().parent.parent
-CORPUS = ROOT.parent / "shared" / "corpus" / "real"
 LONG = os.environ.get("LAMBDA_TRACE_LONG_FUZZ") == "1"
 EXAMPLES = 3000 if LONG else 150
 CLI_EXAMPLES = 300 if LONG else 25
@@ -41,14 +41,12 @@ FUZZ = settings(
 
 def corpus_lines() -> list[str]:
     lines: list[str] = []
-    for path in sorted(CORPUS.rglob("*")):
-        if path.is_file() and path.name != "SOURCES.md":
-            lines.extend(path.read_text(encoding="utf-8", errors="replace").splitlines())
+    for path in corpus_files():
+        lines.extend(path.read_text(encoding="utf-8", errors="replace").splitlines())
     return [line for line in lines if line.strip()]
 
 
-REAL = corpus_lines() if CORPUS.is_dir() else []
-needs_corpus = pytest.mark.skipif(not REAL, reason="the shared corpus is not available")
+REAL = corpus_lines()
 
 JUNK = st.text(
     alphabet=st.characters(codec="utf-8") | st.sampled_from('{}[]":,\t\r\n\\\u2028\x00\x1b'),
@@ -87,9 +85,8 @@ def check_counts(parser: Parser) -> None:
     assert sum(parts) == stats.lines, stats
 
 
-@needs_corpus
 @FUZZ
-@given(st.lists(st.one_of(mutated_line(), st.sampled_from(REAL) if REAL else JUNK, JUNK),
+@given(st.lists(st.one_of(mutated_line(), st.sampled_from(REAL), JUNK),
                 min_size=1, max_size=30))
 def test_mutated_real_lines_never_crash_the_parser(lines: list[str]) -> None:
     """Cut, spliced and corrupted real lines parse to typed events; every line is counted."""
@@ -99,7 +96,6 @@ def test_mutated_real_lines_never_crash_the_parser(lines: list[str]) -> None:
     check_counts(parser)
 
 
-@needs_corpus
 @FUZZ
 @given(st.lists(mutated_line(), min_size=1, max_size=20))
 def test_line_by_line_parsing_agrees_with_the_streaming_path(lines: list[str]) -> None:
@@ -114,7 +110,6 @@ def test_line_by_line_parsing_agrees_with_the_streaming_path(lines: list[str]) -
     assert stepwise.stats.lines == streaming.stats.lines
 
 
-@needs_corpus
 @settings(max_examples=CLI_EXAMPLES, deadline=None, derandomize=not LONG,
           suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
 @given(
@@ -316,13 +311,12 @@ atheris.Fuzz()
 """
 
 
-@needs_corpus
 def test_coverage_guided_fuzzing_finds_no_crash(tmp_path: Path) -> None:
     """libFuzzer (atheris), seeded with the real corpus, runs a bounded smoke without a crash."""
     pytest.importorskip("atheris")
     seeds = tmp_path / "seeds"
     seeds.mkdir()
-    for i, path in enumerate(sorted(p for p in CORPUS.rglob("*") if p.is_file())):
+    for i, path in enumerate(corpus_files()):
         (seeds / f"seed{i}").write_bytes(path.read_bytes()[:4096])
     (tmp_path / "target.py").write_text(ATHERIS_TARGET)
     runs = 100_000 if LONG else 1_500

@@ -11,6 +11,7 @@ import subprocess
 import sys
 from typing import Any
 
+from clocks import now_ms
 from test_cloudwatch import FakeLogs, error, fake_logs, set_auth
 
 from lambda_trace.analyzer import cloudwatch
@@ -70,8 +71,9 @@ def test_an_expired_token_is_one_line_and_a_non_zero_exit(fake_logs: FakeLogs) -
 def test_throttling_is_retried_until_the_page_comes(fake_logs: FakeLogs) -> None:
     """Two throttled answers, then the events: the report is made and the exit is 0."""
     rid = "0f0e0d0c-0b0a-4000-8000-000000000001"
+    now = now_ms()  # the analyzer asks for the last hours: the reply's events are recent
     events = [
-        {"logStreamName": "s", "timestamp": 1795000000000 + i, "message": text, "eventId": str(i)}
+        {"logStreamName": "s", "timestamp": now - 1000 + i, "message": text, "eventId": str(i)}
         for i, text in enumerate([
             f"START RequestId: {rid} Version: $LATEST\n",
             f"END RequestId: {rid}\n",

@@ -16,6 +16,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from clocks import now_ms
 from test_render_html import CHROMIUM, Dom, chromium, needs_chromium
 
 RID = "aaaaaaaa-bbbb-4ccc-8ddd-000000000001"
@@ -44,7 +45,7 @@ def record(**fields: object) -> str:
 def hostile_log(tmp_path: Path) -> Path:
     """A log with one failed and one timed-out invocation, hostile text everywhere."""
     emf = {
-        "_aws": {"Timestamp": 1795000000000, "CloudWatchMetrics": [{
+        "_aws": {"Timestamp": now_ms(), "CloudWatchMetrics": [{
             "Namespace": "LambdaTrace", "Dimensions": [["service"]],
             "Metrics": [{"Name": "Errors", "Unit": "Count"}]}]},
         "service": HOSTILE, "Errors": 1,

@@ -7,8 +7,10 @@ import json
 from pathlib import Path
 
 import pytest
+from clocks import ShiftedTime
 
 from lambda_trace.analyzer.cli import main
+from lambda_trace.local import runner
 
 ROOT = Path(__file__).resolve().parent.parent
 TEMPLATE = str(ROOT / "template.yaml")
@@ -73,6 +75,27 @@ def test_logs_can_go_to_cloudwatch_at_an_endpoint(moto, good_invoice: str, capsy
     messages = [e["message"] for e in got["events"]]
     assert json.loads(messages[0])["type"] == "platform.initStart"
     assert json.loads(messages[-1])["type"] == "platform.report"
+
+
+def test_logs_cloudwatch_refuses_are_reported_and_exit_3(moto, good_invoice: str, capsys,
+                                                          monkeypatch):
+    """Events stamped 20 days ago are refused by CloudWatch: one stderr line and exit 3."""
+    monkeypatch.setattr(runner, "time", ShiftedTime(-20 * 86_400))  # 20 days behind
+    status = invoke(
+        "-f", "InvoiceTotals", "-e", good_invoice, "-q", "--endpoint-url", moto.endpoint,
+        "--cloudwatch",
+    )  # fmt: skip
+    err = capsys.readouterr().err
+    assert status == 3, err
+    assert "1/1: success" in err  # the invocation itself worked
+    (line,) = [line for line in err.splitlines() if "CloudWatch Logs did not store" in line]
+    lost = int(line.split("did not store ")[1].split(" of ")[0])
+    assert lost > 0 and f"did not store {lost} of {lost} log events: {lost} older than 14" in line
+    logs = moto.client("logs")
+    group = "/aws/lambda/lambda-trace-invoice-totals"
+    (stream,) = logs.describe_log_streams(logGroupName=group)["logStreams"]
+    got = logs.get_log_events(logGroupName=group, logStreamName=stream["logStreamName"])
+    assert got["events"] == []
 
 
 @pytest.mark.parametrize(

@@ -6,7 +6,10 @@ import json
 from collections import Counter
 from pathlib import Path
 
-from lambda_trace.local import demo
+from clocks import ShiftedTime
+
+from lambda_trace.analyzer.cli import main
+from lambda_trace.local import demo, runner
 
 SAMPLES = Path(__file__).resolve().parent.parent / "sample_functions"
 
@@ -48,3 +51,17 @@ def test_check_finds_the_planted_kind_in_a_report():
     assert demo.check("OrdersApi", report) == (True, "n_plus_one — dynamodb.GetItem")
     named, line = demo.check("PriceQuote", report)
     assert not named and line == "expected timeout; the report has: n_plus_one"
+
+
+def test_the_demo_exits_3_when_cloudwatch_refuses_its_logs(tmp_path: Path, capsys, monkeypatch):
+    """Every event stamped 20 days ago is refused: the sink's line, the demo's, and exit 3."""
+    monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
+    monkeypatch.setattr(runner, "time", ShiftedTime(-20 * 86_400))  # 20 days behind
+    status = main(["demo", "-t", str(SAMPLES.parent / "template.yaml"), "-n", "1",
+                   "--out", str(tmp_path)])  # fmt: skip
+    err = capsys.readouterr().err
+    assert status == 3, err[-2000:]
+    (sink_line,) = [line for line in err.splitlines() if "did not store" in line]
+    lost = int(sink_line.split("did not store ")[1].split(" of ")[0])
+    assert lost > 0 and f"{lost} of {lost} log events: {lost} older than 14 days" in sink_line
+    assert f"demo: {lost} log events did not reach CloudWatch Logs" in err

@@ -1,4 +1,4 @@
-"""Platform lines are written in Lambda's exact Text and JSON shapes (FORMATS.md §1, §4)."""
+"""Platform lines are written in Lambda's exact Text and JSON shapes (docs/formats.md §1, §4)."""
 
 from __future__ import annotations
 

@@ -137,7 +137,7 @@ def test_first_invocation_is_a_cold_start_with_init_lines(make_runner: Callable[
     fields = report(result.logs)
     assert fields["id"] == result.request_id
     assert float(fields["init"]) == pytest.approx(result.init_duration_ms, abs=0.01)
-    # Since 2025-08 a cold start bills Duration + Init Duration (FORMATS §1.3).
+    # Since 2025-08 a cold start bills Duration + Init Duration (docs/formats.md §1.3).
     total = float(fields["duration"]) + float(fields["init"])
     assert int(fields["billed"]) in (int(total), int(total) + 1)
     assert fields["status"] is None

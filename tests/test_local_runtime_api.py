@@ -10,6 +10,7 @@ from collections.abc import Iterator
 from typing import Optional
 
 import pytest
+from clocks import now_ms
 
 from lambda_trace.local.runtime_api import Invocation, RuntimeAPIServer, RuntimeMessage
 
@@ -47,11 +48,14 @@ def wait_messages(api: RuntimeAPIServer, count: int) -> list[RuntimeMessage]:
     return got
 
 
-def invocation(request_id: str = "11111111-2222-3333-4444-555555555555") -> Invocation:
+def invocation(
+    request_id: str = "11111111-2222-3333-4444-555555555555", deadline_ms: Optional[int] = None
+) -> Invocation:
     return Invocation(
         request_id=request_id,
         payload=b'{"hello": "world"}',
-        deadline_ms=1_800_000_000_000,
+        # A deadline is a moment in the future (epoch ms), as Lambda sends it: 30 s from now.
+        deadline_ms=now_ms() + 30_000 if deadline_ms is None else deadline_ms,
         function_arn="arn:aws:lambda:us-east-1:123456789012:function:fn",
         trace_id="Root=1-5759e988-bd862e3fe1be46a994272793;Parent=53995c3f42cd8ad8;Sampled=1",
         client_context='{"custom": {"a": 1}}',
@@ -65,12 +69,13 @@ def test_next_blocks_until_an_invocation_is_offered(api: RuntimeAPIServer):
     thread.start()
     assert [m.kind for m in wait_messages(api, 1)] == ["next"]
     assert thread.is_alive()  # still waiting: nothing offered yet
-    api.offer(invocation())
+    deadline_ms = now_ms() + 30_000
+    api.offer(invocation(deadline_ms=deadline_ms))
     thread.join(10)
     status, headers, body = result["r"]  # type: ignore[misc]
     assert status == 200 and body == b'{"hello": "world"}'
     assert headers["Lambda-Runtime-Aws-Request-Id"] == "11111111-2222-3333-4444-555555555555"
-    assert headers["Lambda-Runtime-Deadline-Ms"] == "1800000000000"
+    assert headers["Lambda-Runtime-Deadline-Ms"] == str(deadline_ms)
     assert headers["Lambda-Runtime-Invoked-Function-Arn"].endswith(":function:fn")
     assert headers["Lambda-Runtime-Trace-Id"].startswith("Root=1-5759e988-")
     assert json.loads(headers["Lambda-Runtime-Client-Context"]) == {"custom": {"a": 1}}

@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import json
 from datetime import datetime, timezone
-from pathlib import Path
 from typing import Any, Optional
 
-import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from testdata import corpus_files
 
 from lambda_trace.analyzer.model import Event, LogEvent
 from lambda_trace.analyzer.parse import Parser, ParseStats, iso_to_ms
@@ -91,7 +90,7 @@ class TestCommonLines:
         assert from_copy["timestamp_ms"] == utc_ms("2026-11-27T04:43:42.123")
 
     def test_record_printed_through_loggers_and_json_logs(self) -> None:
-        """print() writes the bare record; a logger prefixes it or wraps it (FORMATS §2, §3)."""
+        """print() writes the bare record; loggers prefix or wrap it (docs/formats.md §2, §3)."""
         bare = record_line(request_id=None)
         lines = [
             f"[INFO]\t2026-11-27T04:43:42.500Z\t{RID}\t{bare}",  # Python logging
@@ -108,7 +107,7 @@ class TestCommonLines:
             assert event["timestamp_ms"] == utc_ms("2026-11-27T04:43:42.500")
 
     def test_emf_after_a_dotnet_prefix(self) -> None:
-        """.NET writes ``<ts>\\t<id>\\tinfo\\t{"_aws": ...}`` (FORMATS §6)."""
+        """.NET writes ``<ts>\\t<id>\\tinfo\\t{"_aws": ...}`` (docs/formats.md §6)."""
         doc = {"_aws": {"Timestamp": 1676902528962, "CloudWatchMetrics": [
             {"Namespace": "app", "Dimensions": [["Service"]],
              "Metrics": [{"Name": "ColdStart", "Unit": "Count"}]}]},
@@ -119,7 +118,7 @@ class TestCommonLines:
         assert event["timestamp_ms"] == utc_ms("2025-09-20T14:15:29.201")
 
     def test_node_undefined_request_id_is_none(self) -> None:
-        """Node writes ``undefined`` for the request id during init (FORMATS §0.4)."""
+        """Node writes ``undefined`` for the request id during init (docs/formats.md §0.4)."""
         line = "2025-06-09T00:24:05.061Z\tundefined\tERROR\tUncaught Exception \t" + json.dumps(
             {"errorType": "Runtime.ImportModuleError", "errorMessage": "nope"})
         (event,), _ = parse_all(copy(line))
@@ -210,7 +209,7 @@ class TestCopies:
         assert stats.unparsed == 1
 
     def test_pretty_printed_json_is_reassembled(self) -> None:
-        """The console's expanded JSON, one line per line of the document (FORMATS §7.10)."""
+        """The console's expanded JSON, a line per line of the document (docs/formats.md §7.10)."""
         doc = {"time": "2026-10-08T07:30:29.470Z", "type": "platform.report", "record": {
             "requestId": RID, "metrics": {"durationMs": 1233.96, "billedDurationMs": 1698,
                                           "memorySizeMB": 256, "maxMemoryUsedMB": 123},
@@ -293,7 +292,7 @@ class TestLinesThatAreNotEvents:
 
 class TestTimestamps:
     def test_iso_variants(self) -> None:
-        """The wrappers' timestamp shapes (FORMATS §9.10); no zone means UTC."""
+        """The wrappers' timestamp shapes (docs/formats.md §9.10); no zone means UTC."""
         cases: dict[str, Optional[int]] = {
             "2026-11-27T04:43:42.123Z": utc_ms("2026-11-27T04:43:42.123"),
             "2026-11-27T04:43:42.999Z": utc_ms("2026-11-27T04:43:42.999"),
@@ -346,8 +345,6 @@ def test_any_text_is_parsed_without_raising(messages: list[str], from_api: bool)
 class TestIterEventsMatchesParse:
     """iter_events inlines parse()'s commonest lines; both must give the same events and stats."""
 
-    CORPUS = Path(__file__).resolve().parents[2] / "shared" / "corpus" / "real"
-
     @staticmethod
     def both(log_events: list[LogEvent]) -> None:
         streamed = Parser()
@@ -360,9 +357,8 @@ class TestIterEventsMatchesParse:
 
     def test_on_every_corpus_file_as_a_copy_and_from_cloudwatch(self) -> None:
         """Every real log line, without envelope (a paste) and with one (the API)."""
-        files = sorted(p for p in self.CORPUS.rglob("*") if p.is_file() and p.suffix != ".md")
-        if not files:
-            pytest.skip("shared corpus not available")
+        files = corpus_files()
+        assert files
         for path in files:
             lines = path.read_text(encoding="utf-8", errors="replace").split("\n")
             self.both(copy(*lines))

@@ -1,24 +1,20 @@
-"""The parser on the real log lines in /work/shared/corpus/real, with hand-checked expected values.
+"""The parser on the real log lines in tests/data/corpus, with hand-checked expected values.
 
 Each file is fed line by line (split on LF only, CR kept), as a plain copy without envelope
 timestamps, which is how those lines were pasted. Expected values were read off the lines and the
-rules in FORMATS.md, not produced by the parser.
+rules in docs/formats.md, not produced by the parser.
 """
 
 from __future__ import annotations
 
 from datetime import datetime, timezone
-from pathlib import Path
 from typing import Any
 
 import pytest
+from testdata import CORPUS, corpus_files
 
 from lambda_trace.analyzer.model import COMMON_KEYS, EVENT_KEYS, Event, LogEvent
 from lambda_trace.analyzer.parse import Parser, ParseStats
-
-CORPUS = Path(__file__).resolve().parents[2] / "shared" / "corpus" / "real"
-
-pytestmark = pytest.mark.skipif(not CORPUS.is_dir(), reason="shared corpus not available")
 
 
 def utc_ms(y: int, mo: int, d: int, h: int, mi: int, s: int, ms: int = 0) -> int:
@@ -26,7 +22,7 @@ def utc_ms(y: int, mo: int, d: int, h: int, mi: int, s: int, ms: int = 0) -> int
 
 
 def corpus_lines(name: str) -> list[str]:
-    with (CORPUS / name).open(encoding="utf-8", newline="") as f:  # keep raw CRs (SOURCES.md)
+    with (CORPUS / name).open(encoding="utf-8", newline="") as f:  # keep raw CRs (PROVENANCE.md)
         text = f.read()
     lines = text.split("\n")
     if lines and lines[-1] == "":
@@ -543,9 +539,7 @@ def test_unparsed_lines_per_file(name: str) -> None:
     assert Parsed(name).stats.unparsed == UNPARSED[name]
 
 
-ALL_FILES = sorted(
-    str(p.relative_to(CORPUS)) for p in CORPUS.rglob("*") if p.is_file() and p.name != "SOURCES.md"
-) if CORPUS.is_dir() else []
+ALL_FILES = [str(p.relative_to(CORPUS)) for p in corpus_files()]
 
 
 @pytest.mark.parametrize("name", ALL_FILES)

@@ -1,4 +1,4 @@
-"""Lambda's own lines (platform.py): each FORMATS.md rule, on constructed lines."""
+"""Lambda's own lines (platform.py): each docs/formats.md rule, on constructed lines."""
 
 from __future__ import annotations
 

@@ -131,6 +131,29 @@ def test_a_good_emf_document_passes():
 
 
 @pytest.mark.parametrize(
+    ("age_ms", "ok"),
+    [
+        (0, True),
+        (14 * 86_400_000 - 1, True),  # 14 days old, just
+        (14 * 86_400_000 + 1, False),
+        (-2 * 3_600_000, True),  # 2 hours ahead, just
+        (-2 * 3_600_000 - 1, False),
+    ],
+)
+def test_the_emf_timestamp_window_is_judged_by_the_injected_clock(age_ms: int, ok: bool):
+    """CloudWatch's window is [now - 14 days, now + 2 hours]; ``now_ms`` says when now is."""
+    now = int(time.time() * 1000) + 400 * 86_400_000  # a clock a year ahead of this machine's
+    doc = good_emf(now - age_ms)
+    problems = emf_problems(doc, now_ms=now)
+    assert ("Timestamp is more than 14 days in the past or 2 hours in the future" in problems) != ok
+    if ok:
+        assert validate_emf(doc, now_ms=now) is doc
+    else:
+        with pytest.raises(ValueError, match="14 days"):
+            validate_emf(doc, now_ms=now)
+
+
+@pytest.mark.parametrize(
     ("mutate", "problem"),
     [
         (lambda d: d.pop("service"), "dimension 'service'"),

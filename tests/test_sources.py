@@ -1,7 +1,7 @@
 """open_sources reads every input a user has, in any envelope, as the right CloudWatch events.
 
 Expected counts and messages were checked by hand against the corpus files (see
-/work/shared/corpus/real/SOURCES.md for what each file is).
+tests/data/corpus/PROVENANCE.md for what each file is).
 """
 
 # ruff: noqa: E501  -- expected values are exact corpus lines, kept whole to compare by eye
@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any, Optional
 
 import pytest
+from testdata import CORPUS, ENVELOPES
 
 from lambda_trace.analyzer.errors import CliError
 from lambda_trace.analyzer.model import LogEvent
@@ -29,9 +30,6 @@ from lambda_trace.analyzer.sources import (
     parse_size,
 )
 from lambda_trace.analyzer.timestamps import iso_to_ms
-
-CORPUS = Path(__file__).resolve().parents[1].parent / "shared" / "corpus" / "real"
-ENVELOPES = CORPUS / "envelopes"
 
 
 def parse(*argv: str) -> argparse.Namespace:

@@ -1,4 +1,4 @@
-"""JSON envelopes around CloudWatch log events, taken off (FORMATS.md §7).
+"""JSON envelopes around CloudWatch log events, taken off (docs/formats.md §7).
 
 Pure functions from decoded JSON to ``LogEvent``: the CLI's ``get-log-events`` /
 ``filter-log-events`` output, boto3 event dicts, subscription-filter payloads (decoded, or as
@@ -27,7 +27,7 @@ MAX_EMBEDDED_BYTES = 64 * 1024 * 1024
 
 #: Keys that only CloudWatch's own event dicts carry (API, CLI, boto3, subscription payloads).
 _EVENT_ONLY_KEYS = ("ingestionTime", "eventId", "logStreamName")
-#: The fields Apex Up's JSON log handler writes around each Lambda line (FORMATS.md §7.11).
+#: The fields Apex Up's JSON log handler writes around each Lambda line (docs/formats.md §7.11).
 _UP_KEYS = frozenset({"fields", "level", "timestamp", "message"})
 #: First keys of documents that are envelopes (cheap test before decoding a JSON line).
 ENVELOPE_FIRST_KEYS = frozenset(
@@ -224,7 +224,7 @@ def _events_from_list(items: list[Any], ctx: Context, stats: SourceStats) -> Opt
 
 
 def is_control_message(doc: dict[str, Any]) -> bool:
-    """CloudWatch's health-check payload: its single event is not a log line (FORMATS.md §7.7)."""
+    """CloudWatch's health-check payload, whose one event is no log line (docs/formats.md §7.7)."""
     return doc.get("messageType") == "CONTROL_MESSAGE"
 
 

@@ -22,7 +22,7 @@ from lambda_trace.analyzer.errors import CliError
 from lambda_trace.analyzer.sourcestats import SourceStats
 
 CHUNK_BYTES = 256 * 1024
-#: CloudWatch's largest event is 1 MB (FORMATS.md §8): a longer text line cannot be one event.
+#: CloudWatch's largest event is 1 MB (docs/formats.md §8): a longer text line cannot be one event.
 MAX_LINE_CHARS = 1024 * 1024
 #: Per-input limit on decompressed bytes (gzip bombs); ``--max-decompressed`` changes it.
 DEFAULT_MAX_DECOMPRESSED = 8 * 1024**3
@@ -177,7 +177,8 @@ def decode_lines(
     """Lines (without their ``\\n``) from byte chunks; over-long lines come as ``LongLine`` pieces.
 
     Invalid UTF-8 is replaced by U+FFFD and counted per line. CRLF files (decided by their first
-    line) lose the CR before each LF; a CR anywhere else is part of the message (FORMATS.md §0.1).
+    line) lose the CR before each LF; a CR anywhere else is part of the message
+    (docs/formats.md §0.1).
     """
     tail = b""
     in_long = False  # inside a line already being delivered as pieces

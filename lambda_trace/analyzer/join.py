@@ -11,7 +11,7 @@ So nothing here relies on START coming first:
   invocation record still joins it. At most ``max_open`` invocations are open; beyond that the
   least recently touched one is finalised early (counted in ``JoinStats.evicted``).
 * An event without a request id (raw stdout, ``[ERROR]`` lines, tracebacks) is attributed to the
-  open START … END window of the same log stream (FORMATS.md §0 rule 4), looked at in the
+  open START … END window of the same log stream (docs/formats.md §0.4), looked at in the
   stream's direction; when the window is not known yet the event waits for the stream's next
   event that has a request id. ``Task timed out`` always belongs to the invocation just before it
   in time.

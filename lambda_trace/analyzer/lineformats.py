@@ -1,6 +1,6 @@
 """Text prefixes that tools put in front of a log message, recognised and taken off.
 
-* ``aws logs tail`` (detailed): ``<ISO ts with zone> <log stream> <message>`` (FORMATS.md §7.4)
+* ``aws logs tail`` (detailed): ``<ISO ts with zone> <log stream> <message>`` (docs/formats.md §7.4)
 * ``sam logs``: ``<log stream> <ISO ts without zone> <message>`` (§7.5)
 * a timestamp column (console copies, ``aws logs tail --format short``, S3 exports, reports):
   ``<ISO ts or HH:MM:SS> <message>`` — but only when the message does not itself start with a
@@ -39,7 +39,7 @@ _COLUMN = re.compile(
 )
 _ONLY_TS = re.compile(_DECO + r"(?P<ts>" + _ISO_FULL + "|" + _TIME_OF_DAY + r")[ \t]*\Z")
 #: What the runtimes write right after their own timestamp: a request id (possibly redacted with
-#: ``xmpl`` or shortened by a copy) or ``undefined`` during init (FORMATS.md §0.4).
+#: ``xmpl`` or shortened by a copy) or ``undefined`` during init (docs/formats.md §0.4).
 _RUNTIME_ID = re.compile(
     r"(?:[0-9a-fA-F]{8}-[0-9a-zA-Z]{4}-[0-9a-zA-Z]{4}-[0-9a-zA-Z]{4}-[0-9a-zA-Z]{12}"
     r"|[0-9a-f]{12,}|undefined)(?:[\s,]|\Z)"

@@ -92,7 +92,7 @@ EVENT_KEYS: dict[str, tuple[str, ...]] = {
     "access_denied": ("code", "principal", "action", "resource", "message", "operation"),
     # truncated: salvaged from a document cut short (only complete names survive)
     "emf": ("namespace", "metrics", "dimensions", "values", "dimension_sets", "truncated"),
-    # SnapStart and the other platform lines / JSON platform records (FORMATS.md §1.6-1.7, §5)
+    # SnapStart and the other platform lines / JSON platform records (docs/formats.md §1.6-1.7, §5)
     "restore_start": ("runtime_version", "runtime_version_arn"),
     "restore_report": ("duration_ms", "status", "error_type"),
     "extension": ("name", "state", "events", "error_type"),

@@ -7,8 +7,8 @@ stream names, markdown markers) are stripped and the line is searched for fault 
 platform lines, embedded JSON and AccessDenied messages.
 
 The parser keeps a little state, because copies of logs spread what Lambda wrote as one event over
-several lines (FORMATS.md §0, §9): an XRAY line after its REPORT, ``Runtime.ExitError`` after its
-fault line, a traceback after its ``[ERROR]`` line, pretty-printed JSON after Node's
+several lines (docs/formats.md §0, §9): an XRAY line after its REPORT, ``Runtime.ExitError``
+after its fault line, a traceback after its ``[ERROR]`` line, pretty-printed JSON after Node's
 ``Uncaught Exception``. Such a line completes the event returned for an earlier line, in place;
 ``open_events`` lists the events that may still change, and ``iter_events`` yields each event
 once it is final.
@@ -141,7 +141,7 @@ def iso_to_ms(text: Any) -> Optional[int]:
 # Line shapes
 
 #: One wrapper prefix: a timestamp, a log stream, ``[/aws/lambda/x]``, a tool's `HH:MM:SS`,
-#: a time of day, or markdown list/quote/heading markers (FORMATS §7, §9.10).
+#: a time of day, or markdown list/quote/heading markers (docs/formats.md §7, §9.10).
 _PREFIX = re.compile(
     r"[\t \u00a0]*(?:"
     r"(?P<iso>\d{4}-\d\d-\d\d[T ]\d\d:\d\d:\d\d(?:[.,]\d+)?(?:Z|[+-]\d\d:?\d\d)?)"
@@ -159,7 +159,7 @@ _LEVEL = re.compile(
     re.DOTALL,
 )
 _PY_LEVELS = frozenset(("INFO", "WARNING", "WARN", "ERROR", "DEBUG", "CRITICAL", "TRACE", "FATAL"))
-#: Python's logging line with its tabs turned into spaces by a copy (FORMATS §2.1).
+#: Python's logging line with its tabs turned into spaces by a copy (docs/formats.md §2.1).
 _PY_LOG_SPACED = re.compile(
     r"[ ]+(\d{4}-\d\d-\d\d[T ][\d:.,]+Z?)[ ]+(\S+)(?:[ ]+(.*))?$", re.DOTALL
 )
@@ -249,7 +249,7 @@ class Parser:
             None, None, None)
         self._json_stream: Optional[str] = None
         # A console copy's timestamp line dates the lines after it, up to the next one: the
-        # console may render one event twice (collapsed and expanded, FORMATS §7.10).
+        # console may render one event twice (collapsed and expanded, docs/formats.md §7.10).
         self._console_ts: Optional[int] = None
 
     # ---------------------------------------------------------------------------- public API
@@ -673,7 +673,7 @@ class Parser:
 
     def _lambda_warning(self, s: str) -> list[Event]:
         # The warning ends with "\r"; in JSON-format functions the error follows in the same
-        # event (FORMATS §2.1, §9.7).
+        # event (docs/formats.md §2.1, §9.7).
         for separator in ("\r", "\n"):
             at = s.find(separator)
             if at >= 0:
@@ -742,7 +742,7 @@ class Parser:
                 runtime = "dotnet" if level.islower() else "nodejs"
             return self._app(match.group(2), level, request_id, line_ts, runtime)
         if timed:
-            # Node.js up to 8.10 wrote no level column (FORMATS §2.2).
+            # Node.js up to 8.10 wrote no level column (docs/formats.md §2.2).
             return self._app(body, None, request_id, line_ts, "nodejs")
         if not allow_weak:
             return None

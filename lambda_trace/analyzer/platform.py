@@ -4,7 +4,7 @@ Covers the platform lines (START/END/REPORT, INIT_*, RESTORE_*, EXTENSION/TELEME
 ``platform.*`` JSON records), the fault lines (``Task timed out``, ``Runtime exited ...``), the
 runtimes' error reports (Python ``[ERROR]``, Node ``Invoke Error``, the JSON error documents) and
 AccessDenied messages of any AWS service. Each builder gets one line with the wrapper prefixes
-already removed (see ``parse.py``). Rules and sources: /work/shared/formats/FORMATS.md.
+already removed (see ``parse.py``). Rules and sources: docs/formats.md.
 """
 
 from __future__ import annotations
@@ -27,7 +27,7 @@ from lambda_trace.analyzer.records import (
 # Request ids
 
 #: An unlabelled request id at the start of a line: a UUID (the docs redact parts with "xmpl"),
-#: or a hex id shortened by whoever copied the log (FORMATS §1.1).
+#: or a hex id shortened by whoever copied the log (docs/formats.md §1.1).
 REQUEST_ID = (
     r"(?:[0-9a-fA-F]{8}-[0-9a-zA-Z]{4}-[0-9a-zA-Z]{4}-[0-9a-zA-Z]{4}-[0-9a-fA-F]{12}"
     r"|[0-9a-f]{12,32}|undefined)"
@@ -95,12 +95,12 @@ def _name_list(text: Optional[str]) -> list[str]:
 
 
 # --------------------------------------------------------------------------------------------
-# START / END / REPORT (FORMATS §1.1-1.3)
+# START / END / REPORT (docs/formats.md §1.1-1.3)
 
 
 #: Longest names first, so "Billed Restore Duration" never reads as "Restore Duration" and
-#: "Billed Duration" never as "Duration" (FORMATS §9.2). Values are one token; fields may be glued
-#: ("1470 msMemory Size", §9.1).
+#: "Billed Duration" never as "Duration" (docs/formats.md §9.2). Values are one token; fields may
+#: be glued ("1470 msMemory Size", §9.1).
 _REPORT_FIELD = re.compile(
     r"(Billed Restore Duration|Restore Duration|Billed Duration|Init Duration|Max Memory Used"
     r"|Memory Size|Duration|Status|Error Type|TraceId|SegmentId):[\t ]*([^\s]*)"
@@ -269,7 +269,7 @@ def amend_report(event: Event, text: str) -> bool:
 
 
 # --------------------------------------------------------------------------------------------
-# INIT_START / INIT_REPORT / RESTORE_* / EXTENSION / TELEMETRY / LOGS (FORMATS §1.4-1.7)
+# INIT_START / INIT_REPORT / RESTORE_* / EXTENSION / TELEMETRY / LOGS (docs/formats.md §1.4-1.7)
 
 _RUNTIME_VERSION = re.compile(
     r"Runtime Version:[\t ]*(\S+)(?:[\t ]+Runtime Version ARN:[\t ]*(\S+))?"
@@ -367,7 +367,7 @@ def subscription_event(text: str, ts: Optional[int], stream: Optional[str]) -> O
 
 
 # --------------------------------------------------------------------------------------------
-# Fault lines (FORMATS §1.8)
+# Fault lines (docs/formats.md §1.8)
 
 _TIMED_OUT = re.compile(r"Task timed out after[\t ]+(\d+(?:\.\d+)?)[\t ]*seconds")
 _EXITED = re.compile(
@@ -380,7 +380,7 @@ _MANAGED_FAULT = re.compile(
     r"RequestId:[\t ]*(\S+)[\t ]+Status:[\t ]*(\w+)[\t ]+ErrorType:[\t ]*(\S+)"
 )
 #: Line-level out-of-memory markers; "signal: killed" is how Lambda ends a function that hit its
-#: memory limit (FORMATS §1.8), confirmed by Max Memory Used == Memory Size on the REPORT.
+#: memory limit (docs/formats.md §1.8), confirmed by Max Memory Used == Memory Size on the REPORT.
 _OOM_TEXT = re.compile(r"OutOfMemory|out of memory|MemoryError", re.IGNORECASE)
 
 
@@ -412,7 +412,7 @@ def runtime_exit_event(
 ) -> Optional[Event]:
     """``RequestId: <id> Error: Runtime exited with error: signal: killed`` and its relatives.
 
-    ``Runtime.ExitError`` may follow after ``\\n`` or a space (FORMATS §9.5).
+    ``Runtime.ExitError`` may follow after ``\\n`` or a space (docs/formats.md §9.5).
     """
     match = _EXITED.search(text)
     if match is None:
@@ -469,11 +469,11 @@ def amend_exit(event: Event, text: str) -> bool:
 
 
 # --------------------------------------------------------------------------------------------
-# Runtime error reports (FORMATS §2, §3)
+# Runtime error reports (docs/formats.md §2, §3)
 
 _TRACEBACK = "Traceback (most recent call last):"
 _TYPE_AND_MESSAGE = re.compile(r"([A-Za-z_][\w.]*)(?::[\t ]*(.*))?$", re.DOTALL)
-#: Python before 2020: "<message>: <ErrorType>" then the traceback (FORMATS §2.1 legacy).
+#: Python before 2020: "<message>: <ErrorType>" then the traceback (docs/formats.md §2.1 legacy).
 _LEGACY_PYTHON = re.compile(
     r"(?P<message>.*?):[\t ]+(?P<type>[A-Za-z_][\w.]*(?:Error|Exception|Exit|Interrupt))"
     r"(?:[\t ]+Traceback \(most recent call last\):(?P<rest>.*))?[\t ]*$",
@@ -568,7 +568,7 @@ def python_error_event(
     """The runtime's unhandled-exception report: ``[ERROR] <Type>: <message>\\r<traceback>``.
 
     ``body`` is the text after ``[ERROR] ``. The traceback lines are separated by ``\\r`` (or
-    ``\\n`` through the framed log sink) and indented with NBSP (FORMATS §2.1, §9.6).
+    ``\\n`` through the framed log sink) and indented with NBSP (docs/formats.md §2.1, §9.6).
     """
     lines = _LINE_BREAK.split(body)
     head = lines[0]
@@ -697,7 +697,8 @@ def node_error_event(
 
     The JSON after the label may be cut short, or, in console copies, follow on the next lines
     (then the event has ``message == label`` until ``amend_error_from_doc`` fills it in). A
-    ``requestId`` inside that JSON is the AWS SDK's, never the Lambda request id (FORMATS §2.2).
+    ``requestId`` inside that JSON is the AWS SDK's, never the Lambda request id
+    (docs/formats.md §2.2).
     """
     rest = rest.strip()
     error_type: Optional[str] = None
@@ -837,7 +838,7 @@ def access_denied_event(
 
 
 # --------------------------------------------------------------------------------------------
-# JSON log format: platform records (FORMATS §4-5) and application records (§3)
+# JSON log format: platform records (docs/formats.md §4-5) and application records (§3)
 
 
 def _metrics(record: dict[str, Any]) -> dict[str, Any]:
@@ -861,7 +862,7 @@ def _str(value: Any) -> Optional[str]:
 
 
 def _mb(value: Any) -> Optional[int]:
-    """Bytes to MB (``instanceMaxMemory`` is in bytes, FORMATS §9.11)."""
+    """Bytes to MB (``instanceMaxMemory`` is in bytes, docs/formats.md §9.11)."""
     number = _number(value)
     return int(number // (1024 * 1024)) if number is not None else None
 
@@ -1002,8 +1003,8 @@ def app_json_events(
 ) -> list[Event]:
     """Events in a JSON app record: our records or EMF in ``message``, errors, AccessDenied.
 
-    Python's unhandled-exception record uses ``log_level`` (not ``level``, FORMATS §3); a record
-    with ``errorType`` is an exception; an ERROR-level record without one is a logged error.
+    Python's unhandled-exception record uses ``log_level`` (not ``level``, docs/formats.md §3); a
+    record with ``errorType`` is an exception; an ERROR-level record without one is a logged error.
     A top-level ``requestId`` is trusted only on a runtime-written record: on a bare error object
     (Node's ``Invoke Error`` payload) it is the AWS SDK's id.
     """

@@ -1,7 +1,7 @@
 """One input's lines in, its CloudWatch log events out, whatever envelope the lines came in.
 
 Every line is a log event unless it is recognised as part of an envelope, decided line by line
-so mixed content works (FORMATS.md §7, §0):
+so mixed content works (docs/formats.md §7, §0):
 
 * JSON: a line holding an envelope document (JSONL of boto3 event dicts, a compact
   ``filter-log-events`` page, a subscription payload, an Insights row, ``{"awslogs":…}``…) gives

@@ -1,6 +1,6 @@
 """Epoch milliseconds from the timestamp spellings that log envelopes use.
 
-Seen in the wild (FORMATS.md §9.10): ``2026-01-07T14:32:04.611000+00:00`` (``aws logs tail``),
+Seen in the wild (docs/formats.md §9.10): ``2026-01-07T14:32:04.611000+00:00`` (``aws logs tail``),
 ``2023-07-05T10:16:34.013000`` (``sam logs``, no zone), ``2023-10-20 16:27:46.827`` (Logs Insights),
 ``2025-05-21T03:29:26.330Z`` (console), ``2018-05-17T14:46:28+08:00`` (Apex Up). A missing zone
 means UTC: every AWS tool prints UTC unless it prints an offset.

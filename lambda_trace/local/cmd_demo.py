@@ -93,7 +93,7 @@ def run(args: argparse.Namespace) -> int:
     try:
         plans = demo.plans(samples, args.invocations)
         with LocalWorld(template) as world:
-            _invoke_all(world, plans, out, args, started)
+            lost = _invoke_all(world, plans, out, args, started)
             status = _analyze(world, plans, out)
     except TemplateError as exc:
         raise CliError(str(exc)) from exc
@@ -101,6 +101,11 @@ def run(args: argparse.Namespace) -> int:
         raise CliError(
             f"{exc.name or exc} is not installed: pip install 'lambda-trace[local,samples]'"
         ) from exc
+    if lost:
+        from lambda_trace.local.logsink import LOGS_LOST_EXIT_CODE
+
+        _say(f"{lost} log events did not reach CloudWatch Logs: the report lacks them")
+        return LOGS_LOST_EXIT_CODE
     if status != 0:
         return status
     for plan in plans:
@@ -116,8 +121,11 @@ def run(args: argparse.Namespace) -> int:
 
 def _invoke_all(
     world: LocalWorld, plans: list[Plan], out: Path, args: argparse.Namespace, started: float
-) -> None:
-    """Every plan through the runner; logs into CloudWatch Logs and out/logs.jsonl."""
+) -> int:
+    """Every plan through the runner; logs into CloudWatch Logs and out/logs.jsonl.
+
+    Returns how many log events CloudWatch Logs did not store (the sink says why on stderr).
+    """
     from lambda_trace.local import demo
     from lambda_trace.local.logsink import CloudWatchSink, JsonLinesSink
 
@@ -147,6 +155,7 @@ def _invoke_all(
         f"{cloudwatch.events_sent} log events in CloudWatch Logs "
         f"({time.monotonic() - started:.0f} s); analyzing..."
     )
+    return cloudwatch.events_lost
 
 
 def _analyze(world: LocalWorld, plans: list[Plan], out: Path) -> int:

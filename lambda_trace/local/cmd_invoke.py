@@ -3,7 +3,7 @@
 The function's log lines go to stdout (as Lambda's console shows them) and, on request, to a
 JSON-lines file or to CloudWatch Logs; one summary line per invocation goes to stderr. Exit
 codes: 0 every invocation succeeded, 1 at least one failed (error, timeout, out of memory,
-crash), 2 bad usage or input.
+crash), 2 bad usage or input, 3 CloudWatch Logs did not store every log event (--cloudwatch).
 """
 
 from __future__ import annotations
@@ -20,7 +20,14 @@ from lambda_trace.analyzer.errors import CliError
 from lambda_trace.local import envvars
 from lambda_trace.local.events import KINDS, generate
 from lambda_trace.local.intrinsics import TemplateError
-from lambda_trace.local.logsink import CloudWatchSink, JsonLinesSink, LogSink, StreamSink
+from lambda_trace.local.logsink import (
+    LOGS_LOST_EXIT_CODE,
+    CloudWatchSink,
+    JsonLinesSink,
+    LogSink,
+    StreamSink,
+    lost_events,
+)
 from lambda_trace.local.resources import Provisioned
 from lambda_trace.local.runner import InvokeResult
 
@@ -36,7 +43,8 @@ def add_parser(subparsers: Any) -> None:
             "its timeout and memory size enforced, and Lambda's log lines. AWS calls go to an "
             "embedded moto server holding the resources the template declares (buckets, tables, "
             "queues, topics, secrets, parameters, keys, event buses), or to --endpoint-url. "
-            "Exit codes: 0 all invocations succeeded, 1 one failed, 2 usage or input error."
+            "Exit codes: 0 all invocations succeeded, 1 one failed, 2 usage or input error, "
+            "3 CloudWatch Logs did not store every log event."
         ),
     )
     parser.add_argument(
@@ -195,7 +203,9 @@ def run(args: argparse.Namespace) -> int:
         raise CliError(str(exc)) from exc
     finally:
         for sink in sinks:
-            sink.close()
+            sink.close()  # a CloudWatch sink says on stderr what it could not store
+    if lost_events(sinks):
+        return LOGS_LOST_EXIT_CODE
     return EXIT_FAILED if failed else EXIT_OK
 
 

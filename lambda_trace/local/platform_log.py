@@ -1,6 +1,6 @@
 """The lines the Lambda platform writes to a function's log group, in Text and JSON format.
 
-Every shape here follows /work/shared/formats/FORMATS.md (cited by section): text lines end
+Every shape here follows docs/formats.md (cited by section): text lines end
 with ``\\n`` like the real events do; JSON platform events are compact one-line objects.
 Pure functions of their inputs: the runner decides when to write them.
 """
@@ -46,7 +46,7 @@ class XRay:
 
 @dataclass(frozen=True)
 class Report:
-    """The numbers of one REPORT line (FORMATS §1.3) / ``platform.report`` event (§4)."""
+    """The numbers of one REPORT line (docs/formats.md §1.3) / ``platform.report`` event (§4)."""
 
     request_id: str
     duration_ms: float
@@ -61,7 +61,7 @@ class Report:
     @property
     def billed_duration_ms(self) -> int:
         # NOTE: since 2025-08-01 Lambda bills the INIT phase of on-demand ZIP functions on managed
-        # runtimes, so a cold start bills ceil(Duration + Init Duration) (FORMATS §1.3).
+        # runtimes, so a cold start bills ceil(Duration + Init Duration) (docs/formats.md §1.3).
         # https://aws.amazon.com/blogs/compute/aws-lambda-standardizes-billing-for-init-phase/
         total = self.duration_ms + (self.init_duration_ms or 0.0)
         return max(1, math.ceil(round(total, 2)))

@@ -8,7 +8,7 @@ out-of-memory kill or a crash, so the next invocation is a cold start in a fresh
 Limits: the timeout is a SIGKILL at the deadline. The memory size is enforced by polling the
 process tree's resident memory every few milliseconds and SIGKILLing it over the limit (there is
 no cgroup here; ``RLIMIT_AS`` would fail allocations instead of killing, which is not what Lambda
-does). Platform lines follow FORMATS.md; see ``platform_log``.
+does). Platform lines follow docs/formats.md; see ``platform_log``.
 """
 
 from __future__ import annotations
@@ -36,9 +36,9 @@ from lambda_trace.local.platform_log import PlatformLog, Report, XRay
 from lambda_trace.local.runtime_api import Invocation, RuntimeAPIServer, RuntimeMessage
 from lambda_trace.local.template import FunctionSpec
 
-#: Lambda's limit on the init phase (FORMATS §1.5).
+#: Lambda's limit on the init phase (docs/formats.md §1.5).
 INIT_TIMEOUT_S = 10.0
-#: Lambda splits longer lines into several events of this size (FORMATS §8, observed).
+#: Lambda splits longer lines into several events of this size (docs/formats.md §8, observed).
 MAX_EVENT_CHARS = 262_119
 
 OUTCOMES = ("success", "error", "timeout", "out_of_memory", "crashed", "init_error")
@@ -458,7 +458,7 @@ class Runner:
             self._emit_output(env, rest.decode("utf-8", errors="replace"))
 
     def _emit_output(self, env: _Environment, text: str) -> None:
-        # Lambda splits a line that does not fit one event, without marking the cut (FORMATS §8).
+        # Lambda splits a line that does not fit one event, marking no cut (docs/formats.md §8).
         chunks = [text[i : i + MAX_EVENT_CHARS] for i in range(0, len(text), MAX_EVENT_CHARS)]
         self._emit(env, chunks)
 
@@ -592,7 +592,7 @@ def _runtime_version_arn(region: str) -> str:
 
 
 def _new_log_stream(version: str) -> str:
-    """``YYYY/MM/DD/[$LATEST]<32 hex>``: one per execution environment (FORMATS §0.2)."""
+    """``YYYY/MM/DD/[$LATEST]<32 hex>``: one per execution environment (docs/formats.md §0.2)."""
     today = datetime.now(timezone.utc).strftime("%Y/%m/%d")
     return f"{today}/[{version}]{uuid.uuid4().hex}"
 
@@ -603,7 +603,7 @@ def _new_xray(sampled: bool) -> XRay:
 
 
 def _exit_reason(returncode: Optional[int]) -> str:
-    """How Lambda words a runtime's exit (Go's ``exec.ExitError`` text, FORMATS §1.8)."""
+    """How Lambda words a runtime's exit (Go's ``exec.ExitError`` text, docs/formats.md §1.8)."""
     if returncode is None:
         return "signal: killed"
     if returncode < 0:
