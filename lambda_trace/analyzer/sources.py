@@ -130,6 +130,7 @@ def open_sources(args: argparse.Namespace, stats: SourceStats) -> Iterator[LogEv
             profile=getattr(args, "profile", None),
             endpoint_url=getattr(args, "endpoint_url", None),
             insights=insights,
+            missing_ok=bool(getattr(args, "missing_log_groups_ok", False)),
         )
     max_decompressed = getattr(args, "max_decompressed", DEFAULT_MAX_DECOMPRESSED)
     show = wanted(bool(getattr(args, "no_progress", False)))
