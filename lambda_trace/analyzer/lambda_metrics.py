@@ -36,7 +36,8 @@ TARGET_POINTS = 120
 #: windows must use at least that period.
 # https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/cloudwatch_concepts.html#Metric
 PERIODS_S = (60, 300, 900, 3600, 21600, 86400)
-_RETENTION = ((15 * 86400, 60), (63 * 86400, 300), (455 * 86400, 3600))
+#: (data older than this, the smallest period still kept for it)
+_RETENTION = ((15 * 86400, 300), (63 * 86400, 3600))
 #: EMF dependencies asked for (the top ones by ListMetrics order)
 MAX_DEPENDENCIES = 20
 
@@ -69,11 +70,9 @@ def choose_period(start_ms: int, end_ms: int, now_ms: Optional[int] = None) -> i
     wanted = span_s / TARGET_POINTS
     age_s = max(0, (now - start_ms) // 1000)
     floor = 60
-    for limit_s, period in _RETENTION:
-        if age_s > limit_s:
-            floor = max(floor, period * (5 if period == 60 else 1))
-    if age_s > _RETENTION[-1][0]:
-        floor = 86400
+    for older_than_s, smallest in _RETENTION:
+        if age_s > older_than_s:
+            floor = max(floor, smallest)
     for period in PERIODS_S:
         if period >= wanted and period >= floor:
             return period
