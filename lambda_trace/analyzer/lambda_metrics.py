@@ -342,6 +342,11 @@ def emf_dependencies(
     return out
 
 
+#: endpoints (None: AWS itself) that answered extended statistics with an error
+_NO_EXTENDED_STATISTICS: set[Optional[str]] = set()
+_DENIED_CODES = frozenset({"AccessDenied", "AccessDeniedException", "403"})
+
+
 @dataclass
 class MetricsResult:
     """The report's ``metrics`` and what reading them cost or skipped."""
@@ -369,14 +374,17 @@ def read_metrics(
     except (CheckSkipped, NotFound) as exc:
         emf = {}
         skipped.append(f"EMF dependency metrics: {exc}")
-    plan = plan_queries(functions, start_ms, end_ms, emf=emf, emf_namespace=emf_namespace)
-    percentiles = True
+    percentiles = access.endpoint_url not in _NO_EXTENDED_STATISTICS
+    plan = plan_queries(functions, start_ms, end_ms, percentiles=percentiles, emf=emf,
+                        emf_namespace=emf_namespace)
     try:
         data = fetch(access, plan)
     except CheckSkipped as first:
-        if first.code in ("AccessDenied", "AccessDeniedException") or "denied" in first.message:
+        if not percentiles or first.code in _DENIED_CODES or "denied" in first.message:
             return MetricsResult({}, plan.period, False, [f"metrics: {first}", *skipped])
-        # moto (and some proxies) reject extended statistics: ask again without them
+        # moto (and some proxies) reject extended statistics: ask again without them, and do
+        # not ask that endpoint for them again in this process
+        _NO_EXTENDED_STATISTICS.add(access.endpoint_url)
         plan = plan_queries(functions, start_ms, end_ms, percentiles=False, emf=emf,
                             emf_namespace=emf_namespace)
         percentiles = False
@@ -384,9 +392,8 @@ def read_metrics(
             data = fetch(access, plan)
         except (CheckSkipped, NotFound) as exc:
             return MetricsResult({}, plan.period, False, [f"metrics: {exc}", *skipped])
-        skipped.append(
-            f"Duration p50/p99: the endpoint refused extended statistics ({first.code})"
-        )
     except NotFound as exc:
         return MetricsResult({}, plan.period, False, [f"metrics: {exc}", *skipped])
+    if not percentiles:
+        skipped.append("Duration p50/p99: the endpoint refused extended statistics")
     return MetricsResult(summarize(plan, data), plan.period, percentiles, skipped)
