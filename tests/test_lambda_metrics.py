@@ -8,11 +8,14 @@ from __future__ import annotations
 
 import io
 import json
+import shutil
+import subprocess
 from importlib import resources
 from pathlib import Path
 from typing import Any
 
 import jsonschema
+import pytest
 
 from lambda_trace.analyzer.function_config import allowed, allows_invoke, policy_buckets
 from lambda_trace.analyzer.lambda_metrics import (
@@ -190,3 +193,32 @@ def test_sparkline_buckets_long_series() -> None:
     assert metrics_section.sparkline([0, 0]) == "▁▁"
     line = metrics_section.sparkline(list(range(100)))
     assert len(line) <= metrics_section.SPARK_WIDTH and line[-1] == "█"
+
+
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+
+
+@pytest.mark.skipif(CHROMIUM is None, reason="chromium is not installed")
+def test_the_svg_trend_draws_in_chromium_under_the_csp(tmp_path: Path) -> None:
+    """Headless Chromium: no CSP violation, and the three series' colours are on the page."""
+    from PIL import Image
+
+    assert CHROMIUM is not None
+    target = tmp_path / "report.html"
+    target.write_text(render_html(metrics_report(), {"waterfall": None, "latency": None,
+                                                     "timeline": None}), encoding="utf-8")
+    base = [CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu",
+            "--disable-background-networking", "--disable-component-update", "--disable-sync",
+            "--no-first-run", f"--user-data-dir={tmp_path / 'profile'}",
+            "--virtual-time-budget=5000"]
+    dom = subprocess.run([*base, "--dump-dom", target.as_uri()], capture_output=True,
+                         text=True, timeout=120, check=True).stdout
+    body = dom[dom.index("<body"):dom.index(">", dom.index("<body"))]
+    assert "data-csp-violations" not in body and "data-charts-rendered" in body
+    shot = tmp_path / "shot.png"
+    subprocess.run([*base, "--hide-scrollbars", "--window-size=1280,900",
+                    f"--screenshot={shot}", target.as_uri()],
+                   capture_output=True, timeout=120, check=True)
+    counts = {rgb: n for n, rgb in Image.open(shot).convert("RGB").getcolors(1 << 20) or []}
+    for colour in ((0x15, 0x65, 0xC0), (0xC6, 0x28, 0x28), (0xB2, 0x6A, 0x00)):
+        assert counts.get(colour, 0) > 100, (colour, counts.get(colour, 0))

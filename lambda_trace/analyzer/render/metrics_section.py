@@ -14,6 +14,8 @@ from lambda_trace.analyzer.render.common import clean, fmt_count, fmt_ms
 
 SPARK = "▁▂▃▄▅▆▇█"
 SPARK_WIDTH = 24
+#: functions drawn as charts in HTML (all are in the table)
+MAX_CHARTS = 12
 COLUMNS = ("function", "invocations", "errors", "throttles", "avg", "p50", "p99", "max",
            "concurrency", "trend (invocations)")
 
@@ -136,8 +138,12 @@ def html_section(report: dict[str, Any]) -> str:
         for i, cell in enumerate(row)) + "</tr>" for row in table_rows)
     charts = "".join(
         svg_chart(name, m.get("series") or {})
-        for name, m in sorted((report.get("metrics") or {}).items())
+        for name, m in sorted((report.get("metrics") or {}).items())[:MAX_CHARTS]
     )
+    if charts:
+        # the page's grid of two charts a row (its .charts rule)
+        charts = ("<h3>Invocations, errors and throttles per period</h3>"
+                  f"<div class=\"charts\">{charts}</div>")
     notes = "".join(f"<p class=\"muted\">{e(line)}</p>" for line in extras(report))
     return (f"<section id=\"metrics\"><h2>{e(title(report))}</h2><table><thead><tr>{head}"
             f"</tr></thead><tbody>{body}</tbody></table>{notes}{charts}</section>\n")
@@ -148,13 +154,13 @@ SERIES_COLORS = (("Invocations.sum", "#1565c0", "invocations"),
                  ("Throttles.sum", "#b26a00", "throttles"))
 
 
-def svg_chart(name: str, series: dict[str, Any], width: int = 1100, height: int = 220) -> str:
+def svg_chart(name: str, series: dict[str, Any], width: int = 560, height: int = 190) -> str:
     """Counts per period as lines on one chart, with the first and last time as labels."""
     stamps = series.get("timestamps") or []
     if not stamps:
         return ""
     e = html.escape
-    left, right, top, bottom = 50, 10, 24, 30
+    left, right, top, bottom = 40, 10, 40, 26
     plot_w, plot_h = width - left - right, height - top - bottom
     peak = max([1.0] + [float(v) for key, _, _ in SERIES_COLORS
                         for v in series.get(key) or [] if isinstance(v, (int, float))])
@@ -163,7 +169,9 @@ def svg_chart(name: str, series: dict[str, Any], width: int = 1100, height: int 
         f"<svg xmlns=\"http://www.w3.org/2000/svg\" class=\"metrics-chart\" "
         f"viewBox=\"0 0 {width} {height}\" width=\"100%\" role=\"img\" "
         f"aria-label=\"{e(clean(name, 80))}: invocations, errors and throttles over time\">",
-        f"<text x=\"{left}\" y=\"16\" font-size=\"13\" font-weight=\"bold\" fill=\"#1d2330\">"
+        f"<rect x=\"0.5\" y=\"0.5\" width=\"{width - 1}\" height=\"{height - 1}\" rx=\"8\" "
+        "fill=\"#ffffff\" stroke=\"#e2e6ee\"/>",
+        f"<text x=\"{left}\" y=\"16\" font-size=\"12\" font-weight=\"bold\" fill=\"#1d2330\">"
         f"{e(clean(name, 80))}</text>",
         f"<line x1=\"{left}\" y1=\"{top + plot_h}\" x2=\"{left + plot_w}\" y2=\"{top + plot_h}\" "
         "stroke=\"#e2e6ee\"/>",
@@ -176,7 +184,7 @@ def svg_chart(name: str, series: dict[str, Any], width: int = 1100, height: int 
         f"<text x=\"{left + plot_w}\" y=\"{height - 8}\" font-size=\"11\" text-anchor=\"end\" "
         f"fill=\"#5b6474\">{e(str(stamps[-1]))}</text>",
     ]
-    legend_x = left + 200
+    legend_x = left
     for key, color, label in SERIES_COLORS:
         values = series.get(key) or []
         points = " ".join(
@@ -187,10 +195,10 @@ def svg_chart(name: str, series: dict[str, Any], width: int = 1100, height: int 
         if points:
             parts.append(f"<polyline points=\"{points}\" fill=\"none\" stroke=\"{color}\" "
                          f"stroke-width=\"1.5\" data-series=\"{e(label)}\"/>")
-        parts.append(f"<rect x=\"{legend_x}\" y=\"7\" width=\"10\" height=\"10\" "
-                     f"fill=\"{color}\"/><text x=\"{legend_x + 14}\" y=\"16\" font-size=\"12\" "
+        parts.append(f"<rect x=\"{legend_x}\" y=\"22\" width=\"10\" height=\"10\" "
+                     f"fill=\"{color}\"/><text x=\"{legend_x + 14}\" y=\"31\" font-size=\"11\" "
                      f"fill=\"#1d2330\">{e(label)}</text>")
-        legend_x += 110
+        legend_x += 95
     parts.append("</svg>")
     return "".join(parts)
 
