@@ -222,11 +222,15 @@ class FunctionChecks:
         if plan:
             lines.append(
                 f"long window: read logs only around {plan['reason']} "
-                f"({stats.requests:,} CloudWatch Logs requests, {stats.bytes_read / 1e6:.2f} MB; "
+                f"({stats.requests:,} CloudWatch Logs requests, {_size(stats.bytes_read)}; "
                 f"{self.access.requests:,} metrics/configuration requests); --full-logs reads "
                 "all of it"
             )
         return lines
+
+
+def _size(n: int) -> str:
+    return f"{n / 1e6:.1f} MB" if n >= 1e6 else f"{n / 1e3:.1f} kB"
 
 
 def _name(function: str) -> str:

@@ -10,14 +10,14 @@ from __future__ import annotations
 import html
 from typing import Any, Optional
 
-from lambda_trace.analyzer.render.common import clean, fmt_count, fmt_ms
+from lambda_trace.analyzer.render.common import MISSING, clean, fmt_count, fmt_ms
 
 SPARK = "▁▂▃▄▅▆▇█"
-SPARK_WIDTH = 24
+SPARK_WIDTH = 12
 #: functions drawn as charts in HTML (all are in the table)
 MAX_CHARTS = 12
 COLUMNS = ("function", "invocations", "errors", "throttles", "avg", "p50", "p99", "max",
-           "concurrency", "trend (invocations)")
+           "conc.", "trend")
 
 
 def rows(report: dict[str, Any]) -> list[list[str]]:
@@ -37,6 +37,14 @@ def rows(report: dict[str, Any]) -> list[list[str]]:
             sparkline(series.get("Invocations.sum") or []),
         ])
     return out
+
+
+def shown_columns(table_rows: list[list[str]]) -> list[int]:
+    """The columns worth a terminal's width: p50/p99 and concurrency only when some function
+    has them (an endpoint without extended statistics, a function without the metric)."""
+    optional = {5, 6, 8}
+    return [i for i in range(len(COLUMNS))
+            if i not in optional or any(row[i] != MISSING for row in table_rows)]
 
 
 def extras(report: dict[str, Any]) -> list[str]:
@@ -99,11 +107,13 @@ def print_terminal(console: Any, report: dict[str, Any]) -> None:
 
     table = Table(box=box.SIMPLE_HEAD, title=title(report), title_justify="left",
                   title_style="bold")
-    for i, header in enumerate(COLUMNS):
-        table.add_column(header, justify="left" if i in (0, len(COLUMNS) - 1) else "right",
-                         overflow="fold" if i == 0 else "ellipsis")
+    keep = shown_columns(table_rows)
+    for i in keep:
+        last = i == len(COLUMNS) - 1
+        table.add_column(COLUMNS[i], justify="left" if i == 0 or last else "right",
+                         overflow="fold", no_wrap=i > 0, min_width=30 if i == 0 else None)
     for row in table_rows:
-        table.add_row(*(Text(cell) for cell in row))
+        table.add_row(*(Text(row[i]) for i in keep))
     console.print(table)
     for line in extras(report):
         console.print(Text("  " + line, style="dim"))
