@@ -37,6 +37,8 @@ MAX_FAILURE_WINDOWS = 5
 #: in a long window without failures, the latest stretch of logs that is read
 QUIET_SAMPLE_MS = 3_600_000
 DEFAULT_SINCE = "1h"
+#: skip lines already shown on stderr in this process
+_TOLD: set[str] = set()
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -213,8 +215,13 @@ class FunctionChecks:
         return {**self.log_plan, "log_requests": stats.requests, "log_bytes": stats.bytes_read}
 
     def remarks(self, stats: SourceStats) -> list[str]:
-        """Lines for stderr: what was skipped and why, and what a long window read."""
-        lines = list(dict.fromkeys(self.skipped))
+        """Lines for stderr: what was skipped and why, and what a long window read.
+
+        A skip already told in this process (the demo runs analyze nine times) is not
+        repeated; every report still lists it in ``aws_checks.skipped``.
+        """
+        lines = [line for line in dict.fromkeys(self.skipped) if line not in _TOLD]
+        _TOLD.update(lines)
         for group in getattr(stats, "missing_log_groups", []):
             lines.append(f"log group {group} does not exist: the report uses the metrics and "
                          "configuration only")
