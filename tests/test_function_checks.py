@@ -366,3 +366,35 @@ def test_a_long_window_reads_logs_only_around_the_failures(
     assert "long window: read logs only around the 1 period(s)" in capsys.readouterr().err
     _, full = analyze(moto, tmp_path, "--function", "batch", "--since", "7d", "--full-logs")
     assert full["input"]["sources"]["events"] == 2
+
+
+def test_an_api_route_and_a_function_url_without_permission_are_named(
+    moto: Any, tmp_path: Path
+) -> None:
+    """REST API GET /orders/{id} integrates the function; the policy allows only another route."""
+    arn = make_function(moto, "orders")
+    api = moto.client("apigateway")
+    api_id = api.create_rest_api(name="shop")["id"]
+    root = next(r["id"] for r in api.get_resources(restApiId=api_id)["items"] if r["path"] == "/")
+    orders = api.create_resource(restApiId=api_id, parentId=root, pathPart="orders")["id"]
+    one = api.create_resource(restApiId=api_id, parentId=orders, pathPart="{id}")["id"]
+    uri = f"arn:aws:apigateway:us-east-1:lambda:path/2015-03-31/functions/{arn}/invocations"
+    for resource in (orders, one):
+        api.put_method(restApiId=api_id, resourceId=resource, httpMethod="GET",
+                       authorizationType="NONE")
+        api.put_integration(restApiId=api_id, resourceId=resource, httpMethod="GET",
+                            type="AWS_PROXY", integrationHttpMethod="POST", uri=uri)
+    lam = moto.client("lambda")
+    lam.add_permission(FunctionName="orders", StatementId="list", Action="lambda:InvokeFunction",
+                       Principal="apigateway.amazonaws.com",
+                       SourceArn=f"arn:aws:execute-api:us-east-1:123456789012:{api_id}/prod/GET/orders")
+    lam.create_function_url_config(FunctionName="orders", AuthType="NONE")
+    code, report = analyze(moto, tmp_path, "--function", "orders")
+    assert code == 0
+    by_subject = {f["subject"]: f for f in of_kind(report, "not_invoked")}
+    assert set(by_subject) == {"API shop GET /orders/{id} → orders", "function URL → orders"}
+    assert by_subject["API shop GET /orders/{id} → orders"]["evidence"]["command"].endswith(
+        f"--source-arn 'arn:aws:execute-api:us-east-1:123456789012:{api_id}/*/GET/orders/*'")
+    assert "--function-url-auth-type NONE" in by_subject["function URL → orders"]["advice"]
+    assert {m["path"] for m in report["function_config"]["orders"]["api_methods"]} == {
+        "/orders", "/orders/{id}"}

@@ -14,13 +14,19 @@ and https://docs.aws.amazon.com/lambda/latest/dg/monitoring-cloudwatchlogs.html 
 
 from __future__ import annotations
 
+import re
 import shlex
 from dataclasses import dataclass
 from typing import Any, Optional
 
 from lambda_trace.analyzer.findings import KINDS as ALL_KINDS
 from lambda_trace.analyzer.findings import SEVERITIES, Finding
-from lambda_trace.analyzer.function_config import FunctionView, allowed, allows_invoke
+from lambda_trace.analyzer.function_config import (
+    FunctionView,
+    allowed,
+    allows_api,
+    allows_invoke,
+)
 
 KINDS = ("not_invoked", "logs_not_written", "config_vs_observed")
 assert set(KINDS) <= set(ALL_KINDS)  # listed in findings.KINDS, for --fail-on and ordering
@@ -184,6 +190,27 @@ def not_invoked(view: FunctionView, seen: Observed) -> list[Finding]:
             add(f"rule {rule_name} → {name}", {**rule, "command": command},
                 f"EventBridge rule {rule_name} targets {name}, but the resource policy has no "
                 f"statement allowing events.amazonaws.com from {rule_arn}. Run `{command}`.")
+    for api in view.api_methods:
+        # API Gateway's source ARN: arn:aws:execute-api:REGION:ACCOUNT:API_ID/STAGE/METHOD/PATH
+        # https://docs.aws.amazon.com/apigateway/latest/developerguide/arn-format-reference.html
+        method = "*" if api["method"] == "ANY" else api["method"]
+        api_arn = f"arn:aws:execute-api:{view.region}:{view.account}:{api['api_id']}"
+        source = f"{api_arn}/*/{method}{re.sub(r'[{][^}/]+[}]', '*', api['path'])}"
+        # a request as API Gateway sends it: path parameters filled in, ANY as one method
+        route = ("GET" if method == "*" else method) + re.sub(r"[{][^}/]+[}]", "x", api["path"])
+        if statements is None or allows_api(statements, api_arn, route):
+            continue
+        command = _cmd("aws", "lambda", "add-permission", "--function-name", name,
+                       "--statement-id", f"apigateway-{api['api_id']}-{api['method']}"[:100],
+                       "--action", "lambda:InvokeFunction", "--principal",
+                       "apigateway.amazonaws.com", "--source-arn", source)
+        add(f"API {api['api'] or api['api_id']} {api['method']} {api['path']} → {name}",
+            {**api, "command": command},
+            f"REST API {api['api'] or api['api_id']} integrates {api['method']} {api['path']} "
+            f"with {name}, but the resource policy has no statement allowing "
+            f"apigateway.amazonaws.com from {source}: every request gets 500 Internal server "
+            "error (\"Invalid permissions on Lambda function\" in the API's execution log). "
+            f"Run `{command}`.")
     url = view.function_url
     if url and url.get("auth_type") == "NONE" and statements is not None and not any(
         "lambda:InvokeFunctionUrl" in str(s.get("Action")) for s in statements
@@ -195,7 +222,8 @@ def not_invoked(view: FunctionView, seen: Observed) -> list[Finding]:
         add(f"function URL → {name}", {"auth_type": "NONE", "command": command},
             f"{name} has a function URL with AuthType NONE but no statement allowing "
             f"lambda:InvokeFunctionUrl to everyone: every request gets 403. Run `{command}`.")
-    triggers = len(view.s3_triggers) + len(view.mappings) + len(view.rules) + (
+    triggers = len(view.s3_triggers) + len(view.mappings) + len(view.rules) + len(
+        view.api_methods) + (
         1 if view.function_url else 0) + len([
             s for s in statements or [] if "apigateway.amazonaws.com" in str(s.get("Principal"))
         ])

@@ -19,6 +19,9 @@ from lambda_trace.analyzer.aws_access import AwsAccess, CheckSkipped, NotFound
 
 #: buckets looked at when neither --bucket nor the resource policy names one
 MAX_SCANNED_BUCKETS = 50
+#: REST APIs, and method integrations, looked at for the function
+MAX_APIS = 50
+MAX_INTEGRATIONS = 200
 
 #: The logs statement of AWSLambdaBasicExecutionRole (and of the managed policies that contain
 #: it), used when the endpoint cannot return an AWS managed policy's document.
@@ -68,6 +71,8 @@ class FunctionView:
     mappings: list[dict[str, Any]] = field(default_factory=list)
     rules: list[dict[str, Any]] = field(default_factory=list)
     function_url: Optional[dict[str, Any]] = None
+    #: REST API methods integrated with the function: api_id, api, method, path
+    api_methods: list[dict[str, str]] = field(default_factory=list)
     #: execution role statements (Effect, Action, Resource, NotAction...) and where from
     role_statements: Optional[list[tuple[str, dict[str, Any]]]] = None
     skipped: list[str] = field(default_factory=list)
@@ -101,6 +106,7 @@ class FunctionView:
             "event_source_mappings": self.mappings,
             "eventbridge_rules": self.rules,
             "function_url": self.function_url,
+            "api_methods": self.api_methods,
             "skipped": self.skipped,
         }
 
@@ -118,6 +124,7 @@ def read_function(
     _mappings(access, view)
     _rules(access, view)
     _url(access, view)
+    _apis(access, view)
     return view
 
 
@@ -284,6 +291,39 @@ def _url(access: AwsAccess, view: FunctionView) -> None:
     view.function_url = {"auth_type": answer.get("AuthType"), "url": answer.get("FunctionUrl")}
 
 
+def _apis(access: AwsAccess, view: FunctionView) -> None:
+    """REST API methods whose integration invokes the function (HTTP APIs are not read)."""
+    if not view.arn:
+        return
+    calls = 0
+    try:
+        apis = access.call("apigateway", "get_rest_apis", "apigateway:GET", limit=MAX_APIS)
+        for api in apis.get("items") or ():
+            resources = access.call("apigateway", "get_resources", "apigateway:GET",
+                                    restApiId=api["id"], limit=500)
+            for resource in resources.get("items") or ():
+                for method in resource.get("resourceMethods") or {}:
+                    if calls >= MAX_INTEGRATIONS:
+                        return
+                    calls += 1
+                    try:
+                        integration = access.call(
+                            "apigateway", "get_integration", "apigateway:GET",
+                            restApiId=api["id"], resourceId=resource["id"], httpMethod=method)
+                    except NotFound:
+                        continue
+                    uri = str(integration.get("uri") or "")
+                    if f"/functions/{view.arn}/" in uri or f"/functions/{view.arn}:" in uri:
+                        view.api_methods.append({
+                            "api_id": str(api["id"]), "api": str(api.get("name") or ""),
+                            "method": str(method), "path": str(resource.get("path") or "/"),
+                        })
+    except NotFound:
+        return
+    except CheckSkipped as exc:
+        _skip(view, "API Gateway", exc)
+
+
 # -- the execution role ------------------------------------------------------------------------
 
 
@@ -418,6 +458,32 @@ def allows_invoke(statements: list[dict[str, Any]], service: str, source_arn: st
         arns = _source_arns(s)
         if not arns or any(fnmatch.fnmatchcase(source_arn, a) for a in arns):
             return True
+    return False
+
+
+def allows_api(statements: list[dict[str, Any]], api_arn: str, route: str) -> bool:
+    """Whether the policy lets API Gateway invoke for ``api_arn``
+    (``arn:aws:execute-api:REGION:ACCOUNT:API_ID``) and ``route`` (``GET/orders/x``), in any
+    stage: the source ARN is ``API_ARN/STAGE/METHOD/PATH``."""
+    for s in statements:
+        if str(s.get("Effect", "Allow")) != "Allow":
+            continue
+        if not any(fnmatch.fnmatchcase("lambda:InvokeFunction", a)
+                   for a in _as_list(s.get("Action"))):
+            continue
+        services = _principal_services(s)
+        if "apigateway.amazonaws.com" not in services and "*" not in services:
+            continue
+        arns = _source_arns(s)
+        if not arns:
+            return True
+        for pattern in arns:
+            head, _, rest = pattern.partition("/")
+            _stage, _, pattern_route = rest.partition("/")
+            if fnmatch.fnmatchcase(api_arn, head) and fnmatch.fnmatchcase(
+                route, pattern_route or "*"
+            ):
+                return True
     return False
 
 
