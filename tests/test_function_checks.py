@@ -296,6 +296,12 @@ def test_no_metrics_and_no_config_skip_the_calls(moto: Any, tmp_path: Path) -> N
     assert "metrics" not in report and "function_config" not in report
     code, report = analyze(moto, tmp_path, "--function", "plain", "--no-config")
     assert report["metrics"]["plain"]["Invocations"] == {"sum": 0.0}
+    # metrics alone still tell "runs but logs nothing"; the role is not read
+    put_metric(moto, "plain", "Invocations", [4])
+    code, report = analyze(moto, tmp_path, "--function", "plain", "--no-config")
+    (finding,) = of_kind(report, "logs_not_written")
+    assert finding["evidence"]["missing_actions"] is None
+    assert "The execution role was not read" in finding["advice"]
 
 
 def _set_auth(moto: Any, count: str) -> None:

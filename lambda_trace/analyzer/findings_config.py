@@ -281,8 +281,9 @@ def logs_not_written(view: FunctionView, seen: Observed) -> list[Finding]:
     elif view.role_statements is None:
         advice = (
             f"Lambda counted {seen.invocations_metric:g} invocations of {view.name}, but its log "
-            f"group {group} {where}. The execution role could not be read (see the skipped "
-            "checks): check that it allows logs:CreateLogStream and logs:PutLogEvents on "
+            f"group {group} {where}. The execution role was not read (--no-config, or see "
+            "the skipped checks): check that it allows logs:CreateLogStream and "
+            "logs:PutLogEvents on "
             f"{group_arn}. See {LOGS_DOC}"
         )
     else:

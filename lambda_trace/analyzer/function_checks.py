@@ -176,9 +176,9 @@ class FunctionChecks:
             seen.log_events = int((getattr(stats, "events_by_group", {}) or {}).get(group, 0))
             if len(self.functions) == 1:
                 seen.memory_used_max_mb = memory_used_max_mb
-            if view is None:
-                continue
-            if seen.invocations_metric and not seen.log_events:
+            if view is None:  # --no-config: only what the metrics and logs can tell
+                view = FunctionView(name=fn)
+            elif seen.invocations_metric and not seen.log_events:
                 read_role(self.access, view)
             added.extend(find_config(view, seen))
             self.skipped.extend(view.skipped)
