@@ -119,6 +119,18 @@ def test_bucket_notification_without_invoke_permission_is_named(
     assert report["function_config"]["thumb"]["s3_triggers"] == [
         {"bucket": "photos", "events": ["s3:ObjectCreated:*"], "prefix": None}]
 
+    # a second bucket, named nowhere in the policy, is found among the account's buckets
+    s3.create_bucket(Bucket="avatars")
+    s3.put_bucket_notification_configuration(Bucket="avatars", NotificationConfiguration={
+        "LambdaFunctionConfigurations": [{
+            "LambdaFunctionArn": arn, "Events": ["s3:ObjectCreated:Put"],
+            "Filter": {"Key": {"FilterRules": [{"Name": "prefix", "Value": "new/"}]}}}]})
+    code, report = analyze(moto, tmp_path, "--function", "thumb")
+    (finding,) = of_kind(report, "not_invoked")
+    assert finding["subject"] == "s3://avatars → thumb"
+    assert finding["evidence"]["prefix"] == "new/"
+    assert finding["severity"] == "high"  # no invocation counted either
+
 
 def test_disabled_mapping_reserved_zero_and_rules_have_their_own_advice(
     moto: Any, tmp_path: Path

@@ -49,8 +49,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                        help="do not read the functions' configuration, policies and triggers")
     group.add_argument("--bucket", action="append", default=[], metavar="BUCKET",
                        help="an S3 bucket whose notifications may target the function "
-                            "(repeatable; default: those in the resource policy, else up to "
-                            "50 of the account's buckets)")
+                            "(repeatable; default: those in the resource policy and up to 50 "
+                            "of the account's buckets)")
     group.add_argument("--full-logs", action="store_true",
                        help="in a window over a day, read all logs instead of only around the "
                             "failures the metrics show")

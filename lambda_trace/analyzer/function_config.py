@@ -194,18 +194,25 @@ def _policy(access: AwsAccess, view: FunctionView) -> None:
 
 
 def _s3(access: AwsAccess, view: FunctionView, named: tuple[str, ...], scan: bool) -> None:
+    """Notifications targeting the function: in the buckets named (``--bucket``) and those of
+    the policy's SourceArn; without ``--bucket``, also in up to ``MAX_SCANNED_BUCKETS`` of the
+    account's buckets (a bucket whose permission is missing is named nowhere else)."""
     candidates = list(dict.fromkeys(
         [*named, *(b for b in policy_buckets(view.policy or []) if b)]
     ))
-    if not candidates and scan:
+    asked = set(candidates)
+    if not named and scan:
         try:
             listing = access.call("s3", "list_buckets", "s3:ListAllMyBuckets")
-            candidates = [str(b["Name"]) for b in listing.get("Buckets") or ()][
-                :MAX_SCANNED_BUCKETS]
-        except (CheckSkipped, NotFound) as exc:
-            if isinstance(exc, CheckSkipped):
-                _skip(view, "S3 trigger (bucket list)", exc)
-            return
+            for bucket in listing.get("Buckets") or ():
+                if len(candidates) >= MAX_SCANNED_BUCKETS + len(asked):
+                    break
+                if bucket.get("Name") and bucket["Name"] not in asked:
+                    candidates.append(str(bucket["Name"]))
+        except NotFound:
+            pass
+        except CheckSkipped as exc:
+            _skip(view, "S3 trigger (bucket list)", exc)
     for bucket in candidates:
         try:
             config = access.call("s3", "get_bucket_notification_configuration",
@@ -213,7 +220,8 @@ def _s3(access: AwsAccess, view: FunctionView, named: tuple[str, ...], scan: boo
         except NotFound:
             continue
         except CheckSkipped as exc:
-            _skip(view, f"S3 trigger (bucket {bucket})", exc)
+            if bucket in asked:  # a scanned bucket may be in another region: not worth a line
+                _skip(view, f"S3 trigger (bucket {bucket})", exc)
             continue
         view.buckets_checked.append(bucket)
         for entry in config.get("LambdaFunctionConfigurations") or ():
