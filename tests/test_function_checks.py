@@ -416,3 +416,19 @@ def test_an_api_route_and_a_function_url_without_permission_are_named(
     assert "--function-url-auth-type NONE" in by_subject["function URL → orders"]["advice"]
     assert {m["path"] for m in report["function_config"]["orders"]["api_methods"]} == {
         "/orders", "/orders/{id}"}
+
+
+def test_environment_values_never_reach_the_report_but_the_namespace_is_used(
+    moto: Any, tmp_path: Path
+) -> None:
+    """Only LAMBDA_TRACE_NAMESPACE is read from the environment; the other values carry data."""
+    make_function(moto, "billing", Environment={"Variables": {
+        "DB_PASSWORD": "hunter2-not-for-reports", "LAMBDA_TRACE_NAMESPACE": "Shop"}})
+    moto.client("logs").create_log_group(logGroupName="/aws/lambda/billing")
+    put_metric(moto, "billing", "Timeouts", [2], namespace="Shop",
+               dimensions=[{"Name": "service", "Value": "billing"}])
+    code, report = analyze(moto, tmp_path, "--function", "billing")
+    assert code == 0
+    assert report["metrics"]["billing"]["Timeouts"] == {"sum": 2.0}
+    text = (tmp_path / "report.json").read_text()
+    assert "hunter2" not in text and "DB_PASSWORD" not in text

@@ -72,7 +72,8 @@ def add_source_arguments(parser: argparse.ArgumentParser) -> None:
     )
     group.add_argument("--profile", metavar="PROFILE", help="AWS profile from ~/.aws/config")
     group.add_argument(
-        "--endpoint-url", metavar="URL", help="CloudWatch Logs endpoint (moto, LocalStack)"
+        "--endpoint-url", metavar="URL",
+        help="AWS endpoint for every call: logs, metrics, configuration (moto, LocalStack)",
     )
     group.add_argument(
         "--insights",
