@@ -227,8 +227,9 @@ class FunctionChecks:
                          "configuration only")
         plan = self._log_plan_with_cost(stats)
         if plan:
+            starts = ", ".join(w["start"] for w in plan["windows"])
             lines.append(
-                f"long window: read logs only around {plan['reason']} "
+                f"long window: read logs only around {plan['reason']}, starting {starts} "
                 f"({stats.requests:,} CloudWatch Logs requests, {_size(stats.bytes_read)}; "
                 f"{self.access.requests:,} metrics/configuration requests); --full-logs reads "
                 "all of it"
