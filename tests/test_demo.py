@@ -129,4 +129,34 @@ def test_the_combined_report_html_and_logs_are_written(demo_run):
     events = (out / "logs.jsonl").read_text().splitlines()
     assert len(events) > 1000
     assert "demo: MISSING" not in stderr
-    assert stderr.count("demo: ok ") == 6
+    assert stderr.count("demo: ok ") == 7
+    # every function's Lambda metrics, from the same run
+    assert {name: m["Invocations"]["sum"] for name, m in combined["metrics"].items()} == {
+        **{f"lambda-trace-{n}": 24.0 for n in ("thumbnail", "orders-api", "price-quote",
+                                                "report-export", "receipt-archiver",
+                                                "invoice-totals")},
+        "lambda-trace-thumbnail-unwired": 0.0,
+    }
+
+
+def test_the_unwired_thumbnail_names_its_missing_invoke_permission(demo_run):
+    """The seed's scenario: the bucket notifies the variant, its resource policy lets no S3 in."""
+    out, stderr = demo_run
+    data = report(out, "ThumbnailUnwired")
+    (finding,) = [f for f in data["findings"] if f["kind"] == "not_invoked"]
+    bucket = "lambda-trace-uploads-123456789012"
+    assert finding["function"] == "lambda-trace-thumbnail-unwired"
+    assert finding["subject"] == f"s3://{bucket} → lambda-trace-thumbnail-unwired"
+    assert finding["evidence"]["prefix"] == "incoming/"
+    assert finding["evidence"]["command"] == (
+        "aws lambda add-permission --function-name lambda-trace-thumbnail-unwired "
+        f"--statement-id s3-{bucket} --action lambda:InvokeFunction "
+        f"--principal s3.amazonaws.com --source-arn arn:aws:s3:::{bucket} "
+        "--source-account 123456789012"
+    )
+    assert data["metrics"]["lambda-trace-thumbnail-unwired"]["Invocations"] == {"sum": 0.0}
+    assert data["input"]["sources"]["missing_log_groups"] == [
+        "/aws/lambda/lambda-trace-thumbnail-unwired"]
+    assert "demo: ok      ThumbnailUnwired not_invoked" in stderr
+    # the wired Thumbnail on the same bucket has its permission (SAM's, SourceAccount only)
+    assert not findings(out, "Thumbnail", "not_invoked")

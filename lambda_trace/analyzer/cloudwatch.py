@@ -150,6 +150,12 @@ class CloudWatchQuery:
     profile: Optional[str] = None
     endpoint_url: Optional[str] = None
     insights: bool = False
+    #: a log group that does not exist is noted in the stats and skipped, not an error
+    missing_ok: bool = False
+
+
+class _MissingGroup(Exception):
+    pass
 
 
 class CloudWatchReader:
@@ -262,6 +268,8 @@ class CloudWatchReader:
                 return getattr(self._client, operation)(**params)
             except ClientError as exc:
                 code = exc.response.get("Error", {}).get("Code", "")
+                if code == "ResourceNotFoundException" and self.query.missing_ok:
+                    raise _MissingGroup from None
                 if code in _THROTTLING and attempt < THROTTLE_RETRIES:
                     backoff = min(THROTTLE_MAX_S, THROTTLE_BASE_S * 2**attempt)
                     time.sleep(backoff * random.uniform(0.5, 1.0))
@@ -278,10 +286,16 @@ class CloudWatchReader:
         for group in self.query.log_groups:
             self._group = group
             self.stats.inputs += 1
-            if self.query.insights:
-                yield from self._insights(group)
-            else:
-                yield from self._filter(group)
+            before = self.stats.events
+            try:
+                if self.query.insights:
+                    yield from self._insights(group)
+                else:
+                    yield from self._filter(group)
+            except _MissingGroup:
+                self.stats.missing_log_groups.append(group)
+            by_group = self.stats.events_by_group
+            by_group[group] = by_group.get(group, 0) + self.stats.events - before
 
     def _window_ms(self) -> tuple[int, int]:
         window = self.query.window

@@ -14,6 +14,7 @@ import sys
 from collections.abc import Iterable, Iterator
 from typing import Any, Optional, TextIO
 
+from lambda_trace.analyzer import function_checks
 from lambda_trace.analyzer.aggregate import aggregate_events
 from lambda_trace.analyzer.errors import CliError
 from lambda_trace.analyzer.findings import KINDS, Baseline, Thresholds, find_all
@@ -68,6 +69,7 @@ def add_parser(subparsers: Any) -> None:
     gate.add_argument("--max-error-rate", type=_rate, metavar="RATE",
                       help="fail when (errors + timeouts) / invocations is above RATE "
                            "(0.05 or 5%%)")
+    function_checks.add_arguments(parser)
     parser.set_defaults(func=run)
 
 
@@ -76,15 +78,25 @@ def run(args: argparse.Namespace) -> int:
         _check_baseline(args)  # before the (possibly long) main read
     source_stats = SourceStats()
     parser = Parser()
-    agg, join_stats = aggregate_events(
-        parse_events(open_sources(args, source_stats), parser), n_plus_one=args.n_plus_one
-    )
+    # Metrics and configuration (analyze --function): read first, they shape what logs to read.
+    checks = function_checks.FunctionChecks.from_args(args) if not args.paths else None
+    if checks is not None:
+        checks.read_before_logs()
+    events = (checks.open_sources(args, source_stats, open_sources) if checks is not None
+              else open_sources(args, source_stats))
+    agg, join_stats = aggregate_events(parse_events(events, parser), n_plus_one=args.n_plus_one)
     baseline = load_baseline(args) if args.baseline else None
     findings = find_all(agg, baseline, Thresholds())
+    if checks is not None:
+        findings = checks.findings(findings, source_stats, _max_memory_used(agg))
     report = build_report(
         agg, findings, join_stats=join_stats, source_stats=source_stats,
         parse_stats=getattr(parser, "stats", None), baseline=baseline, top=args.top,
     )
+    if checks is not None:
+        report.update(checks.report_sections(source_stats))
+        for line in checks.remarks(source_stats):
+            print(f"lambda-trace: {line}", file=sys.stderr)
     _write(args.output, lambda f: render(report, args.format, f, top=args.top))
     if args.html:
         from lambda_trace.analyzer.render.html import chart_data, render_html
@@ -99,6 +111,11 @@ def run(args: argparse.Namespace) -> int:
     for failure in failures:
         print(f"lambda-trace: gate failed: {failure}", file=sys.stderr)
     return EXIT_GATE_FAILED if failures else EXIT_OK
+
+
+def _max_memory_used(agg: Any) -> Optional[float]:
+    peaks = [m.peak.max for m in agg.memory_sizes.values() if m.peak.count]
+    return max(peaks) if peaks else None
 
 
 def parse_events(log_events: Iterable[LogEvent], parser: Parser) -> Iterator[Event]:

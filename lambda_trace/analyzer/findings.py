@@ -23,6 +23,10 @@ SEVERITIES = ("high", "medium", "low", "info")
 #: Every finding kind, in report order. ``--fail-on`` accepts these names.
 KINDS = (
     "no_invocations",
+    # from the function's configuration and metrics (findings_config)
+    "not_invoked",
+    "logs_not_written",
+    "config_vs_observed",
     "timeout",
     "out_of_memory",
     "memory_pressure",

@@ -72,7 +72,8 @@ def add_source_arguments(parser: argparse.ArgumentParser) -> None:
     )
     group.add_argument("--profile", metavar="PROFILE", help="AWS profile from ~/.aws/config")
     group.add_argument(
-        "--endpoint-url", metavar="URL", help="CloudWatch Logs endpoint (moto, LocalStack)"
+        "--endpoint-url", metavar="URL",
+        help="AWS endpoint for every call: logs, metrics, configuration (moto, LocalStack)",
     )
     group.add_argument(
         "--insights",
@@ -130,6 +131,7 @@ def open_sources(args: argparse.Namespace, stats: SourceStats) -> Iterator[LogEv
             profile=getattr(args, "profile", None),
             endpoint_url=getattr(args, "endpoint_url", None),
             insights=insights,
+            missing_ok=bool(getattr(args, "missing_log_groups_ok", False)),
         )
     max_decompressed = getattr(args, "max_decompressed", DEFAULT_MAX_DECOMPRESSED)
     show = wanted(bool(getattr(args, "no_progress", False)))

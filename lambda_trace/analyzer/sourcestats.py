@@ -28,6 +28,10 @@ class SourceStats:
     #: CloudWatch Logs API requests made
     requests: int = 0
     notes: list[str] = field(default_factory=list)
+    #: CloudWatch log groups that do not exist (read with ``missing_ok``: not an error)
+    missing_log_groups: list[str] = field(default_factory=list)
+    #: CloudWatch log events read per log group
+    events_by_group: dict[str, int] = field(default_factory=dict)
 
     def note(self, origin: str, text: str) -> None:
         self.notes.append(f"{origin}: {text}")

@@ -12,6 +12,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import json
+import logging
 import os
 import sys
 import time
@@ -27,6 +28,7 @@ from lambda_trace.local.runner import InvokeResult
 
 if TYPE_CHECKING:
     from lambda_trace.local.demo import Plan
+    from lambda_trace.local.demo_account import MetricsRecorder
     from lambda_trace.local.world import LocalWorld
 
 
@@ -93,8 +95,9 @@ def run(args: argparse.Namespace) -> int:
     try:
         plans = demo.plans(samples, args.invocations)
         with LocalWorld(template) as world:
-            lost = _invoke_all(world, plans, out, args, started)
-            status = _analyze(world, plans, out)
+            recorder, lost = _invoke_all(world, plans, out, args, started)
+            unwired = _register(world, recorder)
+            status = _analyze(world, plans, out, unwired)
     except TemplateError as exc:
         raise CliError(str(exc)) from exc
     except ImportError as exc:
@@ -112,6 +115,12 @@ def run(args: argparse.Namespace) -> int:
         report = json.loads((out / "functions" / f"{plan.function}.json").read_text())
         named, line = demo.check(plan.function, report)
         _say(f"{'ok' if named else 'MISSING':<7} {plan.function:<16} {line}")
+    if unwired:
+        from lambda_trace.local.demo_account import UNWIRED, check_unwired
+
+        report = json.loads((out / "functions" / f"{UNWIRED}.json").read_text())
+        named, line = check_unwired(report)
+        _say(f"{'ok' if named else 'MISSING':<7} {UNWIRED:<16} {line}")
     _say(
         f"wrote {out / 'report.html'}, {out / 'report.json'}, {out / 'functions'}/*.json and "
         f"{out / 'logs.jsonl'} in {time.monotonic() - started:.0f} s"
@@ -121,12 +130,14 @@ def run(args: argparse.Namespace) -> int:
 
 def _invoke_all(
     world: LocalWorld, plans: list[Plan], out: Path, args: argparse.Namespace, started: float
-) -> int:
+) -> tuple[MetricsRecorder, int]:
     """Every plan through the runner; logs into CloudWatch Logs and out/logs.jsonl.
 
-    Returns how many log events CloudWatch Logs did not store (the sink says why on stderr).
+    Returns the metrics recorder and how many log events CloudWatch Logs did not store (the
+    sink says why on stderr).
     """
     from lambda_trace.local import demo
+    from lambda_trace.local.demo_account import MetricsRecorder
     from lambda_trace.local.logsink import CloudWatchSink, JsonLinesSink
 
     assert world.template is not None
@@ -139,13 +150,20 @@ def _invoke_all(
     )
     cloudwatch = CloudWatchSink(world.client("logs"))
     jsonl = JsonLinesSink(out / "logs.jsonl")
+    recorder = MetricsRecorder()
+    say_progress = _progress(args.invocations, started)
+
+    def progress(function: str, i: int, result: InvokeResult) -> None:
+        recorder.record(world.template.function(function).name, result)  # type: ignore[union-attr]
+        say_progress(function, i, result)
+
     try:
         outcomes = demo.run(
             world,
             plans,
             [cloudwatch, jsonl],
             workers=args.workers,
-            progress=_progress(args.invocations, started),
+            progress=progress,
         )
     finally:
         cloudwatch.close()
@@ -155,26 +173,52 @@ def _invoke_all(
         f"{cloudwatch.events_sent} log events in CloudWatch Logs "
         f"({time.monotonic() - started:.0f} s); analyzing..."
     )
-    return cloudwatch.events_lost
+    return recorder, cloudwatch.events_lost
 
 
-def _analyze(world: LocalWorld, plans: list[Plan], out: Path) -> int:
-    """``lambda-trace analyze`` on the log groups in moto: all together, then one by one."""
+def _register(world: LocalWorld, recorder: MetricsRecorder) -> str:
+    """Lambda's side of the account (functions, triggers, metrics); the unwired variant's name.
+
+    The invocations are over, so IAM checks go off first: moto's Lambda API rejects every
+    signed request while they are on.
+    """
+    from lambda_trace.local.demo_account import register
+
+    assert world.account is not None and world.template is not None
+    # moto answers GetMetricData's extended statistics (p99) with a 500 and logs a traceback;
+    # the analyzer then asks without them and says so in one line: keep the traceback out.
+    logging.getLogger("werkzeug").setLevel(logging.CRITICAL)
+    if world.account.iam_enforced:
+        world.account.enforce_iam(False)
+    unwired = register(world.account, world.template)
+    values = recorder.publish(world.client("cloudwatch"))
+    _say(f"registered {len(world.template.functions) + bool(unwired)} functions in moto's "
+         f"Lambda API (with {unwired} missing its S3 invoke permission); {values} metric "
+         "values in AWS/Lambda")
+    return unwired
+
+
+def _analyze(world: LocalWorld, plans: list[Plan], out: Path, unwired: str = "") -> int:
+    """``lambda-trace analyze --function`` in moto (logs, metrics and configuration): all
+    together, then one by one."""
     from lambda_trace.analyzer import cli
+    from lambda_trace.local.demo_account import UNWIRED
 
     assert world.template is not None and world.account is not None
-    groups = [world.template.functions[p.function].log_group for p in plans]
+    names = [(p.function, world.template.functions[p.function].name) for p in plans]
+    if unwired:
+        names.append((UNWIRED, unwired))
     base = ["analyze", "--endpoint-url", world.endpoint_url, "--region", world.account.region,
             "--no-progress"]  # fmt: skip
-    every = base + [arg for group in groups for arg in ("--log-group", group)]
+    every = base + [arg for _, name in names for arg in ("--function", name)]
     runs = [
         [*every, "--html", str(out / "report.html")],
         [*every, "--format", "json", "-o", str(out / "report.json")],
     ]
     # One report per function as well: each names its own planted problem.
-    for plan, group in zip(plans, groups):
-        path = out / "functions" / f"{plan.function}.json"
-        runs.append([*base, "--log-group", group, "--format", "json", "-o", str(path)])
+    for logical_id, name in names:
+        path = out / "functions" / f"{logical_id}.json"
+        runs.append([*base, "--function", name, "--format", "json", "-o", str(path)])
     with _credentials(world.account.admin):
         for argv in runs:
             status = cli.main(argv)

@@ -20,6 +20,7 @@ from importlib import resources
 from typing import Any, Optional
 
 from lambda_trace.analyzer.aggregate import Aggregator
+from lambda_trace.analyzer.render import metrics_section
 from lambda_trace.analyzer.render.common import (
     SEVERITY_LABELS,
     clean,
@@ -236,6 +237,7 @@ def render_html(report: dict[str, Any], charts: dict[str, Any]) -> str:
         f"<style>{_STYLE}</style>\n</head>\n<body>\n<main>\n",
         _header(report),
         _findings(report),
+        metrics_section.html_section(report),
         _charts(charts),
         _dependencies(report),
         _errors(report),

@@ -6,6 +6,7 @@ import json
 import re
 from typing import Any, TextIO
 
+from lambda_trace.analyzer.render import metrics_section
 from lambda_trace.analyzer.render.common import (
     SEVERITY_LABELS,
     clean,
@@ -52,6 +53,7 @@ def render_markdown(report: dict[str, Any], file: TextIO, *, top: int = 20) -> N
       f"| {_share(report.get('out_of_memory', 0), n)} | {fmt_ms(d.get('p50'))} "
       f"| {fmt_ms(d.get('p95'))} | {fmt_ms(d.get('p99'))} | {fmt_ms(d.get('max'))} |\n\n")
 
+    w(metrics_section.markdown(report, md))
     deps = report.get("dependencies") or []
     if deps:
         w("## Dependencies\n\n")

@@ -14,6 +14,7 @@ from rich.padding import Padding
 from rich.table import Table
 from rich.text import Text
 
+from lambda_trace.analyzer.render import metrics_section
 from lambda_trace.analyzer.render.common import (
     SEVERITY_LABELS,
     clean,
@@ -74,6 +75,7 @@ def _print_report(console: Console, report: dict[str, Any], top: int) -> None:
         title.append(f"   {tr['start']} → {tr.get('end')}", style="dim")
     console.print(title)
     console.print(_summary(report))
+    metrics_section.print_terminal(console, report)
     if report.get("dependencies"):
         console.print(_dependencies(report["dependencies"][:top]))
     console.print(Text("Findings", style="bold"))
