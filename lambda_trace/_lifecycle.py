@@ -7,7 +7,7 @@ import os
 import time
 
 from lambda_trace import _batch, _emf, _invocation, _memory, _powertools, _records, _safety, context
-from lambda_trace._config import Settings
+from lambda_trace._config import Settings, Sink
 from lambda_trace._invocation import Invocation
 from lambda_trace._watchdog import Watchdog, default_margin_ms
 from lambda_trace.sinks import LINES_ATTR, get_default_sink
@@ -355,14 +355,18 @@ def on_memory(inv: Invocation, now_ns: int, rss_bytes: int) -> None:
     _write_lines(inv, lines)
 
 
-def _flush_at_exit() -> None:
-    """Publish what waits in the batch when the process exits normally (not at Lambda's
-    shutdown, which stops the process without running exit handlers)."""
+def flush_batch(sink: Optional[Sink] = None) -> None:
+    """Publish what waits in the batch now, to ``sink`` (the default sink if None).
+
+    Run when the process exits normally (not at Lambda's shutdown, which stops the process
+    without running exit handlers) and by ``testing.capture`` at its start and end, so a
+    capture holds exactly the metrics of the invocations it saw.
+    """
     try:
         flushed = _batch.batch.take_all()
         if not flushed:
             return
-        sink = get_default_sink()
+        sink = sink or get_default_sink()
         groups: dict[tuple[str, str], list[tuple[str, str, int, list[Any]]]] = {}
         for (ns, svc_dim, svc, op), ts, latencies in flushed:
             groups.setdefault((ns, svc_dim), []).append((svc, op, ts, latencies))
@@ -374,4 +378,4 @@ def _flush_at_exit() -> None:
         _safety.report("metrics", exc)
 
 
-atexit.register(_flush_at_exit)
+atexit.register(flush_batch)

@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from typing import Any, Callable, Optional, Union
 
 from lambda_trace.schema import ERROR_CLASSES, MARKER, MAX_LINE_BYTES, RECORD_CLASSES, is_record
-from lambda_trace.sinks import set_default_sink
+from lambda_trace.sinks import get_default_sink, set_default_sink
 
 __all__ = [
     "Capture",
@@ -116,12 +116,21 @@ class Capture:
 
 @contextmanager
 def capture() -> Iterator[Capture]:
-    """Send every traced handler's lines (those decorated without ``sink=``) to a Capture."""
+    """Send every traced handler's lines (those decorated without ``sink=``) to a Capture.
+
+    Downstream latencies batched across invocations (``DownstreamLatency``) are published at
+    the start (to the previous sink) and at the end (into the capture): a capture holds every
+    line of the invocations it saw, and only theirs.
+    """
+    from lambda_trace._lifecycle import flush_batch
+
+    flush_batch(get_default_sink())
     sink = Capture()
     previous = set_default_sink(sink)
     try:
         yield sink
     finally:
+        flush_batch(sink)
         set_default_sink(previous)
 
 
