@@ -8,10 +8,11 @@ Time "outside any downstream call" (``self_ms``) is the invocation's duration mi
 the intervals during which at least one AWS or HTTP call was in flight, in any thread: two calls
 overlapping in two threads count once; segments (user code) never count as downstream time.
 
-Call lines are decided at the end (tail-based, mode ``slow``): a call that errs or runs over
-``slow_ms`` is written at once; every other call waits in a bounded buffer (``pending``) and is
-written only when the invocation turns out to matter (it raised, returned a 5xx, ran over
-``slow_ms``, or a watchdog warning fired, which writes the buffer at once since a kill may follow).
+Call lines are decided at the end (tail-based, mode ``slow``): every call waits in a bounded
+buffer (``pending``); at the end the lines of all of them are written, in start order, when the
+invocation turned out to matter (it raised, returned a 5xx, ran over ``slow_ms``), else only those
+of the calls that failed or ran over ``slow_ms``. A watchdog warning writes the whole buffer at
+once (a kill may follow) and every later call at its end.
 """
 
 from __future__ import annotations
@@ -56,6 +57,10 @@ MAX_USER_METRICS = 500
 MAX_USER_VALUES = 1000
 
 _tokens = itertools.count()
+
+#: ``end_call``'s "when": write the line now; buffer it for the end's decision; buffer it and
+#: write it at the end whatever is decided (a failed or slow call)
+_NOW, _UNWANTED, _WANTED = 0, 1, 2
 
 _ERROR_CLASS_KEY = '"error_class":"'
 #: The error class of a failed call whose fields name none.
@@ -166,9 +171,10 @@ class Invocation:
         #: True once every call gets its line (mode all; or a warning fired, or the end decided)
         self.detail = settings.call_lines == "all"
         #: tail-based mode: calls whose line waits for the end's decision, at most
-        #: ``max_call_lines`` of them: (name, kind, offset ns, duration ns, error, fields)
+        #: ``max_call_lines`` of them: (offset ns, name, kind, duration ns, error, fields,
+        #: wanted: failed or slow, so written even if the invocation is ordinary)
         self._tail = settings.call_lines == "slow"
-        self.pending: list[tuple[str, str, int, int, bool, str]] = []
+        self.pending: list[tuple[int, str, str, int, bool, str, bool]] = []
 
     # -- hot path -------------------------------------------------------------------------
 
@@ -209,9 +215,10 @@ class Invocation:
 
     def end_call(
         self, token: int, name: str, kind: str, t0: int, error: bool
-    ) -> Optional[tuple[int, int, bool]]:
-        """Aggregate a finished call; ``(start offset ns, duration ns, pending)`` when its line
-        is wanted now (``pending`` False) or may be at the end (True: it goes to the buffer).
+    ) -> Optional[tuple[int, int, int]]:
+        """Aggregate a finished call; ``(start offset ns, duration ns, when)`` when its line is
+        written now (``when`` 0) or goes to the buffer (1: only if the invocation matters; 2:
+        at the end in any case, the call failed or was slow).
 
         Callers build the kind-specific fields only then (``write_call``): in mode ``none``, and
         once ``max_call_lines`` is reached, calls never pay for them.
@@ -259,25 +266,27 @@ class Invocation:
             if self._lines_left <= 0:
                 self.dropped_calls += 1
                 return None
+            if self._tail and not self.detail:
+                self._lines_left -= 1  # the buffer holds what a line would: same bound
+                return t0 - self.start_ns, duration, (
+                    _WANTED if self._wants_line(duration, error) else _UNWANTED)
             if self.detail or self._wants_line(duration, error):
                 self._lines_left -= 1
-                return t0 - self.start_ns, duration, False
-            if not self._tail:
-                self.dropped_calls += 1
-                return None
-            self._lines_left -= 1  # the buffer holds what a line would: same bound
-        return t0 - self.start_ns, duration, True
+                return t0 - self.start_ns, duration, _NOW
+            self.dropped_calls += 1
+            return None
 
     def write_call(
-        self, name: str, kind: str, timing: tuple[int, int, bool], error: bool, fields: str = ""
+        self, name: str, kind: str, timing: tuple[int, int, int], error: bool, fields: str = ""
     ) -> None:
         """Write (or buffer) the line of a call ``end_call`` accepted; a failing sink is
         reported only."""
-        offset, duration, pending = timing
-        if pending:
+        offset, duration, when = timing
+        if when:
             with self._lock:  # against take_pending (the watchdog, the end) swapping the list
                 if not self.detail:
-                    self.pending.append((name, kind, offset, duration, error, fields))
+                    self.pending.append(
+                        (offset, name, kind, duration, error, fields, when == _WANTED))
                     return
         line = self.call_line(name, kind, offset, duration, error, fields)
         try:
@@ -293,9 +302,11 @@ class Invocation:
                 self.detail = True
             taken, self.pending = self.pending, []
         if not detail:
-            self.dropped_calls += len(taken)
-            return []
-        return [self.call_line(*entry) for entry in taken]
+            kept = [entry for entry in taken if entry[6]]
+            self.dropped_calls += len(taken) - len(kept)
+            taken = kept
+        taken.sort()  # by start: the buffer filled in the order calls ended
+        return [self.call_line(n, k, offset, d, e, f) for offset, n, k, d, e, f, _ in taken]
 
     def call_line(
         self, name: str, kind: str, offset: int, duration: int, error: bool, fields: str
