@@ -58,14 +58,10 @@ class Batch:
         out: list[Flushed] = []
         with self._lock:
             if self._values and (
-                not defer
-                or now_ms // 60_000 != self._first_ms // 60_000
+                now_ms // 60_000 != self._first_ms // 60_000
                 or now_ms - self._first_ms >= MAX_AGE_MS
             ):
-                out.extend(self._take_all())
-            if not defer:
-                out.extend((key, now_ms, list(values)) for key, values in keyed if values)
-                return _split(out)
+                out.extend(self._take_all())  # an earlier minute's values, stamped with it
             for key, values in keyed:
                 if not values:
                     continue
@@ -84,6 +80,8 @@ class Batch:
                 self._last_ms = now_ms
             else:
                 self._first_ms = 0
+            if not defer:
+                out.extend(self._take_all())
         return _split(out)
 
     def take_all(self) -> list[Flushed]:
