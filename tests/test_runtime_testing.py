@@ -170,7 +170,7 @@ GOOD_V2_INVOCATION = {
     "self_ms": 1.0,
     "status": "ok",
     "status_code": 200,
-    "calls": {"s3.GetObject": {"k": "aws", "n": 2, "ms": 8.0, "max": 5.0, "h": [55, 1, 80, 1]}},
+    "calls": {"s3.GetObject": {"k": "aws", "n": 2, "ms": 8.0, "max": 5.0, "h": [55, 1, 81, 1]}},
 }
 
 
@@ -182,7 +182,7 @@ def test_a_v2_invocation_leaves_out_what_holds_nothing() -> None:
     ("entry", "problem"),
     [
         ({"k": "aws", "n": 2, "ms": 8.0, "h": [55, 1]}, "counts 1 calls, n says 2"),
-        ({"k": "aws", "n": 2, "ms": 8.0, "h": [80, 1, 55, 1]}, "ascending"),
+        ({"k": "aws", "n": 2, "ms": 8.0, "h": [81, 1, 55, 1]}, "ascending"),
         ({"k": "aws", "n": 1, "ms": 8.0, "h": [55]}, "integer pairs"),
         ({"k": "aws", "n": 1, "ms": 8.0}, "missing 'h'"),
         ({"count": 1, "total_ms": 1.0, "max_ms": 1.0, "errors": 0}, "missing 'k'"),
