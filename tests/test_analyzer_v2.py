@@ -205,6 +205,7 @@ def test_the_schema_reader_takes_both_summary_layouts() -> None:
 
 
 def test_a_sketch_merges_a_histogram_exactly() -> None:
+    assert QuantileSketch().relative_accuracy == HISTOGRAM_ACCURACY  # the same buckets
     values = [0.8, 3.3, 3.31, 12.0, 250.0, 250.1]
     exact = QuantileSketch()
     exact.add_many(values)
