@@ -30,13 +30,16 @@ MAX_WARNINGS = 100
 #: field -> default, in declaration order (the keyword arguments of ``Settings``)
 _DEFAULTS: dict[str, Any] = {
     "enabled": True,
-    # per-call lines: "all", "slow" (over ``slow_ms``, plus errors) or "none"
-    "call_lines": "all",
+    # per-call lines: "all"; "slow" (over ``slow_ms``, plus errors, plus every call of an
+    # invocation that failed, returned a 5xx, ran over ``slow_ms`` or was warned about); "none"
+    "call_lines": "slow",
     "slow_ms": 100.0,
     # per-call lines written per invocation at most; the rest are counted in ``dropped_calls``
     "max_call_lines": 1000,
     "metrics": True,
     "namespace": "LambdaTrace",
+    # the ``service`` of every record and EMF document; None: the function's name
+    "service": None,
     # None: chosen per invocation from the remaining time (see ``_watchdog.default_margin_ms``)
     "timeout_margin_ms": None,
     # share of the memory limit that triggers a memory_warning; 0 turns the warning off
@@ -65,6 +68,7 @@ class Settings:
     max_call_lines: int
     metrics: bool
     namespace: str
+    service: Optional[str]
     timeout_margin_ms: Optional[float]
     memory_warning_ratio: float
     memory_poll_ms: float
@@ -164,6 +168,7 @@ _OPTIONS: dict[str, tuple[str, Callable[[Any], Any]]] = {
     "max_call_lines": ("LAMBDA_TRACE_MAX_CALL_LINES", _count),
     "metrics": ("LAMBDA_TRACE_METRICS", _bool),
     "namespace": ("LAMBDA_TRACE_NAMESPACE", _name),
+    "service": ("LAMBDA_TRACE_SERVICE", _name),
     "timeout_margin_ms": ("LAMBDA_TRACE_TIMEOUT_MARGIN_MS", _non_negative),
     "memory_warning_ratio": ("LAMBDA_TRACE_MEMORY_WARNING", _ratio),
     "memory_poll_ms": ("LAMBDA_TRACE_MEMORY_POLL_MS", _positive),
@@ -173,6 +178,12 @@ _OPTIONS: dict[str, tuple[str, Callable[[Any], Any]]] = {
 }
 
 OPTION_NAMES = frozenset(_OPTIONS) | {"enabled", "sink"}
+
+#: option -> the Powertools variable read when our own is not set
+_POWERTOOLS_VARS = {
+    "namespace": "POWERTOOLS_METRICS_NAMESPACE",
+    "service": "POWERTOOLS_SERVICE_NAME",
+}
 
 
 def warn_once(message: str, key: Optional[tuple[str, str]] = None) -> None:
@@ -218,9 +229,11 @@ def resolve(options: Mapping[str, Any], env: Optional[Mapping[str, str]] = None)
             values[option] = _parse(option, option, explicit, parser, default)
             continue
         raw = env.get(var)
-        if option == "namespace" and raw is None:
-            # Powertools' own variable, so one setting names the namespace for both.
-            var, raw = "POWERTOOLS_METRICS_NAMESPACE", env.get("POWERTOOLS_METRICS_NAMESPACE")
+        if raw is None and option in _POWERTOOLS_VARS:
+            # Powertools' own variables, so one setting names the namespace (and the service)
+            # for both: https://docs.powertools.aws.dev/lambda/python/latest/#environment-variables
+            var = _POWERTOOLS_VARS[option]
+            raw = env.get(var)
         if raw is not None and raw.strip() != "":
             values[option] = _parse(option, var, raw, parser, default)
     sink = options.get("sink")

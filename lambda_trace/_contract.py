@@ -6,8 +6,19 @@ dataclasses); ``lambda_trace.schema`` re-exports them, and readers should keep u
 
 from __future__ import annotations
 
-#: Bumped only for incompatible changes; additions keep the version.
-SCHEMA_VERSION = 1
+#: Bumped only for incompatible changes; additions keep the version. Version 2 (compact lines,
+#: the tail-based call detail, the per-dependency histogram) is described in ``schema``; readers
+#: accept 1 and 2.
+SCHEMA_VERSION = 2
+
+#: Relative accuracy of the per-dependency latency histogram in the invocation record (``h``):
+#: a duration of ``v`` ms falls in bucket ``ceil(log(v) / log(gamma))`` with
+#: ``gamma = (1 + a) / (1 - a)``, exactly the buckets of the analyzer's quantile sketch
+#: (DDSketch, Masson et al., VLDB 2019), so a record's histogram merges into it without loss.
+HISTOGRAM_ACCURACY = 0.01
+
+#: Durations at or below this (ms) are counted in the histogram's lowest bucket.
+HISTOGRAM_MIN_MS = 1e-3
 
 #: The marker key that identifies our records among other JSON log lines.
 MARKER = "lambda_trace"

@@ -46,6 +46,7 @@ def trace(  # noqa: F811 - ruff does not see through the runtime `overload` stan
     max_call_lines: Optional[int] = None,
     metrics: Optional[bool] = None,
     namespace: Optional[str] = None,
+    service: Optional[str] = None,
     timeout_margin_ms: Optional[float] = None,
     memory_warning_ratio: Optional[float] = None,
     memory_poll_ms: Optional[float] = None,
@@ -96,7 +97,7 @@ def _decorate(fn: Callable[..., Any], settings: Settings) -> Callable[..., Any]:
             except BaseException as exc:
                 tracer.finish(inv, exc)
                 raise
-            tracer.finish(inv, None)
+            tracer.finish(inv, None, result)
             return result
 
         setattr(async_handler, SETTINGS_ATTR, settings)
@@ -114,7 +115,7 @@ def _decorate(fn: Callable[..., Any], settings: Settings) -> Callable[..., Any]:
             # its traceback, __cause__ and __context__ as the handler left them).
             tracer.finish(inv, exc)
             raise
-        tracer.finish(inv, None)
+        tracer.finish(inv, None, result)
         return result
 
     setattr(handler, SETTINGS_ATTR, settings)

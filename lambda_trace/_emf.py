@@ -41,7 +41,7 @@ UNITS = frozenset(
 MAX_METRICS = 100
 MAX_VALUES = 100
 MAX_DIMENSION_VALUE = 1024
-#: Downstream (Service, Operation) pairs published per invocation at most (one document each).
+#: Downstream documents (one per (Service, Operation) or error class) per flush at most.
 MAX_DOWNSTREAM_DOCS = 50
 
 _directives: dict[tuple[Any, ...], str] = {}
@@ -260,17 +260,20 @@ def documents(
     own: list[Metric],
     user: list[Metric],
     error_class: Optional[str] = None,
-    downstream: Optional[list[tuple[str, str, int, int, list[float]]]] = None,
+    downstream: Optional[list[tuple[str, str, int, list[Any]]]] = None,
+    downstream_errors: Optional[dict[str, int]] = None,
 ) -> list[str]:
     """Every EMF line for one flush.
 
-    ``own``: our metrics by function; ``user``: ``metric()`` calls (merged into the same document
+    ``own``: our metrics by service; ``user``: ``metric()`` calls (merged into the same document
     while names are distinct and the 100-metric limit allows); ``error_class``: adds an
-    ``Errors`` count by ``ErrorClass``; ``downstream``: ``(Service, Operation, calls, errors,
-    latencies_ms)``, one document each since their dimension values differ.
+    ``Errors`` count by ``ErrorClass``; ``downstream``: ``(Service, Operation, timestamp ms,
+    latencies ms)``, one document each since their dimension values differ (their sample count
+    is the number of calls); ``downstream_errors``: failed calls by error class, one document
+    per class.
     """
     by_service: DimensionSets = (("service",),)
-    if own and not user and error_class is None and not downstream:  # the usual: one document
+    if own and not user and error_class is None and not downstream and not downstream_errors:
         shape = tuple([(name, unit) for name, unit, _ in own])
         line = own_document(namespace, service, timestamp_ms, shape, [m[2] for m in own])
         if line is not None:
@@ -305,19 +308,21 @@ def documents(
                 batch.append(m)
         lines.extend(_fitted(namespace, timestamp_ms, [(by_service, batch)], {"service": service}))
         rest = later
+    by_class: DimensionSets = (("service", "ErrorClass"),)
+    for cls, count in list((downstream_errors or {}).items())[:MAX_DOWNSTREAM_DOCS]:
+        dims = {"service": service, "ErrorClass": cls}
+        errors: list[Metric] = [("DownstreamErrors", "Count", count)]
+        lines.extend(_fitted(namespace, timestamp_ms, [(by_class, errors)], dims))
     by_operation: DimensionSets = (("service", "Service", "Operation"),)
-    for svc, operation, calls, errors, latencies in (downstream or [])[:MAX_DOWNSTREAM_DOCS]:
+    for svc, operation, ts_ms, latencies in (downstream or [])[:MAX_DOWNSTREAM_DOCS]:
+        if not latencies:
+            continue
+        values = latencies[:MAX_VALUES]
         metrics: list[Metric] = [
-            ("DownstreamCalls", "Count", calls),
-            ("DownstreamErrors", "Count", errors),
+            ("DownstreamLatency", "Milliseconds", values[0] if len(values) == 1 else values)
         ]
-        if latencies:
-            values = latencies[:MAX_VALUES]
-            metrics.append(
-                ("DownstreamLatency", "Milliseconds", values[0] if len(values) == 1 else values)
-            )
         dims = {"service": service, "Service": svc, "Operation": operation}
-        lines.extend(_fitted(namespace, timestamp_ms, [(by_operation, metrics)], dims))
+        lines.extend(_fitted(namespace, ts_ms, [(by_operation, metrics)], dims))
     return lines
 
 

@@ -7,6 +7,12 @@ ThreadPoolExecutor in the handler) are attributed to it without any context prop
 Time "outside any downstream call" (``self_ms``) is the invocation's duration minus the union of
 the intervals during which at least one AWS or HTTP call was in flight, in any thread: two calls
 overlapping in two threads count once; segments (user code) never count as downstream time.
+
+Call lines are decided at the end (tail-based, mode ``slow``): every call waits in a bounded
+buffer (``pending``); at the end the lines of all of them are written, in start order, when the
+invocation turned out to matter (it raised, returned a 5xx, ran over ``slow_ms``), else only those
+of the calls that failed or ran over ``slow_ms``. A watchdog warning writes the whole buffer at
+once (a kill may follow) and every later call at its end.
 """
 
 from __future__ import annotations
@@ -14,12 +20,18 @@ from __future__ import annotations
 import itertools
 import threading
 import time
+from math import ceil, log
 from time import perf_counter_ns
 
 from lambda_trace import _safety
 from lambda_trace._config import Settings, Sink
-from lambda_trace._contract import MARKER, SCHEMA_VERSION
-from lambda_trace._encode import jstr, ms_text, timestamp
+from lambda_trace._contract import (
+    HISTOGRAM_ACCURACY,
+    HISTOGRAM_MIN_MS,
+    MARKER,
+    SCHEMA_VERSION,
+)
+from lambda_trace._encode import jstr, ms_text
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:  # annotations only: `typing` costs ≈5 ms of cold start
@@ -37,27 +49,68 @@ IMPORTED_NS = time.perf_counter_ns()
 #: Distinct call names kept per invocation; further names are summed under OTHER.
 MAX_NAMES = 200
 OTHER = "(other)"
-#: Latency values kept per name for EMF (one EMF metric holds at most 100 values).
-MAX_VALUES = 100
+#: Latency values kept per name (EMF's DownstreamLatency, the histogram); further calls of the
+#: name go straight into its histogram.
+MAX_VALUES = 1000
 #: metric() names and values per name kept per invocation (bounded memory and EMF output).
 MAX_USER_METRICS = 500
 MAX_USER_VALUES = 1000
 
 _tokens = itertools.count()
 
+#: ``end_call``'s "when": write the line now; buffer it for the end's decision; buffer it and
+#: write it at the end whatever is decided (a failed or slow call)
+_NOW, _UNWANTED, _WANTED = 0, 1, 2
+
+_ERROR_CLASS_KEY = '"error_class":"'
+#: The error class of a failed call whose fields name none.
+UNCLASSIFIED = "unclassified"
+
 #: (name, kind) -> the constant `"name":..,"kind":..,"start_ms":` part of its call lines (not
 #: for HTTP calls, whose names vary with the host)
 _heads: dict[tuple[str, str], str] = {}
 _MAX_HEADS = 1024
 
-# Stats entry layout (a list, mutated in place under the lock).
-_COUNT, _TOTAL, _MAX, _ERRORS, _KIND, _VALUES = range(6)
+# Stats entry layout (a list, mutated in place under the lock): the histogram of the calls
+# beyond MAX_VALUES (None until then), the latest end of a call of the name, the current and the
+# longest run of calls each starting after the previous ones ended (the N+1 pattern).
+_COUNT, _TOTAL, _MAX, _ERRORS, _KIND, _VALUES, _SPILL, _LAST_END, _RUN, _BEST = range(10)
+
+#: A call starting this soon before the previous one ended still counts as sequential (the
+#: analyzer's tolerance for call records).
+_SEQUENTIAL_SLACK_NS = 500_000
+
+_INV_LN_GAMMA = 1.0 / log((1 + HISTOGRAM_ACCURACY) / (1 - HISTOGRAM_ACCURACY))
+#: The bucket of HISTOGRAM_MIN_MS: durations at or below it are counted there.
+ZERO_BUCKET = ceil(log(HISTOGRAM_MIN_MS) * _INV_LN_GAMMA)
 
 
-def _prefix(request_id: Optional[str], function_name: Optional[str]) -> str:
+def bucket(duration_ns: int) -> int:
+    """The histogram bucket of a duration, computed from the ms value a call line would show."""
+    value = (duration_ns // 1000) / 1000
+    if value <= HISTOGRAM_MIN_MS:
+        return ZERO_BUCKET
+    return ceil(log(value) * _INV_LN_GAMMA)
+
+
+def histogram(values: list[int], spill: Optional[dict[int, int]]) -> dict[int, int]:
+    """``{bucket: count}`` of durations in ns, plus the buckets already counted (``spill``)."""
+    out = dict(spill) if spill else {}
+    get = out.get
+    inv, floor, zero = _INV_LN_GAMMA, HISTOGRAM_MIN_MS, ZERO_BUCKET
+    for duration in values:  # bucket(), inlined: this runs for every call at the end
+        value = (duration // 1000) / 1000
+        key = ceil(log(value) * inv) if value > floor else zero
+        out[key] = get(key, 0) + 1
+    return out
+
+
+def _prefix(request_id: Optional[str], service: Optional[str]) -> str:
+    # v2: no function_name (the log group names it; the invocation record carries it) and no
+    # timestamp (the log event has one; start_ms places the call in its invocation).
     rid = jstr(request_id) if request_id is not None else "null"
-    fn = jstr(function_name) if function_name is not None else "null"
-    return f'{{"{MARKER}":{SCHEMA_VERSION},"type":"call","request_id":{rid},"function_name":{fn},'
+    svc = jstr(service) if service is not None else "null"
+    return f'{{"{MARKER}":{SCHEMA_VERSION},"type":"call","request_id":{rid},"service":{svc},'
 
 
 class Invocation:
@@ -72,6 +125,7 @@ class Invocation:
         remaining_ms: Optional[float],
         memory_limit_mb: Optional[int],
         wants_line: Optional[LineFilter] = None,
+        service: Optional[str] = None,
     ) -> None:
         self.start_ns = time.perf_counter_ns()
         self.start_epoch_ns = time.time_ns()
@@ -79,6 +133,8 @@ class Invocation:
         self.sink = sink
         self.request_id = request_id
         self.function_name = function_name
+        #: our ``service`` field and EMF dimension: the setting, else the function's name
+        self.service = service or settings.service or function_name
         self.remaining_ms_at_start = remaining_ms
         self.memory_limit_mb = memory_limit_mb
         #: token -> (name, kind, start perf ns); plain dict ops are atomic under the GIL
@@ -87,6 +143,8 @@ class Invocation:
         self.annotations: dict[str, Any] = {}
         self.user_metrics: dict[str, tuple[str, list[float]]] = {}
         self.dropped_calls = 0
+        #: failed downstream calls (not segments) by error class
+        self.error_classes: dict[str, int] = {}
         self.finished = False
         self.timed_out = False
         #: highest RSS the watchdog saw (the peak fallback where clear_refs is not permitted)
@@ -100,6 +158,9 @@ class Invocation:
         self.deadline_ns: Optional[int] = None
         #: name -> (count, errors, latency values) already published as EMF (watchdog flush)
         self.metrics_published: dict[str, tuple[int, int, int]] = {}
+        #: error class -> failed calls already published as EMF (watchdog flush)
+        self.errors_published: dict[str, int] = {}
+        self.memory_warned = False
         #: serialises the watchdog's metric flush with the end-of-invocation one
         self.metrics_lock = threading.Lock()
         self._lock = threading.Lock()
@@ -109,6 +170,13 @@ class Invocation:
         self._lines_left = settings.max_call_lines
         self._prefix = ""  # the call lines' constant start, made at the first line
         self._wants_line = wants_line or line_filter(settings)
+        #: True once every call gets its line (mode all; or a warning fired, or the end decided)
+        self.detail = settings.call_lines == "all"
+        #: tail-based mode: calls whose line waits for the end's decision, at most
+        #: ``max_call_lines`` of them: (offset ns, name, kind, duration ns, error, fields,
+        #: wanted: failed or slow, so written even if the invocation is ordinary)
+        self._tail = settings.call_lines == "slow"
+        self.pending: list[tuple[int, str, str, int, bool, str, bool]] = []
 
     # -- hot path -------------------------------------------------------------------------
 
@@ -130,16 +198,32 @@ class Invocation:
         ``fields`` is a pre-encoded JSON fragment (``,"key":value...``) of the kind-specific keys.
         """
         timing = self.end_call(token, name, kind, t0, error)
+        if error and kind != "segment":
+            self._count_error(fields)
         if timing is not None:
             self.write_call(name, kind, timing, error, fields)
 
+    def _count_error(self, fields: str) -> None:
+        """Count a failed downstream call by its error class (``DownstreamErrors`` in EMF)."""
+        at = fields.find(_ERROR_CLASS_KEY)
+        if at >= 0:
+            start = at + len(_ERROR_CLASS_KEY)
+            cls = fields[start : fields.find('"', start)] or UNCLASSIFIED
+        else:
+            cls = UNCLASSIFIED
+        with self._lock:
+            if cls in self.error_classes or len(self.error_classes) < MAX_NAMES:
+                self.error_classes[cls] = self.error_classes.get(cls, 0) + 1
+
     def end_call(
         self, token: int, name: str, kind: str, t0: int, error: bool
-    ) -> Optional[tuple[int, int]]:
-        """Aggregate a finished call; ``(start offset, duration)`` ns when its line is wanted.
+    ) -> Optional[tuple[int, int, int]]:
+        """Aggregate a finished call; ``(start offset ns, duration ns, when)`` when its line is
+        written now (``when`` 0) or goes to the buffer (1: only if the invocation matters; 2:
+        at the end in any case, the call failed or was slow).
 
-        Callers build the kind-specific fields only then (``write_call``): in modes ``slow``
-        and ``none`` most calls never pay for them.
+        Callers build the kind-specific fields only then (``write_call``): in mode ``none``, and
+        once ``max_call_lines`` is reached, calls never pay for them.
         """
         t1 = perf_counter_ns()
         self.in_flight.pop(token, None)
@@ -157,7 +241,7 @@ class Invocation:
                 else:
                     name_key = name
                 if entry is None:
-                    entry = self.stats[name_key] = [0, 0, 0, 0, kind, []]
+                    entry = self.stats[name_key] = [0, 0, 0, 0, kind, [], None, 0, 0, 0]
             entry[_COUNT] += 1
             entry[_TOTAL] += duration
             if duration > entry[_MAX]:
@@ -167,17 +251,68 @@ class Invocation:
             values = entry[_VALUES]
             if len(values) < MAX_VALUES:
                 values.append(duration)
-            if not (self._wants_line(duration, error) and self._lines_left > 0):
+            else:
+                spill = entry[_SPILL]
+                if spill is None:
+                    spill = entry[_SPILL] = {}
+                key = bucket(duration)
+                spill[key] = spill.get(key, 0) + 1
+            if t0 + _SEQUENTIAL_SLACK_NS >= entry[_LAST_END]:
+                run = entry[_RUN] = entry[_RUN] + 1
+                if run > entry[_BEST]:
+                    entry[_BEST] = run
+            else:
+                entry[_RUN] = 1
+            if t1 > entry[_LAST_END]:
+                entry[_LAST_END] = t1
+            if self._lines_left <= 0:
                 self.dropped_calls += 1
                 return None
-            self._lines_left -= 1
-        return t0 - self.start_ns, duration
+            if self._tail and not self.detail:
+                self._lines_left -= 1  # the buffer holds what a line would: same bound
+                return t0 - self.start_ns, duration, (
+                    _WANTED if self._wants_line(duration, error) else _UNWANTED)
+            if self.detail or self._wants_line(duration, error):
+                self._lines_left -= 1
+                return t0 - self.start_ns, duration, _NOW
+            self.dropped_calls += 1
+            return None
 
     def write_call(
-        self, name: str, kind: str, timing: tuple[int, int], error: bool, fields: str = ""
+        self, name: str, kind: str, timing: tuple[int, int, int], error: bool, fields: str = ""
     ) -> None:
-        """Write the line of a call ``end_call`` accepted; a failing sink is reported only."""
-        offset, duration = timing
+        """Write (or buffer) the line of a call ``end_call`` accepted; a failing sink is
+        reported only."""
+        offset, duration, when = timing
+        if when:
+            with self._lock:  # against take_pending (the watchdog, the end) swapping the list
+                if not self.detail:
+                    self.pending.append(
+                        (offset, name, kind, duration, error, fields, when == _WANTED))
+                    return
+        line = self.call_line(name, kind, offset, duration, error, fields)
+        try:
+            self.sink(line)
+        except Exception as exc:  # never into the handler
+            _safety.report("sink", exc)
+
+    def take_pending(self, detail: bool) -> list[str]:
+        """The buffered calls' lines, emptying the buffer; ``detail``: later calls are written
+        at once (a warning fired, or the end decided the invocation matters)."""
+        with self._lock:
+            if detail:
+                self.detail = True
+            taken, self.pending = self.pending, []
+        if not detail:
+            kept = [entry for entry in taken if entry[6]]
+            self.dropped_calls += len(taken) - len(kept)
+            taken = kept
+        taken.sort()  # by start: the buffer filled in the order calls ended
+        return [self.call_line(n, k, offset, d, e, f) for offset, n, k, d, e, f, _ in taken]
+
+    def call_line(
+        self, name: str, kind: str, offset: int, duration: int, error: bool, fields: str
+    ) -> str:
         head = _heads.get((name, kind))
         if head is None:
             head = f'"name":{jstr(name)},"kind":"{kind}","start_ms":'
@@ -187,19 +322,14 @@ class Invocation:
                 if len(_heads) >= _MAX_HEADS:
                     _heads.clear()  # segment names made at run time must not grow unbounded
                 _heads[(name, kind)] = head
-        line = (
-            f"{self._prefix or self._make_prefix()}"
-            f'"timestamp":"{timestamp(self.start_epoch_ns + offset)}",{head}'
+        return (
+            f"{self._prefix or self._make_prefix()}{head}"
             f'{ms_text(offset)},"duration_ms":{ms_text(duration)},'
             f'"status":"{"error" if error else "ok"}"{fields}}}'
         )
-        try:
-            self.sink(line)
-        except Exception as exc:  # never into the handler
-            _safety.report("sink", exc)
 
     def _make_prefix(self) -> str:
-        self._prefix = _prefix(self.request_id, self.function_name)
+        self._prefix = _prefix(self.request_id, self.service)
         return self._prefix
 
     # -- user API ---------------------------------------------------------------------------
@@ -242,6 +372,15 @@ class Invocation:
         """Copy of the aggregates: name -> (count, total_ns, max_ns, errors, kind, values)."""
         with self._lock:
             return {k: (v[0], v[1], v[2], v[3], v[4], list(v[5])) for k, v in self.stats.items()}
+
+    def summary_snapshot(
+        self,
+    ) -> dict[str, tuple[int, int, int, int, str, dict[int, int], int]]:
+        """name -> (count, total_ns, max_ns, errors, kind, histogram, longest sequential run)."""
+        with self._lock:
+            raw = [(k, v[0], v[1], v[2], v[3], v[4], list(v[5]), v[6], v[9])
+                   for k, v in self.stats.items()]
+        return {r[0]: (r[1], r[2], r[3], r[4], r[5], histogram(r[6], r[7]), r[8]) for r in raw}
 
     def in_flight_snapshot(self, now_ns: int) -> list[tuple[str, str, int]]:
         """Calls running now, longest first: ``(name, kind, running_ns)``."""

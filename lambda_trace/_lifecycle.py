@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import atexit
 import os
 import time
 
-from lambda_trace import _emf, _invocation, _memory, _records, _safety, context
-from lambda_trace._config import Settings
+from lambda_trace import _batch, _emf, _invocation, _memory, _powertools, _records, _safety, context
+from lambda_trace._config import Settings, Sink
 from lambda_trace._invocation import Invocation
 from lambda_trace._watchdog import Watchdog, default_margin_ms
 from lambda_trace.sinks import LINES_ATTR, get_default_sink
@@ -87,8 +88,10 @@ class HandlerTracer:
         _invocation.current = inv
         return inv
 
-    def finish(self, inv: Invocation, exc: Optional[BaseException]) -> None:
-        """Write the invocation record and EMF documents; never raises.
+    def finish(
+        self, inv: Invocation, exc: Optional[BaseException], result: Any = None
+    ) -> None:
+        """Write the call lines the end decides on, the invocation record and EMF; never raises.
 
         Each part fails on its own (reported once per kind): a broken memory reader costs the
         peak, not the record; a failing sink or Powertools costs the lines, not the handler.
@@ -110,38 +113,75 @@ class HandlerTracer:
                 from lambda_trace import _errors  # `re` (≈5 ms): only once a handler fails
 
                 error = _errors.describe_exception(exc)
-            line = _records.invocation_line(
-                inv,
-                end_ns,
-                cold_start=inv.cold_start,
-                init_type=inv.init_type,
-                init_ms=inv.init_ms,
-                remaining_ms=remaining,
-                memory_peak_mb=_memory.to_mb(peak),
-                error=error,
+            status_code = _status_code(result)
+            detail = _detail_reason(inv, end_ns, error, status_code)
+            lines = inv.take_pending(detail is not None)
+            lines.append(
+                _records.invocation_line(
+                    inv,
+                    end_ns,
+                    cold_start=inv.cold_start,
+                    init_type=inv.init_type,
+                    init_ms=inv.init_ms,
+                    remaining_ms=remaining,
+                    memory_peak_mb=_memory.to_mb(peak),
+                    error=error,
+                    status_code=status_code,
+                    xray_trace_id=_powertools.xray_trace_id(),
+                    correlation_id=_powertools.correlation_id(inv.service),
+                    detail=detail if inv.settings.call_lines == "slow" else None,
+                )
             )
         except Exception as err:
             _safety.report("invocation end", err)
             return
         write_lines = None if inv.cold_start else getattr(inv.sink, LINES_ATTR, None)
+        # Slow but successful: its call lines are written, its metrics may still wait.
+        failed = detail is not None and detail != "slow"
         if write_lines is None or not self.settings.metrics:
             # The first flush imports Powertools (tens of ms): the record goes out before it.
-            emit(inv, line)
+            _write_lines(inv, lines)
             if self.settings.metrics:
                 try:
-                    _write_lines(inv, _flush_metrics(inv, end_ns, peak, error))
+                    _write_lines(inv, _flush_metrics(inv, end_ns, peak, error, failed))
                 except Exception as err:
                     _safety.report("metrics", err)
             return
-        lines = [line]
         try:
-            lines.extend(_flush_metrics(inv, end_ns, peak, error))
+            lines.extend(_flush_metrics(inv, end_ns, peak, error, failed))
         except Exception as err:
             _safety.report("metrics", err)
-        try:  # one system call for the record and its EMF documents
+        try:  # one system call for the call lines, the record and its EMF documents
             write_lines(lines)
         except Exception as err:
             _safety.report("sink", err)
+
+
+def _status_code(result: Any) -> Optional[int]:
+    """``statusCode`` of a handler's dict result (API Gateway, ALB, function URLs), if an int.
+
+    Nothing else of the response is read: its body and headers can carry anything.
+    """
+    if type(result) is dict:
+        code = result.get("statusCode")
+        if type(code) is int:
+            return code
+    return None
+
+
+def _detail_reason(
+    inv: Invocation, end_ns: int, error: Optional[dict[str, Any]], status_code: Optional[int]
+) -> Optional[str]:
+    """Why every call of this invocation gets its line (tail-based), or None: it is ordinary."""
+    if error is not None:
+        return "error"
+    if status_code is not None and status_code >= 500:
+        return "5xx"
+    if inv.timed_out or inv.memory_warned:
+        return "warning"
+    if end_ns - inv.start_ns > inv.settings.slow_ms * 1_000_000:
+        return "slow"
+    return None
 
 
 def emit(inv: Invocation, line: str) -> None:
@@ -172,6 +212,15 @@ def _peak_bytes(inv: Invocation) -> Optional[int]:
 
 
 def _write_lines(inv: Invocation, lines: list[str]) -> None:
+    if not lines:
+        return
+    write_lines = getattr(inv.sink, LINES_ATTR, None)
+    if write_lines is not None and len(lines) > 1:
+        try:  # one system call for all of them
+            write_lines(lines)
+        except Exception as exc:
+            _safety.report("sink", exc)
+        return
     for line in lines:
         emit(inv, line)
 
@@ -179,13 +228,20 @@ def _write_lines(inv: Invocation, lines: list[str]) -> None:
 #: The (name, unit) pairs of the usual end-of-invocation EMF document, by what is known.
 _OWN_SHAPE = (("Duration", "Milliseconds"), ("ColdStart", "Count"), ("Errors", "Count"))
 _OWN_SHAPE_PEAK = (*_OWN_SHAPE, ("MemoryUsedMB", "Megabytes"))
-_OWN_SHAPE_SHARE = (*_OWN_SHAPE_PEAK, ("MemoryUtilization", "Percent"))
 
 
 def _flush_metrics(
-    inv: Invocation, end_ns: int, peak: Optional[int], error: Optional[dict[str, Any]]
+    inv: Invocation,
+    end_ns: int,
+    peak: Optional[int],
+    error: Optional[dict[str, Any]],
+    failed: bool,
 ) -> list[str]:
-    """The EMF lines of the end of an invocation (the caller writes them)."""
+    """The EMF lines of the end of an invocation (the caller writes them).
+
+    ``failed``: the invocation raised, returned a 5xx, ran slow or was warned about: what
+    waits in the batch goes out now with this invocation's own latencies (never deferred).
+    """
     values: list[Any] = [
         round((end_ns - inv.start_ns) / 1e6, 3),
         1 if inv.cold_start else 0,
@@ -195,16 +251,10 @@ def _flush_metrics(
     if peak is not None:
         values.append(round(peak / (1024 * 1024), 1))
         shape = _OWN_SHAPE_PEAK
-        if inv.memory_limit_mb:
-            values.append(round(100.0 * peak / (inv.memory_limit_mb * 1024 * 1024), 1))
-            shape = _OWN_SHAPE_SHARE
-    if not error and not inv.stats and not inv.user_metrics:  # the usual: one known document
-        line = _emf.own_document(
-            inv.settings.namespace,
-            inv.function_name or "unknown",
-            (inv.start_epoch_ns + (end_ns - inv.start_ns)) // 1_000_000,
-            shape,
-            values,
+    now_ms = (inv.start_epoch_ns + (end_ns - inv.start_ns)) // 1_000_000
+    if not error and not inv.stats and not inv.user_metrics and not failed:
+        line = _emf.own_document(  # the usual invocation without calls: one known document
+            inv.settings.namespace, inv.service or "unknown", now_ms, shape, values
         )
         if line is not None:
             return [line]
@@ -212,66 +262,120 @@ def _flush_metrics(
     error_class = None
     if error:
         error_class = error.get("error_class") or "handler"
-    return _metric_lines(inv, own, error_class, end_ns)
+    return _metric_lines(inv, own, error_class, end_ns, defer=not failed)
 
 
 def _metric_lines(
-    inv: Invocation, own: list[_emf.Metric], error_class: Optional[str], now_ns: int
+    inv: Invocation,
+    own: list[_emf.Metric],
+    error_class: Optional[str],
+    now_ns: int,
+    defer: bool,
 ) -> list[str]:
-    downstream: list[tuple[str, str, int, int, list[float]]] = []
+    now_ms = (inv.start_epoch_ns + (now_ns - inv.start_ns)) // 1_000_000
+    service = inv.service or "unknown"
+    namespace = inv.settings.namespace
+    keyed: list[tuple[_batch.Key, list[Any]]] = []
     user: list[_emf.Metric] = []
-    if inv.stats or inv.user_metrics:  # the usual invocation has neither: skip the lock
-        with inv.metrics_lock:
-            downstream = _downstream(inv) if inv.stats else []
+    errors: dict[str, int] = {}
+    with inv.metrics_lock:  # the watchdog's flush and the end's never overlap
+        if inv.stats:
+            keyed = [((namespace, service, svc, op), lat) for svc, op, lat in _downstream(inv)]
+        if inv.user_metrics:
             user = _emf.user_metric_list(inv.take_user_metrics())
-    return _emf.documents(
-        inv.settings.namespace,
-        inv.function_name or "unknown",
-        (inv.start_epoch_ns + (now_ns - inv.start_ns)) // 1_000_000,
-        own,
-        user,
-        error_class,
-        downstream,
-    )
+        if inv.error_classes:
+            errors = _new_errors(inv)
+    flushed = _batch.batch.add(keyed, now_ms, defer) if keyed or not defer else []
+    lines = _emf.documents(namespace, service, now_ms, own, user, error_class, None, errors)
+    # Documents of other services or namespaces (another decorated handler) get their own call.
+    groups: dict[tuple[str, str], list[tuple[str, str, int, list[Any]]]] = {}
+    for (ns, svc_dim, svc, op), ts, latencies in flushed:
+        groups.setdefault((ns, svc_dim), []).append((svc, op, ts, latencies))
+    for (ns, svc_dim), downstream in groups.items():
+        lines.extend(_emf.documents(ns, svc_dim, now_ms, [], [], None, downstream))
+    return lines
 
 
-def _downstream(inv: Invocation) -> list[tuple[str, str, int, int, list[float]]]:
-    """Per (Service, Operation) counts and latencies not yet published (see on_timeout)."""
+def _new_errors(inv: Invocation) -> dict[str, int]:
+    """Failed calls by error class not yet published (see on_timeout)."""
+    done = inv.errors_published
+    out = {cls: n - done.get(cls, 0) for cls, n in inv.error_classes.items()}
+    inv.errors_published = dict(inv.error_classes)
+    return {cls: n for cls, n in out.items() if n > 0}
+
+
+def _downstream(inv: Invocation) -> list[tuple[str, str, list[float]]]:
+    """Per (Service, Operation) latencies not yet published (see on_timeout)."""
     out = []
     published = inv.metrics_published
     current = inv.stats_snapshot()
-    for name, (count, _, _, errors, kind, values) in current.items():
+    for name, (count, _, _, _, kind, values) in current.items():
         if kind == "segment" or name == _invocation.OTHER:
             continue
         done = published.get(name, (0, 0, 0))
-        calls = count - done[0]
-        if calls <= 0:
+        if count - done[0] <= 0:
             continue
         if kind == "aws":
             service, _, operation = name.partition(".")
-        else:
+        elif kind == "http":
             service, operation = "http", name[len("http ") :]
+        else:  # another kind of client (a database): its kind names it
+            service, operation = kind, name
         latencies = [round(v / 1e6, 3) for v in values[done[2] :]]
-        out.append((service, operation, calls, errors - done[1], latencies))
+        out.append((service, operation, latencies))
     # Remember what went out, so a later flush publishes only the rest.
     inv.metrics_published = {n: (s[0], s[3], len(s[5])) for n, s in current.items()}
     return out
 
 
 def on_timeout(inv: Invocation, now_ns: int) -> None:
-    """Watchdog: the deadline is near. Write the warning, then flush pending metrics."""
+    """Watchdog: the deadline is near. Write the warning and every call line waiting in the
+    buffer (the kill that may follow loses nothing), then flush pending metrics."""
     inv.timed_out = True
     remaining = None
     if inv.deadline_ns is not None:
         remaining = (inv.deadline_ns - now_ns) / 1e6
-    emit(inv, _records.timeout_warning_line(inv, now_ns, remaining))
+    lines = [_records.timeout_warning_line(inv, now_ns, remaining)]
+    lines.extend(inv.take_pending(True))
+    _write_lines(inv, lines)
     if inv.settings.metrics:
         try:
-            _write_lines(inv, _metric_lines(inv, [("Timeouts", "Count", 1)], None, now_ns))
+            own: list[_emf.Metric] = [("Timeouts", "Count", 1)]
+            _write_lines(inv, _metric_lines(inv, own, None, now_ns, defer=False))
         except Exception as exc:
             _safety.report("metrics", exc)
 
 
 def on_memory(inv: Invocation, now_ns: int, rss_bytes: int) -> None:
-    """Watchdog: RSS crossed the warning share of the memory limit."""
-    emit(inv, _records.memory_warning_line(inv, now_ns, rss_bytes))
+    """Watchdog: RSS crossed the warning share of the memory limit. Write the warning and the
+    buffered call lines: an out-of-memory kill may follow."""
+    inv.memory_warned = True
+    lines = [_records.memory_warning_line(inv, now_ns, rss_bytes)]
+    lines.extend(inv.take_pending(True))
+    _write_lines(inv, lines)
+
+
+def flush_batch(sink: Optional[Sink] = None) -> None:
+    """Publish what waits in the batch now, to ``sink`` (the default sink if None).
+
+    Run when the process exits normally (not at Lambda's shutdown, which stops the process
+    without running exit handlers) and by ``testing.capture`` at its start and end, so a
+    capture holds exactly the metrics of the invocations it saw.
+    """
+    try:
+        flushed = _batch.batch.take_all()
+        if not flushed:
+            return
+        sink = sink or get_default_sink()
+        groups: dict[tuple[str, str], list[tuple[str, str, int, list[Any]]]] = {}
+        for (ns, svc_dim, svc, op), ts, latencies in flushed:
+            groups.setdefault((ns, svc_dim), []).append((svc, op, ts, latencies))
+        for (ns, svc_dim), downstream in groups.items():
+            for line in _emf.documents(ns, svc_dim, time.time_ns() // 1_000_000, [], [], None,
+                                       downstream):
+                sink(line)
+    except Exception as exc:
+        _safety.report("metrics", exc)
+
+
+atexit.register(flush_batch)

@@ -4,6 +4,21 @@ Every record is one JSON object on one line of stdout. Readers are tolerant: unk
 kept in ``extra`` and ignored, missing optional keys get their defaults, and a record whose
 ``lambda_trace`` version is newer than ours is still read field by field.
 
+Version 2 (what the runtime writes; readers accept 1 and 2) differs from 1 in:
+
+* ``call`` lines carry no ``function_name`` and no ``timestamp`` (the log group and the log
+  event have them; ``start_ms`` places the call in its invocation) but the function's
+  ``service``; AWS calls no longer repeat ``service``/``operation``, which the name
+  ``<service>.<Operation>`` holds (``aws_service_operation``).
+* ``invocation`` leaves out what holds nothing (warm starts' ``init_type``/``init_ms``, a
+  success's ``error_*``, ``dropped_calls`` 0, empty ``annotations``) and adds ``service``,
+  ``status_code``, ``xray_trace_id``, ``correlation_id`` and ``detail`` (why every call of the
+  invocation got its line: ``error``, ``5xx``, ``slow`` or ``warning``).
+* ``calls`` entries are ``{"k": kind, "n": count, "ms": total, "max": longest (left out for one
+  call), "err": errors (left out when 0), "seq": longest sequential run (3+ calls), "h":
+  [bucket, count, ...]}``: ``h`` is a log-bucket latency histogram with the analyzer's sketch
+  buckets (``HISTOGRAM_ACCURACY``), so quantiles survive calls that got no line.
+
 This module is stdlib only and imports nothing of ours but ``_contract`` (its constants, which
 the runtime imports alone to keep its cold start small): both halves depend on it.
 """
@@ -17,12 +32,13 @@ from typing import Any, ClassVar, Literal, Optional, Union
 
 # Re-exported: readers import the contract's constants from here.
 from lambda_trace._contract import ERROR_CLASSES as ERROR_CLASSES
+from lambda_trace._contract import HISTOGRAM_ACCURACY as HISTOGRAM_ACCURACY
 from lambda_trace._contract import MARKER as MARKER
 from lambda_trace._contract import MAX_LINE_BYTES as MAX_LINE_BYTES
 from lambda_trace._contract import SCHEMA_VERSION as SCHEMA_VERSION
 
 RecordType = Literal["call", "invocation", "timeout_warning", "memory_warning"]
-CallKind = Literal["aws", "http", "segment"]
+CallKind = Literal["aws", "http", "segment", "db"]
 Status = Literal["ok", "error"]
 
 
@@ -48,25 +64,81 @@ class CallStats:
     total_ms: float = 0.0
     max_ms: float = 0.0
     errors: int = 0
+    #: v2 only: the calls' kind, longest sequential run, latency histogram (bucket -> count)
+    kind: Optional[str] = None
+    seq: Optional[int] = None
+    hist: dict[int, int] = field(default_factory=dict)
 
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "count": self.count,
-            "total_ms": round(self.total_ms, 3),
-            "max_ms": round(self.max_ms, 3),
-            "errors": self.errors,
-        }
+    def to_dict(self, version: int = SCHEMA_VERSION) -> dict[str, Any]:
+        if version < 2:
+            return {
+                "count": self.count,
+                "total_ms": round(self.total_ms, 3),
+                "max_ms": round(self.max_ms, 3),
+                "errors": self.errors,
+            }
+        out: dict[str, Any] = {"k": self.kind or "", "n": self.count,
+                               "ms": round(self.total_ms, 3)}
+        if self.count != 1:
+            out["max"] = round(self.max_ms, 3)
+        if self.errors:
+            out["err"] = self.errors
+        if self.seq is not None:
+            out["seq"] = self.seq
+        out["h"] = [v for key in sorted(self.hist) for v in (key, self.hist[key])]
+        return out
 
     @classmethod
     def from_dict(cls, data: Any) -> CallStats:
+        """Either layout: v1 ``count/total_ms/max_ms/errors``, v2 ``k/n/ms/max/err/seq/h``."""
         if not isinstance(data, dict):
             return cls()
+        if "n" in data and "count" not in data:
+            total = _float(data.get("ms"))
+            seq = data.get("seq")
+            return cls(
+                count=_int(data.get("n")),
+                total_ms=total,
+                max_ms=_float(data.get("max"), total),
+                errors=_int(data.get("err")),
+                kind=data["k"] if isinstance(data.get("k"), str) else None,
+                seq=_int(seq, None) if seq is not None else None,
+                hist=histogram_pairs(data.get("h")),
+            )
         return cls(
             count=_int(data.get("count")),
             total_ms=_float(data.get("total_ms")),
             max_ms=_float(data.get("max_ms")),
             errors=_int(data.get("errors")),
         )
+
+
+def histogram_pairs(value: Any) -> dict[int, int]:
+    """``{bucket: count}`` of a v2 ``h`` list; pairs that are not two integers are skipped."""
+    out: dict[int, int] = {}
+    if not isinstance(value, list):
+        return out
+    for i in range(0, len(value) - 1, 2):
+        key, count = value[i], value[i + 1]
+        if type(key) is int and type(count) is int and count > 0:
+            out[key] = out.get(key, 0) + count
+    return out
+
+
+def aws_service_operation(call: dict[str, Any]) -> tuple[Optional[str], Optional[str]]:
+    """The AWS service and operation of a call record of either version.
+
+    v1 lines carry them as ``service``/``operation``; in v2 ``service`` is the function's
+    service and the name ``<service>.<Operation>`` holds both.
+    """
+    version = call.get(MARKER)
+    if isinstance(version, int) and version >= 2:
+        name = call.get("name")
+        if call.get("kind") == "aws" and isinstance(name, str) and "." in name:
+            service, _, operation = name.partition(".")
+            return service, operation
+        return None, call.get("operation")
+    return call.get("service"), call.get("operation")
 
 
 @dataclass
@@ -108,7 +180,10 @@ class Record:
             if f.name in ("version", "extra"):
                 continue
             value = getattr(self, f.name)
-            if isinstance(value, dict):
+            if f.name == "calls" and isinstance(value, dict):
+                value = {k: v.to_dict(self.version) if isinstance(v, CallStats) else v
+                         for k, v in value.items()}
+            elif isinstance(value, dict):
                 value = {k: _plain(v) for k, v in value.items()}
             elif isinstance(value, list):
                 value = [_plain(v) for v in value]
@@ -131,8 +206,10 @@ class CallRecord(Record):
     status: str = "ok"
     error_class: Optional[str] = None
     error_code: Optional[str] = None
-    #: AWS calls: botocore's service and operation names, and the resource acted on
-    #: (bucket, table, queue, topic, function...) taken from an allow-list of parameter names.
+    #: v1, AWS calls: botocore's service and operation names; v2: ``service`` is the function's
+    #: service (as in every v2 record) and the name holds both (``aws_service_operation``).
+    #: ``target``: the resource acted on (bucket, table, queue, topic, function...) taken from
+    #: an allow-list of parameter names.
     service: Optional[str] = None
     operation: Optional[str] = None
     target: Optional[str] = None
@@ -176,6 +253,17 @@ class InvocationRecord(Record):
     annotations: dict[str, Any] = field(default_factory=dict)
     #: True when a timeout_warning was written during this invocation.
     timeout_warned: Optional[bool] = None
+    #: v2: POWERTOOLS_SERVICE_NAME (or the service option), else the function's name.
+    service: Optional[str] = None
+    #: v2: the int ``statusCode`` of a dict the handler returned (nothing else of it is kept).
+    status_code: Optional[int] = None
+    #: v2: the ``Root`` of ``_X_AMZN_TRACE_ID`` and Powertools Logger's correlation id, the keys
+    #: Powertools Logger writes, so both tools' lines join on them.
+    xray_trace_id: Optional[str] = None
+    correlation_id: Optional[str] = None
+    #: v2: why every call got its line (``error``, ``5xx``, ``slow``, ``warning``); None: only
+    #: slow and failed calls did (mode ``slow``) or the mode decided alone.
+    detail: Optional[str] = None
 
 
 @dataclass
@@ -258,7 +346,7 @@ def _coerce(key: str, value: Any, default: Any) -> Any:
         return _float(value, default)
     if key in ("init_ms", "remaining_ms", "memory_peak_mb", "timeout_ms", "elapsed_ms"):
         return _float(value, None)
-    if key in ("memory_limit_mb", "limit_mb", "http_status", "retries"):
+    if key in ("memory_limit_mb", "limit_mb", "http_status", "retries", "status_code"):
         return _int(value, None)
     return value if isinstance(value, (str, int, float, bool)) else str(value)
 

@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from typing import Any, Callable, Optional, Union
 
 from lambda_trace.schema import ERROR_CLASSES, MARKER, MAX_LINE_BYTES, RECORD_CLASSES, is_record
-from lambda_trace.sinks import set_default_sink
+from lambda_trace.sinks import get_default_sink, set_default_sink
 
 __all__ = [
     "Capture",
@@ -116,12 +116,21 @@ class Capture:
 
 @contextmanager
 def capture() -> Iterator[Capture]:
-    """Send every traced handler's lines (those decorated without ``sink=``) to a Capture."""
+    """Send every traced handler's lines (those decorated without ``sink=``) to a Capture.
+
+    Downstream latencies batched across invocations (``DownstreamLatency``) are published at
+    the start (to the previous sink) and at the end (into the capture): a capture holds every
+    line of the invocations it saw, and only theirs.
+    """
+    from lambda_trace._lifecycle import flush_batch
+
+    flush_batch(get_default_sink())
     sink = Capture()
     previous = set_default_sink(sink)
     try:
         yield sink
     finally:
+        flush_batch(sink)
         set_default_sink(previous)
 
 
@@ -183,6 +192,12 @@ _KEYS: dict[str, dict[str, tuple[str, bool]]] = {
         "calls": (_DICT, True),
         "dropped_calls": (_INT, True),
         "annotations": (_DICT, True),
+        "service": (_STR, False),
+        "status_code": (_INT, False),
+        "xray_trace_id": (_STR, False),
+        "correlation_id": (_STR, False),
+        "detail": (_STR, False),
+        "timeout_warned": (_BOOL, False),
     },
     "timeout_warning": {
         "elapsed_ms": (_NUM, True),
@@ -198,6 +213,20 @@ _KEYS: dict[str, dict[str, tuple[str, bool]]] = {
         "in_flight": (_LIST, True),
     },
 }
+
+
+#: Keys that version 2 leaves out when they hold nothing (the reader's defaults apply).
+_OPTIONAL_IN_V2 = {"invocation": ("dropped_calls", "annotations")}
+
+#: v2 ``calls`` entries: key -> (expected type, required)
+_SUMMARY_V2 = {
+    "k": (_STR, True), "n": (_INT, True), "ms": (_NUM, True), "max": (_NUM, False),
+    "err": (_INT, False), "seq": (_INT, False), "h": (_LIST, True),
+}
+_SUMMARY_V1 = {"count": _INT, "total_ms": _NUM, "max_ms": _NUM, "errors": _INT}
+
+#: Downstream call kinds (``db``: database and cache clients).
+CALL_KINDS = ("aws", "http", "segment", "db")
 
 
 def _type_ok(value: Any, expected: str) -> bool:
@@ -228,24 +257,34 @@ def record_problems(obj: Any, line: Optional[str] = None) -> list[str]:
     record_type = obj.get("type")
     if record_type not in RECORD_CLASSES:
         return [*problems, f"unknown type {record_type!r}"]
-    for key in ("request_id", "function_name"):
+    version = obj.get(MARKER)
+    v2 = isinstance(version, int) and version >= 2
+    # v2 call lines name neither the function (the log group does) nor a time (the event has
+    # one); they carry the service instead.
+    lean_call = v2 and record_type == "call"
+    for key in ("request_id",) if lean_call else ("request_id", "function_name"):
         if key not in obj:
             problems.append(f"missing {key!r}")
         elif obj[key] is not None and not isinstance(obj[key], str):
             problems.append(f"{key!r} must be a string or null")
-    if not isinstance(obj.get("timestamp"), str) or not _TIMESTAMP.match(obj["timestamp"]):
+    if v2 and (obj.get("service") is not None and not isinstance(obj["service"], str)):
+        problems.append("'service' must be a string or null")
+    if not lean_call and (
+        not isinstance(obj.get("timestamp"), str) or not _TIMESTAMP.match(obj["timestamp"])
+    ):
         problems.append(f"timestamp {obj.get('timestamp')!r} is not ISO 8601 UTC with ms")
+    optional = _OPTIONAL_IN_V2.get(record_type, ()) if v2 else ()
     for key, (expected, required) in _KEYS[record_type].items():
         if key not in obj or obj[key] is None:
-            if required:
+            if required and key not in optional:
                 problems.append(f"{record_type}: missing {key!r}")
             continue
         if not _type_ok(obj[key], expected):
             problems.append(f"{record_type}: {key!r}={obj[key]!r} is not a {expected}")
     if "status" in obj and obj.get("status") not in ("ok", "error"):
         problems.append(f"status {obj.get('status')!r} is not ok|error")
-    if record_type == "call" and obj.get("kind") not in ("aws", "http", "segment"):
-        problems.append(f"kind {obj.get('kind')!r} is not aws|http|segment")
+    if record_type == "call" and obj.get("kind") not in CALL_KINDS:
+        problems.append(f"kind {obj.get('kind')!r} is not one of {CALL_KINDS}")
     if obj.get("error_class") is not None and obj["error_class"] not in ERROR_CLASSES:
         problems.append(f"error_class {obj['error_class']!r} is not one of {ERROR_CLASSES}")
     for key in ("duration_ms", "self_ms", "start_ms", "elapsed_ms", "rss_mb"):
@@ -256,15 +295,12 @@ def record_problems(obj: Any, line: Optional[str] = None) -> list[str]:
         for name, stats in obj["calls"].items():
             if not isinstance(stats, dict):
                 problems.append(f"calls[{name!r}] is not an object")
-                continue
-            for key, expected in (
-                ("count", _INT),
-                ("total_ms", _NUM),
-                ("max_ms", _NUM),
-                ("errors", _INT),
-            ):
-                if not _type_ok(stats.get(key), expected):
-                    problems.append(f"calls[{name!r}].{key} is not a {expected}")
+            elif v2:
+                problems.extend(_summary_v2_problems(name, stats))
+            else:
+                for key, expected in _SUMMARY_V1.items():
+                    if not _type_ok(stats.get(key), expected):
+                        problems.append(f"calls[{name!r}].{key} is not a {expected}")
     if isinstance(obj.get("in_flight"), list):
         for item in obj["in_flight"]:
             if not (
@@ -274,6 +310,27 @@ def record_problems(obj: Any, line: Optional[str] = None) -> list[str]:
                 and _type_ok(item.get("running_ms"), _NUM)
             ):
                 problems.append(f"in_flight item {item!r} needs name, kind, running_ms")
+    return problems
+
+
+def _summary_v2_problems(name: str, stats: dict[str, Any]) -> list[str]:
+    problems = []
+    for key, (expected, required) in _SUMMARY_V2.items():
+        if key not in stats:
+            if required:
+                problems.append(f"calls[{name!r}]: missing {key!r}")
+        elif not _type_ok(stats[key], expected):
+            problems.append(f"calls[{name!r}].{key} is not a {expected}")
+    hist = stats.get("h")
+    if isinstance(hist, list):
+        ints = all(isinstance(v, int) and not isinstance(v, bool) for v in hist)
+        if not ints or len(hist) % 2:
+            problems.append(f"calls[{name!r}].h is not [bucket, count, ...] integer pairs")
+        elif sum(hist[1::2]) != stats.get("n"):
+            problems.append(f"calls[{name!r}].h counts {sum(hist[1::2])} calls, n says "
+                            f"{stats.get('n')}")
+        elif hist[0::2] != sorted(set(hist[0::2])):
+            problems.append(f"calls[{name!r}].h buckets are not distinct and ascending")
     return problems
 
 

@@ -124,3 +124,10 @@ def http_server() -> Iterator[LoopbackHTTP]:
     yield LoopbackHTTP(url=f"http://127.0.0.1:{port}", host="127.0.0.1", port=port, requests=seen)
     server.shutdown()
     server.server_close()
+
+
+@pytest.fixture
+def every_call_line(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every call gets its line (``LAMBDA_TRACE_CALL_LINES=all``), for tests that read them:
+    the default mode writes them only for invocations that matter (tail-based)."""
+    monkeypatch.setenv("LAMBDA_TRACE_CALL_LINES", "all")

@@ -18,6 +18,9 @@ from lambda_trace import _config, _emf, _invocation, metric, segment, trace
 from lambda_trace._patches import aws_sdk, http_clients
 from lambda_trace.testing import FakeContext, capture
 
+# These tests read call lines: every call gets one (the default writes them tail-based).
+pytestmark = pytest.mark.usefixtures("every_call_line")
+
 THREADS = 16
 
 
@@ -63,8 +66,8 @@ def test_sixteen_threads_of_http_calls_are_all_attributed(http_server: Any) -> N
     expected = {f"/t{t}/c{c}" for t in range(THREADS) for c in range(per_thread)}
     assert sorted(paths) == sorted(expected)  # none lost, none twice
     [record] = cap.invocations
-    assert record["calls"]["http GET 127.0.0.1"]["count"] == THREADS * per_thread
-    assert record["dropped_calls"] == 0
+    assert record["calls"]["http GET 127.0.0.1"]["n"] == THREADS * per_thread
+    assert record.get("dropped_calls", 0) == 0
     assert snapshot == {"in_flight": {}, "active": 0}
     assert 0 <= record["self_ms"] <= record["duration_ms"]
     assert_all_valid(cap)
@@ -91,11 +94,11 @@ def test_sixteen_threads_of_aws_calls_and_segments(moto: Any) -> None:
         assert handler({}, big_context()) == THREADS * per_thread
     [record] = cap.invocations
     calls = record["calls"]
-    assert calls["s3.PutObject"]["count"] == THREADS * per_thread
-    assert calls["s3.ListObjectsV2"]["count"] == 1
-    assert all(calls[f"thread-{t}"]["count"] == per_thread for t in range(THREADS))
+    assert calls["s3.PutObject"]["n"] == THREADS * per_thread
+    assert calls["s3.ListObjectsV2"]["n"] == 1
+    assert all(calls[f"thread-{t}"]["n"] == per_thread for t in range(THREADS))
     assert not any(name.startswith("http ") for name in calls)
-    assert sum(s["count"] for s in calls.values()) == len(cap.calls)
+    assert sum(s["n"] for s in calls.values()) == len(cap.calls)
     assert_all_valid(cap)
 
 
@@ -158,11 +161,18 @@ def test_a_thousand_warm_invocations_leak_neither_calls_nor_memory(http_server: 
                 assert [c["path"] for c in calls if c["name"] == "http GET 127.0.0.1"] == [
                     f"/inv/{n}"
                 ]
-                assert record["calls"]["http GET 127.0.0.1"]["count"] == 1
-                assert record["calls"]["work"]["count"] == 1
-                assert sum(s["count"] for s in record["calls"].values()) == 3
+                assert record["calls"]["http GET 127.0.0.1"]["n"] == 1
+                assert record["calls"]["work"]["n"] == 1
+                assert sum(s["n"] for s in record["calls"].values()) == 3
                 assert {r["request_id"] for r in records} == {record["request_id"]}
-                assert len(cap.emf) == 3  # invocation + two downstream (Service, Operation)
+                # The invocation's document and its failed call by error class; latencies
+                # wait in the batch (published per minute or per 100 values).
+                assert sum("Duration" in d for d in cap.emf) == 1
+                assert [d["ErrorClass"] for d in cap.emf if "DownstreamErrors" in d] == [
+                    "network"
+                ]
+                assert all("Duration" in d or "DownstreamErrors" in d
+                           or "DownstreamLatency" in d for d in cap.emf)
                 cap.clear()
                 http_server.requests.clear()  # the fixture's own log of requests
                 for cache, bound in _bounded_caches():

@@ -31,6 +31,10 @@ from lambda_trace import (
 from lambda_trace._patches import aws_sdk, http_clients
 from lambda_trace.testing import FakeContext, capture, validate_record
 
+# These tests read call lines: every call gets one (the default writes them tail-based).
+pytestmark = pytest.mark.usefixtures("every_call_line")
+
+
 ROUNDS = 5
 
 
@@ -254,7 +258,7 @@ def test_any_annotation_or_metric_leaves_the_handler_and_its_lines_intact(
     with capture() as cap:
         assert handler({}, big_context()) == "done"
     [record] = cap.invocations
-    assert len(record["annotations"]) <= 50
+    assert len(record.get("annotations", {})) <= 50
     assert_all_valid(cap)
 
 
@@ -566,11 +570,11 @@ def test_botocore_wrapper_bookkeeping_failure(
     assert type(seen[0]).__name__ == "ClientError"
     assert seen[0].response["Error"]["Code"] == "404"
     for record in cap.invocations:
-        assert record["calls"]["s3.ListBuckets"]["count"] == 1
+        assert record["calls"]["s3.ListBuckets"]["n"] == 1
         assert record["calls"]["s3.HeadBucket"] == {
             **record["calls"]["s3.HeadBucket"],
-            "count": 1,
-            "errors": 1,
+            "n": 1,
+            "err": 1,
         }
     for inv in seen[1::2]:
         assert inv.in_flight == {}
@@ -634,7 +638,7 @@ def test_http_wrapper_bookkeeping_failure(
             assert handler({}, big_context()) == 404
     for record in cap.invocations:
         [stats] = record["calls"].values()
-        assert stats["count"] == 1 and stats["errors"] == 1
+        assert stats["n"] == 1 and stats.get("err", 0) == 1
     assert_all_valid(cap)
     [report] = reports(capsys.readouterr().err)
     assert "internal error in http wrapper" in report

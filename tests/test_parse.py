@@ -12,7 +12,7 @@ from testdata import corpus_files
 
 from lambda_trace.analyzer.model import Event, LogEvent
 from lambda_trace.analyzer.parse import Parser, ParseStats, iso_to_ms
-from lambda_trace.schema import CallRecord
+from lambda_trace.schema import SCHEMA_VERSION, CallRecord
 
 RID = "4ce9340a-b765-490f-ad8a-02ab3415e2bf"
 STREAM = "2026/11/27/[$LATEST]0123456789abcdef0123456789abcdef"
@@ -79,7 +79,7 @@ class TestCommonLines:
         (event,), stats = parse_all(cloudwatch(record_line()))
         assert (event["type"], event["request_id"], event["name"], event["duration_ms"]) == (
             "call", RID, "s3.GetObject", 12.5)
-        assert (event["lambda_trace"], event["log_stream"]) == (1, STREAM)
+        assert (event["lambda_trace"], event["log_stream"]) == (SCHEMA_VERSION, STREAM)
         assert stats.events == {"call": 1}
 
     def test_record_time_from_envelope_else_from_the_record(self) -> None:

@@ -80,7 +80,7 @@ def test_decorator_with_options_and_settings_attached():
     with capture() as cap:
         assert handler({}, FakeContext()) == 1
     assert cap.calls == []
-    assert cap.invocations[0]["calls"]["work"]["count"] == 1
+    assert cap.invocations[0]["calls"]["work"]["n"] == 1
     assert cap.emf[0]["_aws"]["CloudWatchMetrics"][0]["Namespace"] == "Shop"
 
 
@@ -170,8 +170,8 @@ def test_asyncio_run_inside_the_handler_is_traced(http_server):
     with capture() as cap:
         assert handler({}, FakeContext()) == "ok"
     calls = cap.invocations[0]["calls"]
-    assert calls["http GET 127.0.0.1"]["count"] == 2
-    assert calls["gather"]["count"] == 1
+    assert calls["http GET 127.0.0.1"]["n"] == 2
+    assert calls["gather"]["n"] == 1
     assert_all_valid(cap)
 
 
@@ -185,7 +185,7 @@ def test_async_handler_is_awaited_and_traced():
     with capture() as cap:
         assert asyncio.run(handler({}, FakeContext())) == "async-result"
     [record] = cap.invocations
-    assert record["calls"]["step"]["count"] == 1
+    assert record["calls"]["step"]["n"] == 1
 
 
 def test_nested_traced_call_is_not_a_second_invocation():

@@ -16,6 +16,9 @@ from lambda_trace import trace
 from lambda_trace._patches.http_clients import path_only
 from lambda_trace.testing import FakeContext, capture
 
+# These tests read call lines: every call gets one (the default writes them tail-based).
+pytestmark = pytest.mark.usefixtures("every_call_line")
+
 
 def run(handler):
     with capture() as cap:
@@ -104,7 +107,7 @@ def test_error_statuses_are_classified(http_server, status, error_class):
     [call] = cap.calls
     assert call["status"] == "error" and call["http_status"] == status
     assert call["error_class"] == error_class and call["error_code"] == str(status)
-    assert cap.invocations[0]["calls"]["http GET 127.0.0.1"]["errors"] == 1
+    assert cap.invocations[0]["calls"]["http GET 127.0.0.1"].get("err", 0) == 1
 
 
 def test_urllib_request_http_error_is_still_one_call(http_server):

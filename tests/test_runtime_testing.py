@@ -73,7 +73,7 @@ def test_a_good_record_passes():
         ({"lambda_trace": "1"}, "schema version"),
         ({"type": "span"}, "unknown type"),
         ({"timestamp": "2026-11-27 04:43:42"}, "timestamp"),
-        ({"kind": "db"}, "kind"),
+        ({"kind": "queue"}, "kind"),
         ({"status": "failed"}, "status"),
         ({"duration_ms": "20"}, "duration_ms"),
         ({"duration_ms": -1}, "negative"),
@@ -179,3 +179,45 @@ def test_bad_emf_documents_are_rejected(mutate, problem):
     doc = good_emf(int(time.time() * 1000))
     mutate(doc)
     assert any(problem in p for p in emf_problems(doc)), emf_problems(doc)
+
+
+GOOD_V2_INVOCATION = {
+    "lambda_trace": 2,
+    "type": "invocation",
+    "request_id": "r-1",
+    "function_name": "f",
+    "service": "orders",
+    "timestamp": "2026-11-27T04:43:42.123Z",
+    "cold_start": False,
+    "duration_ms": 9.0,
+    "self_ms": 1.0,
+    "status": "ok",
+    "status_code": 200,
+    "calls": {"s3.GetObject": {"k": "aws", "n": 2, "ms": 8.0, "max": 5.0, "h": [55, 1, 81, 1]}},
+}
+
+
+def test_a_v2_invocation_leaves_out_what_holds_nothing() -> None:
+    assert validate_record(dict(GOOD_V2_INVOCATION)) == GOOD_V2_INVOCATION
+
+
+@pytest.mark.parametrize(
+    ("entry", "problem"),
+    [
+        ({"k": "aws", "n": 2, "ms": 8.0, "h": [55, 1]}, "counts 1 calls, n says 2"),
+        ({"k": "aws", "n": 2, "ms": 8.0, "h": [81, 1, 55, 1]}, "ascending"),
+        ({"k": "aws", "n": 1, "ms": 8.0, "h": [55]}, "integer pairs"),
+        ({"k": "aws", "n": 1, "ms": 8.0}, "missing 'h'"),
+        ({"count": 1, "total_ms": 1.0, "max_ms": 1.0, "errors": 0}, "missing 'k'"),
+    ],
+)
+def test_v2_summary_entries_are_checked(entry: dict, problem: str) -> None:
+    record = {**GOOD_V2_INVOCATION, "calls": {"x": entry}}
+    with pytest.raises(ValueError, match=problem):
+        validate_record(record)
+
+
+def test_a_v2_call_line_names_neither_function_nor_time_a_v1_line_must() -> None:
+    lean = {k: v for k, v in GOOD_CALL.items() if k not in ("function_name", "timestamp")}
+    assert validate_record({**lean, "lambda_trace": 2, "service": "orders"})
+    assert any("timestamp" in p for p in record_problems(lean))

@@ -114,7 +114,7 @@ def test_timeout_warning_names_a_sleeping_segment_and_the_calls_so_far():
     lines = kill_at_deadline(proc, 1.2)
     [warning] = [r for r in lines if r.get("type") == "timeout_warning"]
     assert [(f["name"], f["kind"]) for f in warning["in_flight"]] == [("crunch", "segment")]
-    assert warning["calls"]["warm-up"]["count"] == 1
+    assert warning["calls"]["warm-up"]["n"] == 1
     [doc] = [r for r in lines if "_aws" in r]
     assert doc["Timeouts"] == 1 and doc["Started"] == 1.0
 

@@ -22,18 +22,16 @@ from lambda_trace.local.template import read_yaml
 ROOT = Path(__file__).resolve().parent.parent
 TEMPLATE = ROOT / "template.yaml"
 #: The EMF metrics the runtime writes, and the dimension set each is published with
-#: (lambda_trace/_emf.py: own metrics by {service}, downstream ones by {service, Service,
-#: Operation}).
+#: (lambda_trace/_emf.py: own metrics by {service}, latencies by {service, Service, Operation},
+#: failed calls by {service, ErrorClass}).
 METRIC_DIMENSIONS = {
     "Duration": {"service"},
     "ColdStart": {"service"},
     "MemoryUsedMB": {"service"},
-    "MemoryUtilization": {"service"},
     "Errors": {"service"},
     "Timeouts": {"service"},
     "DownstreamLatency": {"service", "Service", "Operation"},
-    "DownstreamCalls": {"service", "Service", "Operation"},
-    "DownstreamErrors": {"service", "Service", "Operation"},
+    "DownstreamErrors": {"service", "ErrorClass"},
 }
 
 
@@ -230,7 +228,8 @@ def test_the_runtime_publishes_what_the_alarms_read():
         [("Errors", "Count", 1)],
         [],
         None,
-        [("dynamodb", "GetItem", 1, 0, [3.0])],
+        [("dynamodb", "GetItem", 0, [3.0])],
+        {"throttled": 1},
     )
     published: dict[str, set[str]] = {}
     for line in lines:

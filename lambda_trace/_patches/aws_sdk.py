@@ -37,7 +37,8 @@ def _name(service: str, operation: str) -> tuple[str, str]:
         if len(_names) >= MAX_CACHED_NAMES:
             _names.clear()  # bounded across warm invocations, whatever the code calls
         name = f"{service}.{operation}"[:MAX_NAME_CHARS]
-        found = _names[key] = (name, f',"service":{jstr(service)},"operation":{jstr(operation)}')
+        # Schema v2: the name holds service and operation; the lines' ``service`` is ours.
+        found = _names[key] = (name, "")
     return found
 
 

@@ -23,7 +23,8 @@ from lambda_trace.analyzer.join import (
     JoinStats,
 )
 from lambda_trace.analyzer.model import Event
-from lambda_trace.schema import parse_timestamp
+from lambda_trace.analyzer.records import SummaryExtra, is_v2, summary_v1
+from lambda_trace.schema import HISTOGRAM_ACCURACY, parse_timestamp
 
 #: Name-keyed tables (dependencies, memory sizes) keep this many names; the rest go to OTHER.
 MAX_NAMES = 500
@@ -174,6 +175,48 @@ class QuantileSketch:
         self._min = min(self._min, other._min)
         self._max = max(self._max, other._max)
         while len(self._bins) > self.max_bins:
+            self._collapse()
+
+    def add_buckets(
+        self, buckets: dict[int, int], relative_accuracy: float, total: Optional[float] = None,
+        largest: Optional[float] = None,
+    ) -> None:
+        """Merge a histogram of bucket keys (an invocation record's ``h``, schema v2).
+
+        With this sketch's accuracy the keys are this sketch's buckets and merge exactly;
+        otherwise each bucket's representative value is added. ``total`` and ``largest`` (the
+        record's exact sum and maximum) keep ``sum`` and ``max`` exact.
+        """
+        if not buckets:
+            return
+        if relative_accuracy != self.relative_accuracy:
+            gamma = (1 + relative_accuracy) / (1 - relative_accuracy)
+            self.add_many([2.0 * gamma**key / (gamma + 1.0)
+                           for key, n in buckets.items() for _ in range(n)])
+            return
+        if self._pending:
+            self._flush()
+        zero_key = math.ceil(math.log(self.min_value) * self._inv_ln_gamma)
+        gamma = math.exp(1.0 / self._inv_ln_gamma)
+        bins = self._bins
+        count = 0
+        for key, n in buckets.items():
+            count += n
+            if key <= zero_key:
+                self._zero += n
+            else:
+                bins[key] = bins.get(key, 0) + n
+        keys = [k for k in buckets if k > zero_key]
+        low = gamma ** (min(keys) - 1) if len(keys) == len(buckets) else 0.0
+        high = largest if largest is not None else (gamma ** max(keys) if keys else 0.0)
+        self._count += count
+        self._sum += total if total is not None else sum(
+            self._value(k) * n for k, n in buckets.items() if k > zero_key)
+        if low < self._min:
+            self._min = low
+        if high > self._max:
+            self._max = high
+        if len(bins) > self.max_bins:
             self._collapse()
 
     def _value(self, key: int) -> float:
@@ -632,6 +675,11 @@ class Aggregator:
         overflow = inv.overflow
         if not calls and not summary and not overflow:
             return
+        if summary and is_v2(record):
+            # Schema v2: most calls have no line; the summary's histogram gives their latencies.
+            summary, extras = summary_v1(summary)
+            self._add_v2_calls(inv, duration, summary, extras)
+            return
         # The kept calls by name. Their durations go to the dependency's sketch unchecked (it
         # checks them when it folds its buffer in); the calls beyond them went to add_call on
         # arrival. Calls with an error or retries are rare: they are looked at once more.
@@ -752,6 +800,66 @@ class Aggregator:
                 self._check_n_plus_one(inv, name, count, total, duration, group)
         self._add_summary_only(inv, duration, summary, named)
 
+    def _add_v2_calls(
+        self, inv: Invocation, duration: Optional[float], summary: dict[str, Any],
+        extras: dict[str, SummaryExtra],
+    ) -> None:
+        """``_add_calls`` for a v2 record: its summary counts every call and its histogram
+        holds every call's latency, so the sketch takes the histogram rather than the call
+        lines (which exist for slow and failed calls, or for all calls of a remarkable
+        invocation) unless calls overflowed the kept list (they reached the sketch already)."""
+        groups: dict[str, list[Call]] = {}
+        odd: list[Call] = []
+        for call in inv.calls:
+            raw = call[0]
+            name = raw if type(raw) is str and raw else str(raw or UNNAMED)
+            groups.setdefault(name, []).append(call)
+            if call[3] != "ok" or call[5]:
+                odd.append(call)
+        overflow = inv.overflow
+        threshold = self.n_plus_one_min_calls
+        deps: dict[str, DependencyStats] = {}
+        for name in {**summary, **groups}:
+            group = groups.get(name, [])
+            extra = extras.get(name)
+            dep = self._dependency(name, extra[1] if extra else (group[0][6] if group else None))
+            deps[name] = dep
+            stats = summary.get(name)
+            spilled = overflow.get(name) if overflow else None
+            if isinstance(stats, dict):
+                count, total, mx, errs = _summary_counts(stats)
+                if extra and extra[0] and spilled is None:
+                    dep.sketch.add_buckets(extra[0], HISTOGRAM_ACCURACY, total, mx)
+                else:
+                    dep.sketch.extend([c[2] for c in group])
+            else:  # a call line whose name the summary lacks (a hand-made record)
+                dep.sketch.extend([c[2] for c in group])
+                values, total = _finite([c[2] for c in group])
+                count, mx = len(values), max(values, default=0.0)
+                errs = sum(1 for c in group if c[3] == "error")
+                if spilled is not None:
+                    count += spilled.count
+                    total += spilled.total_ms
+                    mx = max(mx, spilled.max_ms)
+                    errs += spilled.errors
+            if spilled is not None:
+                dep.throttled += spilled.throttled
+                dep.retries += spilled.retries
+                dep.calls_retried += spilled.calls_retried
+                for cls, n in spilled.error_classes.items():
+                    dep.error_classes[cls] = dep.error_classes.get(cls, 0) + n
+            dep.calls += count
+            dep.total_ms += total
+            if mx > dep.max_ms:
+                dep.max_ms = mx
+            dep.errors += errs
+            dep.invocations += 1
+            if count >= threshold:
+                seq = extra[2] if extra else None
+                self._check_n_plus_one(inv, name, count, total, duration, group, seq)
+        if odd:
+            self._add_call_problems(odd, deps)
+
     @staticmethod
     def _add_call_problems(odd: list[Call], deps: dict[str, DependencyStats]) -> None:
         """Error classes (throttling) and retries of the calls that had them."""
@@ -796,7 +904,7 @@ class Aggregator:
 
     def _check_n_plus_one(
         self, inv: Invocation, name: str, count: int, total: float, duration: Optional[float],
-        calls: list[Call],
+        calls: list[Call], seq: Optional[int] = None,
     ) -> None:
         threshold = self.n_plus_one_min_calls
         spans = [(c[1], c[2]) for c in calls if type(c[1]) is float and type(c[2]) is float]
@@ -806,8 +914,12 @@ class Aggregator:
                 start, dur = as_float(c[1]), as_float(c[2])
                 if start is not None and dur is not None:
                     spans.append((start, dur))
-        if len(spans) >= threshold:
+        if len(spans) >= threshold and (seq is None or len(spans) >= count):
             sequential = longest_sequential_run(spans)
+            from_records = True
+        elif seq is not None:
+            # v2 summary: the runtime measured the longest sequential run of every call.
+            sequential = seq
             from_records = True
         elif duration is not None and total <= duration:
             # Counts only: calls that add up to no more than the wall time may be sequential.

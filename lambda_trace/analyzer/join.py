@@ -25,6 +25,7 @@ from dataclasses import dataclass
 from typing import Any, Callable, Optional
 
 from lambda_trace.analyzer.model import Event
+from lambda_trace.schema import aws_service_operation
 
 #: Event types that describe an execution environment, not an invocation.
 ENVIRONMENT_TYPES = frozenset({"init_start", "init_report"})
@@ -594,7 +595,7 @@ class Joiner:
                 "type": "access_denied", "code": event.get("error_code"), "principal": None,
                 "action": event.get("action"),
                 "resource": event.get("resource") or _resource_from_target(event),
-                "message": None, "operation": event.get("operation"),
+                "message": None, "operation": aws_service_operation(event)[1],
             })
         if len(inv.calls) < self.max_calls_kept:
             inv.calls.append((
@@ -658,10 +659,11 @@ def _resource_from_target(call: Event) -> Optional[str]:
     The record names the bucket or table it acted on (``target``) but never an object key, so
     S3 object operations get ``bucket/*``.
     """
-    target, service = call.get("target"), call.get("service")
+    target = call.get("target")
     if not isinstance(target, str) or not target or target.startswith("arn:"):
         return target if isinstance(target, str) and target else None
-    operation = str(call.get("operation") or "")
+    service, operation_name = aws_service_operation(call)
+    operation = str(operation_name or "")
     if service == "s3":
         return f"arn:aws:s3:::{target}/*" if "Object" in operation else f"arn:aws:s3:::{target}"
     if service == "dynamodb":

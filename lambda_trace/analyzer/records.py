@@ -13,7 +13,10 @@ import re
 from typing import Any, Callable, Optional
 
 from lambda_trace.analyzer.model import Event, make_event
-from lambda_trace.schema import MARKER, RECORD_CLASSES
+from lambda_trace.schema import MARKER, RECORD_CLASSES, histogram_pairs
+
+#: What a v2 summary entry holds beyond the v1 counts: (histogram, kind, longest sequential run)
+SummaryExtra = tuple[dict[int, int], Optional[str], Optional[int]]
 
 try:  # orjson decodes a typical record line 3-5x faster than json.loads
     import orjson
@@ -42,6 +45,31 @@ def decode_object(text: str) -> Optional[Any]:
 def is_our_record(obj: dict[str, Any]) -> bool:
     """True for a decoded object that is one of our records (same test as ``schema.is_record``)."""
     return MARKER in obj and obj.get("type") in RECORD_TYPES
+
+
+def is_v2(record: Any) -> bool:
+    """True for one of our records written with schema version 2 or later."""
+    version = record.get(MARKER) if isinstance(record, dict) else None
+    return type(version) is int and version >= 2
+
+
+def summary_v1(summary: dict[str, Any]) -> tuple[dict[str, Any], dict[str, SummaryExtra]]:
+    """A v2 ``calls`` object in the v1 layout (``count``, ``total_ms``, ``max_ms``, ``errors``),
+    and per name what v2 adds (histogram, kind, sequential run); entries already in the v1
+    layout pass unchanged."""
+    out: dict[str, Any] = {}
+    extras: dict[str, SummaryExtra] = {}
+    for name, stats in summary.items():
+        if not isinstance(stats, dict) or "n" not in stats or "count" in stats:
+            out[name] = stats
+            continue
+        total = stats.get("ms")
+        out[name] = {"count": stats.get("n"), "total_ms": total,
+                     "max_ms": stats.get("max", total), "errors": stats.get("err", 0)}
+        kind, seq = stats.get("k"), stats.get("seq")
+        extras[name] = (histogram_pairs(stats.get("h")), kind if isinstance(kind, str) else None,
+                        seq if type(seq) is int and seq >= 0 else None)
+    return out, extras
 
 
 def record_event(
