@@ -71,14 +71,14 @@ class Batch:
                         out.extend(self._take_all())
                     waiting = self._values[key] = []
                 waiting.extend(values)
-                if len(waiting) >= MAX_VALUES:
-                    del self._values[key]
-                    out.append((key, now_ms, waiting))
-            if self._values:
+                # stamped now, before a MAX_KEYS flush later in this loop can take them
                 if not self._first_ms:
                     self._first_ms = now_ms
                 self._last_ms = now_ms
-            else:
+                if len(waiting) >= MAX_VALUES:
+                    del self._values[key]
+                    out.append((key, now_ms, waiting))
+            if not self._values:
                 self._first_ms = 0
             if not defer:
                 out.extend(self._take_all())

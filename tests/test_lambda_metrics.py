@@ -16,6 +16,7 @@ from typing import Any
 
 import jsonschema
 import pytest
+from clocks import now_ms
 
 from lambda_trace.analyzer.function_config import allowed, allows_invoke, policy_buckets
 from lambda_trace.analyzer.lambda_metrics import (
@@ -31,7 +32,8 @@ from lambda_trace.analyzer.render.terminal import render_terminal
 
 DATA = Path(__file__).resolve().parent / "data" / "cloudwatch"
 HOUR_MS, DAY_MS = 3_600_000, 86_400_000
-NOW = 1_764_752_400_000  # a fixed "now" for the pure functions (2025-12-03T09:00:00Z)
+# "now" on the hour: the same arithmetic on any day
+NOW = now_ms() // HOUR_MS * HOUR_MS
 
 
 def botocore_parse(body: bytes) -> dict[str, Any]:

@@ -299,7 +299,7 @@ def test_the_embedded_moto_runs_it_with_a_generated_event(moto, tmp_path: Path, 
     assert run.status == 0, run.err
     assert run.result["customer"] == "Grace"
     assert run.result["env"]["LOG_LEVEL"] == "WARNING"  # Fn::If: IsProd is true now
-    assert '"type":"call"' in run.out  # no LAMBDA_TRACE_CALL_LINES in this shell
+    assert '"type":"invocation"' in run.out  # @trace ran: its summary line is written
     assert [r["path"] for r in http_server.requests] == ["/charge"]
 
 

@@ -53,6 +53,18 @@ def test_the_batch_keeps_few_operations() -> None:
     assert len(flushed) == _batch.MAX_KEYS and batch.waiting() == 1
 
 
+def test_operations_beyond_the_limit_in_one_invocation_keep_its_timestamp() -> None:
+    """The first invocation of a process with more operations than the batch keeps: what it
+    flushes mid-way is stamped with that invocation's time (it once went out as epoch 0,
+    which CloudWatch drops as older than 14 days)."""
+    batch = _batch.Batch()
+    keyed = [(("N", "s", "svc", f"Op{i}"), [1.0]) for i in range(_batch.MAX_KEYS + 3)]
+    flushed = batch.add(keyed, T0 + 7, defer=True)
+    assert len(flushed) == _batch.MAX_KEYS and batch.waiting() == 3
+    assert {ts for _, ts, _ in flushed} == {T0 + 7}
+    assert {ts for _, ts, _ in batch.take_all()} == {T0 + 7}
+
+
 def emf_now(cap: Any) -> list[dict[str, Any]]:
     return [json.loads(line) for line in list(cap.lines) if line.startswith('{"_aws"')]
 

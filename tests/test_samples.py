@@ -50,7 +50,9 @@ def records(result: InvokeResult, type_: str) -> list[dict[str, Any]]:
 
 
 def invoke(world: LocalWorld, function: str, *events: Any) -> list[InvokeResult]:
-    with world.runner(function) as runner:
+    """Each event in turn; every call gets its line (the default writes them only for the
+    invocations that matter, and these tests read the calls of ordinary ones)."""
+    with world.runner(function, extra_env={"LAMBDA_TRACE_CALL_LINES": "all"}) as runner:
         return [runner.invoke(e) for e in events]
 
 
