@@ -15,8 +15,15 @@ from collections.abc import Iterable, Iterator
 from typing import Any, Optional, TextIO
 
 from lambda_trace.analyzer.aggregate import aggregate_events
+from lambda_trace.analyzer.cloudwatch import function_log_group
 from lambda_trace.analyzer.errors import CliError
-from lambda_trace.analyzer.findings import KINDS, Baseline, Thresholds, find_all
+from lambda_trace.analyzer.findings import KINDS, Baseline, Thresholds
+from lambda_trace.analyzer.fleet import (
+    aggregate_fleet,
+    find_fleet,
+    function_of_group,
+    function_sections,
+)
 from lambda_trace.analyzer.model import Event, LogEvent
 from lambda_trace.analyzer.parse import Parser
 from lambda_trace.analyzer.render.common import footer_lines
@@ -76,14 +83,17 @@ def run(args: argparse.Namespace) -> int:
         _check_baseline(args)  # before the (possibly long) main read
     source_stats = SourceStats()
     parser = Parser()
-    agg, join_stats = aggregate_events(
-        parse_events(open_sources(args, source_stats), parser), n_plus_one=args.n_plus_one
+    fleet, join_stats = aggregate_fleet(
+        open_sources(args, source_stats), parser, n_plus_one=args.n_plus_one,
+        expected=_asked_functions(args),
     )
+    agg = fleet.combined
     baseline = load_baseline(args) if args.baseline else None
-    findings = find_all(agg, baseline, Thresholds())
+    findings = find_fleet(fleet, baseline, Thresholds())
     report = build_report(
         agg, findings, join_stats=join_stats, source_stats=source_stats,
         parse_stats=getattr(parser, "stats", None), baseline=baseline, top=args.top,
+        functions=function_sections(fleet, findings),
     )
     _write(args.output, lambda f: render(report, args.format, f, top=args.top))
     if args.html:
@@ -99,6 +109,16 @@ def run(args: argparse.Namespace) -> int:
     for failure in failures:
         print(f"lambda-trace: gate failed: {failure}", file=sys.stderr)
     return EXIT_GATE_FAILED if failures else EXIT_OK
+
+
+def _asked_functions(args: argparse.Namespace) -> list[str]:
+    """The functions named by --function (a name or an ARN), as their log groups name them."""
+    names = []
+    for function in getattr(args, "function", None) or ():
+        name = function_of_group(function_log_group(function)[0])
+        if name:
+            names.append(name)
+    return names
 
 
 def parse_events(log_events: Iterable[LogEvent], parser: Parser) -> Iterator[Event]:

@@ -78,12 +78,15 @@ class Finding:
     subject: str
     evidence: dict[str, Any]
     advice: str
+    #: the function it is about (None: not known, e.g. a plain log copy)
+    function: Optional[str] = None
 
     def to_dict(self) -> dict[str, Any]:
         return {
             "kind": self.kind,
             "severity": self.severity,
             "subject": self.subject,
+            "function": self.function,
             "evidence": self.evidence,
             "advice": self.advice,
         }
