@@ -160,10 +160,20 @@ def _slow(entry: dict[str, Any]) -> dict[str, Any]:
         "calls": [
             {**call, "start_ms": _r(call.get("start_ms"), 3),
              "duration_ms": _r(call["duration_ms"], 3)}
+            # (a call still running at a timeout has "open": true and status "in_flight")
             for call in entry.get("calls", [])
         ],
         "calls_not_shown": entry.get("calls_not_shown", 0),
+        # a timed-out invocation: the call running at the timeout warning (else None)
+        "in_flight": _in_flight(entry.get("in_flight")),
     }
+
+
+def _in_flight(call: Any) -> Optional[dict[str, Any]]:
+    if not isinstance(call, dict):
+        return None
+    return {"name": call.get("name"), "kind": call.get("kind"),
+            "running_ms": _r(call.get("running_ms"), 3)}
 
 
 def _counters(stats: Any) -> dict[str, Any]:
