@@ -375,7 +375,13 @@ _EXITED = re.compile(
     r"|Runtime exited without providing a reason"
     r"|Process exited before completing request"
 )
-_ERROR_TYPE_TOKEN = re.compile(r"\b((?:Runtime|Sandbox)\.\w+)")
+_ERROR_TYPE_TOKEN = re.compile(r"\b((?:Runtime|Sandbox|Extension)\.\w+)")
+#: Any other platform fault: "RequestId: <id> Error: <what>", its error type ("Extension.Crash",
+#: "Runtime.InvalidEntrypoint") after a space or on the next line (FORMATS §1.8; the Lambda
+#: docs' troubleshooting pages show "Error: fork/exec /var/task/bootstrap: ..." and
+#: "Error: exit code 0 Extension.Crash").
+_PLATFORM_FAULT = re.compile(r"RequestId:[\t ]*(\S+)[\t ]+Error:[\t ]*(.*)", re.DOTALL)
+_TRAILING_TYPE = re.compile(r"(?:^|[\t \n])((?:Runtime|Sandbox|Extension)\.\w+)[\t \r\n]*$")
 _MANAGED_FAULT = re.compile(
     r"RequestId:[\t ]*(\S+)[\t ]+Status:[\t ]*(\w+)[\t ]+ErrorType:[\t ]*(\S+)"
 )
@@ -416,7 +422,7 @@ def runtime_exit_event(
     """
     match = _EXITED.search(text)
     if match is None:
-        return _managed_fault(text, ts, stream)
+        return _managed_fault(text, ts, stream) or _platform_fault(text, ts, stream)
     signal, status = match.group(1), match.group(2)
     if signal is not None:
         reason = f"signal: {signal}"
@@ -454,6 +460,24 @@ def _managed_fault(text: str, ts: Optional[int], stream: Optional[str]) -> Optio
         reason=f"status: {status}",
         oom=bool(_OOM_TEXT.search(error_type)),
         error_type=error_type,
+    )
+
+
+def _platform_fault(text: str, ts: Optional[int], stream: Optional[str]) -> Optional[Event]:
+    match = _PLATFORM_FAULT.match(text)
+    if not match:
+        return None
+    what = match.group(2)
+    token = _TRAILING_TYPE.search(what)
+    reason = (what[: token.start(1)] if token else what).strip() or None
+    return make_event(
+        "runtime_exit",
+        request_id=clean_id(match.group(1)),
+        timestamp_ms=ts,
+        log_stream=stream,
+        reason=reason[:300] if reason else None,
+        oom=bool(_OOM_TEXT.search(what)),
+        error_type=token.group(1) if token else None,
     )
 
 
