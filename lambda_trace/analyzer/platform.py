@@ -109,8 +109,8 @@ _KNOWN_STATUSES = frozenset(("success", "timeout", "error", "failure"))
 
 #: A line that continues a REPORT cut in two by a copy (messy.log:32-33) or its XRAY line (§9.3).
 REPORT_CONTINUATION = re.compile(
-    r"[\t ]*(?:XRAY TraceId:|Billed Duration:|Memory Size:|Max Memory Used:|Init Duration:"
-    r"|Restore Duration:|Billed Restore Duration:|Status:|Error Type:)"
+    r"[\t ]*(?:XRAY TraceId:|Duration:|Billed Duration:|Memory Size:|Max Memory Used:"
+    r"|Init Duration:|Restore Duration:|Billed Restore Duration:|Status:|Error Type:)"
 )
 
 
@@ -648,6 +648,21 @@ def platform_error_line_event(
     if not match:
         return None
     return error_event(match.group(1), match.group(2).strip(), None, runtime=None,
+                       unhandled=True, request_id=request_id, ts=ts, stream=stream)
+
+
+#: Node.js 0.10 (2015): "Failure while running task: TypeError: <message>", then its stack.
+NODE_LEGACY_FAILURE = "Failure while running task: "
+
+
+def node_legacy_error_event(
+    text: str, ts: Optional[int], stream: Optional[str], request_id: Optional[str] = None
+) -> Optional[Event]:
+    """The Node.js 0.10 runtime's report of an uncaught exception (its process then exits)."""
+    match = ERROR_LINE.match(text[len(NODE_LEGACY_FAILURE):].strip())
+    if match is None:
+        return None
+    return error_event(match.group(1), match.group(2).strip(), None, runtime="nodejs",
                        unhandled=True, request_id=request_id, ts=ts, stream=stream)
 
 
