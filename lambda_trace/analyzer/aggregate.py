@@ -467,6 +467,8 @@ class Aggregator:
         self.ok_peaks_first: list[float] = []
         self.ok_peaks_last: list[float] = []
         self.ok_duration = QuantileSketch()
+        self._last_environment: Optional[Event] = None
+        self._last_orphan: Optional[Event] = None
         self.environments = 0
         self.orphan_events = 0
         self.orphan_timeouts = 0
@@ -483,6 +485,9 @@ class Aggregator:
 
     def add_environment_event(self, event: Event) -> None:
         """INIT_START / INIT_REPORT: per execution environment, not per invocation."""
+        if _repeats(event, self._last_environment):
+            return  # the console shows an event collapsed and expanded: one event
+        self._last_environment = event
         if event["type"] == "init_start":
             self.environments += 1
         elif event["type"] == "init_report" and event.get("status") not in (None, "success"):
@@ -497,6 +502,9 @@ class Aggregator:
 
     def add_orphan(self, event: Event) -> None:
         """An event no invocation could take: failures in it are still counted by kind."""
+        if _repeats(event, self._last_orphan):
+            return  # one event shown twice in a console copy (collapsed and expanded)
+        self._last_orphan = event
         self.orphan_events += 1
         kind = event["type"]
         if kind == "error":
@@ -1033,6 +1041,24 @@ _LIBRARY_PATH = re.compile(
     r'File "(?:[^"]*/(?:site-packages|dist-packages|var/runtime|var/lang/lib|python3\.\d+)/'
     r"|<frozen )"
 )
+
+
+def _repeats(event: Event, previous: Optional[Event]) -> bool:
+    """The same event again, but for its timestamp and whitespace (a console's two renderings)."""
+    if previous is None or previous["type"] != event["type"] or event["type"] == "call":
+        return False
+    if previous.get("log_stream") != event.get("log_stream") or previous.keys() != event.keys():
+        return False
+    for key, value in event.items():
+        if key == "timestamp_ms":
+            continue
+        other = previous[key]
+        if isinstance(value, str) and isinstance(other, str):
+            if value.split() != other.split():
+                return False
+        elif value != other:
+            return False
+    return True
 
 
 def _is_access_denied(error: Event) -> bool:

@@ -238,6 +238,9 @@ class Parser:
         self._env_ts: Optional[int] = None
         self._stream: Optional[str] = None
         self._copy = False
+        #: (line number, text, request id, timestamp) of a "<Name>: <message>" line that a
+        #: Node.js stack frame on the next line would make an error
+        self._candidate: Optional[tuple[int, str, Optional[str], Optional[int]]] = None
         self._bucket: Optional[str] = None
         # events a later line may still complete, and the stream they belong to
         self._report: Optional[Event] = None
@@ -533,6 +536,9 @@ class Parser:
         error, mode = self._error, self._error_mode
         absorbing = error is not None and mode == _TRACEBACK_MAY_FOLLOW and self._copy \
             and self._open_stream == self._stream
+        if absorbing and error is not None and error.get("runtime") == "nodejs" \
+                and text[:1] not in (" ", "\t") and not pf.NODE_FRAME.match(text):
+            absorbing = False  # a Node.js stack is frames only; an unindented line ends it
         self._close()
         events = self._dispatch(text, allow_weak=not absorbing)
         if events is None:
@@ -1002,6 +1008,14 @@ class Parser:
     ) -> list[Event]:
         """Phrases found anywhere in a line nothing else claimed."""
         ts = self._stamp(line_ts)
+        line_no = self._counts["lines"]
+        candidate, self._candidate = self._candidate, None
+        if candidate is not None and candidate[0] == line_no - 1 and pf.NODE_FRAME.match(s):
+            # "<Name>: <message>" then a stack frame: a Node.js error printed without the
+            # runtime's prefix (stderr, or a copy of the error alone).
+            return self._bare_node_error(candidate, s)
+        if s[:1].isupper() and pf.NODE_ERROR_NAME.match(s):
+            self._candidate = (line_no, s, request_id, ts)
         for marker in _GLUED:
             at = s.find(marker)
             if at > 0:
@@ -1049,6 +1063,17 @@ class Parser:
                 return [event]
         self._bucket = default
         return []
+
+    def _bare_node_error(self, candidate: tuple[int, str, Optional[str], Optional[int]],
+                         frame: str) -> list[Event]:
+        _, text, request_id, ts = candidate
+        named = pf.NODE_ERROR_NAME.match(text)
+        assert named is not None
+        event = pf.error_event(named.group(1), named.group(2).strip(), [frame.strip()],
+                               runtime="nodejs", unhandled=True, request_id=request_id, ts=ts,
+                               stream=self._stream)
+        self._open_error(event, _TRACEBACK_MAY_FOLLOW)
+        return [event]
 
     # ---------------------------------------------------------------------------- open events
 

@@ -279,8 +279,9 @@ _EXTENSION = re.compile(
     r"EXTENSION[\t ]+Name:[\t ]*(.*?)[\t ]+State:[\t ]*(\S+)"
     r"(?:[\t ]+Events:[\t ]*\[([^\]]*)\])?(?:.*?Error Type:[\t ]*(\S+))?"
 )
+# The state may be two words ("State: Already subscribed", when an extension subscribes twice).
 _SUBSCRIPTION = re.compile(
-    r"(TELEMETRY|LOGS)[\t ]+Name:[\t ]*(.*?)[\t ]+State:[\t ]*(\S+)"
+    r"(TELEMETRY|LOGS)[\t ]+Name:[\t ]*(.*?)[\t ]+State:[\t ]*(\S+(?: [a-z]\w*)*)"
     r"(?:[\t ]+Types:[\t ]*\[([^\]]*)\])?"
 )
 
@@ -506,6 +507,14 @@ _LEGACY_PYTHON = re.compile(
 _LEGACY_ENDINGS = ("Error", "Exception", "Exit", "Interrupt")
 _LEGACY_MAX_CHARS = 8192
 #: The last line of a traceback, or a Node "TypeError: ..." line: "<Type>: <message>".
+#: Node's Error.prototype.toString(): "<name>: <message>", the name one CamelCase word.
+NODE_ERROR_NAME = re.compile(
+    r"([A-Z][A-Za-z0-9]*(?:Error|Exception|Denied|Fault|NotFound|Throttling|Timeout|Expired"
+    r"|Invalid\w*|Limit\w*)):[\t ]+(.*)",
+    re.DOTALL,
+)
+#: A Node.js stack frame, indented or not (copies lose the indent).
+NODE_FRAME = re.compile(r"[\t ]*at [^\s].*(?::\d+:\d+\)?|\(native\)|\(<anonymous>\))[\t ]*\Z")
 ERROR_LINE = re.compile(r"([A-Za-z_][\w.]*(?:Error|Exception|Exit|Interrupt|Warning)):[\t ](.*)")
 _PLATFORM_ERROR_LINE = re.compile(r"((?:Runtime|Sandbox|Function|Extension)\.\w+):[\t ]*(.*)")
 NODE_LABEL = re.compile(
@@ -795,7 +804,14 @@ def logged_error_event(
             last = ERROR_LINE.match(stack[-1].strip())
         if last:
             error_type = last.group(1)
-    return error_event(error_type, lines[0].strip(), stack, runtime=runtime, unhandled=False,
+    first = lines[0].strip()
+    if error_type is None and runtime == "nodejs":
+        # console.error(err) prints err.toString(), "<name>: <message>": an AWS SDK error's name
+        # is its code ("AccessDenied"), which ends in neither Error nor Exception.
+        named = NODE_ERROR_NAME.match(first)
+        if named is not None:
+            error_type, first = named.group(1), named.group(2).strip()
+    return error_event(error_type, first, stack, runtime=runtime, unhandled=False,
                        request_id=request_id, ts=ts, stream=stream)
 
 
