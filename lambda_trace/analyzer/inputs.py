@@ -140,6 +140,11 @@ def read_chunks(
             chunk = source.read(CHUNK_BYTES)
             if not chunk:
                 break
+            if not total:
+                what = binary_kind(chunk)
+                if what is not None:
+                    raise CliError(f"{origin}: not a log ({what}); give a text, JSON or gzip "
+                                   "file of log lines")
             total += len(chunk)
             if max_decompressed and total > max_decompressed:
                 keep = len(chunk) - (total - max_decompressed)
@@ -166,6 +171,41 @@ def read_chunks(
     finally:
         if close:
             stream.close()
+
+
+#: Leading bytes of common binary formats, for the "not a log" message.
+_MAGIC = (
+    (b"\x89PNG\r\n\x1a\n", "a PNG image"),
+    (b"\xff\xd8\xff", "a JPEG image"),
+    (b"GIF8", "a GIF image"),
+    (b"%PDF-", "a PDF document"),
+    (b"PK\x03\x04", "a ZIP archive"),
+    (b"\x7fELF", "an executable"),
+    (b"BZh", "a bzip2 archive"),
+    (b"\xfd7zXZ\x00", "an xz archive"),
+    (b"\x28\xb5\x2f\xfd", "a zstd archive"),
+    (b"\xff\xfe", "UTF-16 text (convert it to UTF-8)"),
+    (b"\xfe\xff", "UTF-16 text (convert it to UTF-8)"),
+)
+_TEXT_CONTROLS = frozenset(b"\t\n\r\f\v\x1b")
+
+
+def binary_kind(head: bytes) -> Optional[str]:
+    """What the first bytes of an input are when they are not text, else None.
+
+    Log text (even with a few broken characters) has no NUL bytes and few control characters;
+    a known file signature, a NUL, or more than 10% control bytes in the first 4 KB mean binary.
+    """
+    for magic, what in _MAGIC:
+        if head.startswith(magic):
+            return what
+    sample = head[:4096]
+    if b"\x00" in sample:
+        return "binary data"
+    controls = sum(1 for b in sample if b < 0x20 and b not in _TEXT_CONTROLS)
+    if sample and controls > len(sample) // 10:
+        return "binary data"
+    return None
 
 
 def decode_lines(

@@ -1037,6 +1037,8 @@ class Parser:
             if events is not None:
                 return events
         at = s.find('{"')
+        if at > 1 and s[at - 1] == "[":
+            at -= 1  # an array of them: a Telemetry API batch an extension printed
         if at > 0:
             events = self._json_text(s[at:], request_id, line_ts)
             if events or self._bucket == "malformed":
