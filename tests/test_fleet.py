@@ -162,3 +162,37 @@ def test_timed_out_invocation_shows_the_call_in_flight_and_its_calls(tmp_path: P
 
 def test_a_finished_invocation_has_no_in_flight_call(two_functions: dict[str, Any]) -> None:
     assert all(s["in_flight"] is None for s in two_functions["slowest_invocations"])
+
+
+def test_two_functions_read_from_cloudwatch_with_function_twice(
+    moto: Any, tmp_path: Path
+) -> None:
+    """``--function resize --function orders`` over HTTP (moto): per-function sections, and a
+    function that logged nothing gets its own no_invocations."""
+    import time
+
+    logs = moto.client("logs")
+    now = int(time.time() * 1000)
+    for name, size, used in (("resize", 128, 120), ("orders", 512, 60)):
+        # (one stream per execution environment: its name is the environment's)
+        group, stream = f"/aws/lambda/{name}", f"2026/12/03/[$LATEST]{size:032x}"
+        logs.create_log_group(logGroupName=group)
+        logs.create_log_stream(logGroupName=group, logStreamName=stream)
+        messages = []
+        for i in range(3):
+            messages += plain_invocation(rid(size, i), 20.0 + i, size, used)
+        logs.put_log_events(logGroupName=group, logStreamName=stream, logEvents=[
+            {"timestamp": now - 60_000 + i, "message": m} for i, m in enumerate(messages)])
+    logs.create_log_group(logGroupName="/aws/lambda/idle")
+    out = tmp_path / "r.json"
+    code = main(["analyze", "--function", "resize", "--function", "orders", "--function", "idle",
+                 "--since", "1h", "--no-progress", "--format", "json", "-o", str(out)])
+    assert code == 0
+    report = json.loads(out.read_text(encoding="utf-8"))
+    assert set(report["functions"]) == {"resize", "orders", "idle"}
+    assert report["functions"]["resize"]["summary"]["invocations"] == 3
+    assert report["functions"]["orders"]["summary"]["memory"][0]["memory_size_mb"] == 512
+    idle = report["functions"]["idle"]
+    assert idle["summary"]["invocations"] == 0
+    assert [(f["kind"], f["function"]) for f in idle["findings"]] == [("no_invocations", "idle")]
+    assert report["invocations"] == 6
