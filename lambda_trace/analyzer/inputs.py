@@ -193,17 +193,21 @@ _TEXT_CONTROLS = frozenset(b"\t\n\r\f\v\x1b")
 def binary_kind(head: bytes) -> Optional[str]:
     """What the first bytes of an input are when they are not text, else None.
 
-    Log text (even with a few broken characters) has no NUL bytes and few control characters;
-    a known file signature, a NUL, or more than 10% control bytes in the first 4 KB mean binary.
+    A known file signature is binary. So is a sample (the first 4 KB) in which more than 10% of
+    the bytes are control characters (NUL included) or broken UTF-8: log text may carry a stray
+    NUL or escape sequence, but not that many.
     """
     for magic, what in _MAGIC:
         if head.startswith(magic):
             return what
     sample = head[:4096]
-    if b"\x00" in sample:
-        return "binary data"
+    if not sample:
+        return None
     controls = sum(1 for b in sample if b < 0x20 and b not in _TEXT_CONTROLS)
-    if sample and controls > len(sample) // 10:
+    # (a multi-byte character cut by the sample's end is not broken text)
+    broken = sample[:_char_boundary(sample, len(sample))].decode("utf-8", "replace").count(
+        "\ufffd")
+    if (controls + broken) * 10 > len(sample):
         return "binary data"
     return None
 
