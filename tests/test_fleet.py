@@ -49,6 +49,10 @@ def analyze(tmp_path: Path, text: str, *extra: str) -> dict[str, Any]:
 
 @pytest.fixture()
 def two_functions(tmp_path: Path) -> dict[str, Any]:
+    return analyze(tmp_path, two_function_text())
+
+
+def two_function_text() -> str:
     """``resize`` at 128 MB runs out of memory once; ``orders`` at 512 MB uses 60 MB at most."""
     resize, orders = [], []
     for i in range(24):
@@ -63,11 +67,22 @@ def two_functions(tmp_path: Path) -> dict[str, Any]:
         f"REPORT RequestId: {killed}\tDuration: 2100.00 ms\tBilled Duration: 2100 ms\t"
         "Memory Size: 128 MB\tMax Memory Used: 128 MB\t\n",
     ]
-    text = "\n".join([
+    return "\n".join([
         payload("/aws/lambda/resize", "2026/11/30/[$LATEST]aaaa", resize),
         payload("/aws/lambda/orders", "2026/11/30/[$LATEST]bbbb", orders),
     ]) + "\n"
-    return analyze(tmp_path, text)
+
+
+@pytest.mark.parametrize("fmt", ["terminal", "markdown"])
+def test_every_format_shows_each_findings_function(tmp_path: Path, fmt: str) -> None:
+    path = tmp_path / "logs.jsonl"
+    path.write_text(two_function_text(), encoding="utf-8")
+    out = tmp_path / "report.txt"
+    assert main(["analyze", str(path), "--format", fmt, "-o", str(out)]) == 0
+    text = out.read_text(encoding="utf-8")
+    oom = next(line for line in text.splitlines() if "out_of_memory" in line)
+    over = next(line for line in text.splitlines() if "overprovisioned_memory" in line)
+    assert "function resize" in oom and "function orders" in over
 
 
 def test_every_finding_names_its_function_and_sizes_are_not_compared_across_them(
