@@ -24,6 +24,7 @@ from lambda_trace.analyzer.fleet import (
     function_of_group,
     function_sections,
 )
+from lambda_trace.analyzer.inputs import not_a_log
 from lambda_trace.analyzer.model import Event, LogEvent
 from lambda_trace.analyzer.parse import Parser
 from lambda_trace.analyzer.render.common import footer_lines
@@ -88,6 +89,9 @@ def run(args: argparse.Namespace) -> int:
         expected=_asked_functions(args),
     )
     agg = fleet.combined
+    problem = not_a_log(source_stats, sum(parser.stats.events.values()))
+    if problem is not None:
+        raise CliError(problem)
     baseline = load_baseline(args) if args.baseline else None
     findings = find_fleet(fleet, baseline, Thresholds())
     report = build_report(

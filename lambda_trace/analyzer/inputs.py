@@ -141,10 +141,7 @@ def read_chunks(
             if not chunk:
                 break
             if not total:
-                what = binary_kind(chunk)
-                if what is not None:
-                    raise CliError(f"{origin}: not a log ({what}); give a text, JSON or gzip "
-                                   "file of log lines")
+                _check_text(chunk, origin, stats)
             total += len(chunk)
             if max_decompressed and total > max_decompressed:
                 keep = len(chunk) - (total - max_decompressed)
@@ -188,6 +185,27 @@ _MAGIC = (
     (b"\xfe\xff", "UTF-16 text (convert it to UTF-8)"),
 )
 _TEXT_CONTROLS = frozenset(b"\t\n\r\f\v\x1b")
+
+
+NOT_A_LOG = "not a log ({what}); give a text, JSON or gzip file of log lines"
+
+
+def _check_text(head: bytes, origin: str, stats: SourceStats) -> None:
+    """A known binary format stops the run; bytes that only look binary are judged at the end
+    (``not_a_log``): a log with garbage after its lines is still read."""
+    for magic, kind in _MAGIC:
+        if head.startswith(magic):
+            raise CliError(f"{origin}: " + NOT_A_LOG.format(what=kind))
+    what = binary_kind(head)
+    if what is not None:
+        stats.binary_inputs.append(f"{origin}: " + NOT_A_LOG.format(what=what))
+
+
+def not_a_log(stats: SourceStats, events_found: int) -> Optional[str]:
+    """The error for a run whose inputs looked binary and held no event at all, else None."""
+    if stats.binary_inputs and not events_found:
+        return stats.binary_inputs[0]
+    return None
 
 
 def binary_kind(head: bytes) -> Optional[str]:

@@ -28,6 +28,8 @@ class SourceStats:
     #: CloudWatch Logs API requests made
     requests: int = 0
     notes: list[str] = field(default_factory=list)
+    #: inputs whose first bytes look binary: "<origin>: not a log (...)" (inputs.not_a_log)
+    binary_inputs: list[str] = field(default_factory=list)
 
     def note(self, origin: str, text: str) -> None:
         self.notes.append(f"{origin}: {text}")
