@@ -211,3 +211,13 @@ def test_two_functions_read_from_cloudwatch_with_function_twice(
     assert idle["summary"]["invocations"] == 0
     assert [(f["kind"], f["function"]) for f in idle["findings"]] == [("no_invocations", "idle")]
     assert report["invocations"] == 6
+
+
+def test_the_multi_function_report_validates_against_the_shipped_schema(
+    two_functions: dict[str, Any],
+) -> None:
+    import jsonschema
+
+    schema_path = (Path(__file__).resolve().parents[1] / "lambda_trace" / "analyzer" / "render"
+                   / "assets" / "report.schema.json")
+    jsonschema.validate(two_functions, json.loads(schema_path.read_text(encoding="utf-8")))
