@@ -173,6 +173,14 @@ def test_timed_out_invocation_shows_the_call_in_flight_and_its_calls(tmp_path: P
     timeout = next(f for f in report["findings"] if f["kind"] == "timeout")
     assert timeout["subject"] == "http POST api.pay.example"
     assert timeout["function"] == "checkout"
+    # The terminal's slowest-invocations row counts 4 calls and names the POST, not GetItem.
+    path = tmp_path / "logs.jsonl"
+    out = tmp_path / "report.txt"
+    assert main(["analyze", str(path), "--format", "terminal", "-o", str(out)]) == 0
+    text = out.read_text(encoding="utf-8")
+    table = text[text.index("Slowest invocations"):]
+    row = next(line for line in table.splitlines() if r in line)
+    assert "http POST" in row and "GetItem" not in row and " 4 " in row
 
 
 def test_a_finished_invocation_has_no_in_flight_call(two_functions: dict[str, Any]) -> None:
