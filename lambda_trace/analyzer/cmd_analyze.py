@@ -16,8 +16,16 @@ from typing import Any, Optional, TextIO
 
 from lambda_trace.analyzer import function_checks
 from lambda_trace.analyzer.aggregate import aggregate_events
+from lambda_trace.analyzer.cloudwatch import function_log_group
 from lambda_trace.analyzer.errors import CliError
-from lambda_trace.analyzer.findings import KINDS, Baseline, Thresholds, find_all
+from lambda_trace.analyzer.findings import KINDS, Baseline, Thresholds
+from lambda_trace.analyzer.fleet import (
+    aggregate_fleet,
+    find_fleet,
+    function_of_group,
+    function_sections,
+)
+from lambda_trace.analyzer.inputs import not_a_log
 from lambda_trace.analyzer.model import Event, LogEvent
 from lambda_trace.analyzer.parse import Parser
 from lambda_trace.analyzer.render.common import footer_lines
@@ -84,14 +92,21 @@ def run(args: argparse.Namespace) -> int:
         checks.read_before_logs()
     events = (checks.open_sources(args, source_stats, open_sources) if checks is not None
               else open_sources(args, source_stats))
-    agg, join_stats = aggregate_events(parse_events(events, parser), n_plus_one=args.n_plus_one)
+    fleet, join_stats = aggregate_fleet(
+        events, parser, n_plus_one=args.n_plus_one, expected=_asked_functions(args),
+    )
+    agg = fleet.combined
+    problem = not_a_log(source_stats, sum(parser.stats.events.values()))
+    if problem is not None:
+        raise CliError(problem)
     baseline = load_baseline(args) if args.baseline else None
-    findings = find_all(agg, baseline, Thresholds())
+    findings = find_fleet(fleet, baseline, Thresholds())
     if checks is not None:
         findings = checks.findings(findings, source_stats, _max_memory_used(agg))
     report = build_report(
         agg, findings, join_stats=join_stats, source_stats=source_stats,
         parse_stats=getattr(parser, "stats", None), baseline=baseline, top=args.top,
+        functions=function_sections(fleet, findings),
     )
     if checks is not None:
         report.update(checks.report_sections(source_stats))
@@ -116,6 +131,16 @@ def run(args: argparse.Namespace) -> int:
 def _max_memory_used(agg: Any) -> Optional[float]:
     peaks = [m.peak.max for m in agg.memory_sizes.values() if m.peak.count]
     return max(peaks) if peaks else None
+
+
+def _asked_functions(args: argparse.Namespace) -> list[str]:
+    """The functions named by --function (a name or an ARN), as their log groups name them."""
+    names = []
+    for function in getattr(args, "function", None) or ():
+        name = function_of_group(function_log_group(function)[0])
+        if name:
+            names.append(name)
+    return names
 
 
 def parse_events(log_events: Iterable[LogEvent], parser: Parser) -> Iterator[Event]:

@@ -11,6 +11,8 @@ import json
 import sys
 from typing import Any, BinaryIO, Callable, Optional
 
+from lambda_trace.analyzer.errors import CliError
+from lambda_trace.analyzer.inputs import not_a_log
 from lambda_trace.analyzer.model import EVENT_KEYS, Event
 from lambda_trace.analyzer.parse import Parser
 from lambda_trace.analyzer.sources import SourceStats, add_source_arguments, open_sources
@@ -77,6 +79,9 @@ def run(args: argparse.Namespace) -> int:
             size = 0
     out.write(b"".join(pending))
     out.flush()
+    problem = not_a_log(source_stats, sum(parser.stats.events.values()))
+    if problem is not None:
+        raise CliError(problem)
     print(f"lambda-trace: {parser.stats.summary()}; read {source_stats.summary()}",
           file=sys.stderr)
     # Where an input stopped early (a broken gzip, the decompression limit) and why.

@@ -140,6 +140,8 @@ def read_chunks(
             chunk = source.read(CHUNK_BYTES)
             if not chunk:
                 break
+            if not total:
+                _check_text(chunk, origin, stats)
             total += len(chunk)
             if max_decompressed and total > max_decompressed:
                 keep = len(chunk) - (total - max_decompressed)
@@ -166,6 +168,66 @@ def read_chunks(
     finally:
         if close:
             stream.close()
+
+
+#: Leading bytes of common binary formats, for the "not a log" message.
+_MAGIC = (
+    (b"\x89PNG\r\n\x1a\n", "a PNG image"),
+    (b"\xff\xd8\xff", "a JPEG image"),
+    (b"GIF8", "a GIF image"),
+    (b"%PDF-", "a PDF document"),
+    (b"PK\x03\x04", "a ZIP archive"),
+    (b"\x7fELF", "an executable"),
+    (b"BZh", "a bzip2 archive"),
+    (b"\xfd7zXZ\x00", "an xz archive"),
+    (b"\x28\xb5\x2f\xfd", "a zstd archive"),
+    (b"\xff\xfe", "UTF-16 text (convert it to UTF-8)"),
+    (b"\xfe\xff", "UTF-16 text (convert it to UTF-8)"),
+)
+_TEXT_CONTROLS = frozenset(b"\t\n\r\f\v\x1b")
+
+
+NOT_A_LOG = "not a log ({what}); give a text, JSON or gzip file of log lines"
+
+
+def _check_text(head: bytes, origin: str, stats: SourceStats) -> None:
+    """A known binary format stops the run; bytes that only look binary are judged at the end
+    (``not_a_log``): a log with garbage after its lines is still read."""
+    for magic, kind in _MAGIC:
+        if head.startswith(magic):
+            raise CliError(f"{origin}: " + NOT_A_LOG.format(what=kind))
+    what = binary_kind(head)
+    if what is not None:
+        stats.binary_inputs.append(f"{origin}: " + NOT_A_LOG.format(what=what))
+
+
+def not_a_log(stats: SourceStats, events_found: int) -> Optional[str]:
+    """The error for a run whose inputs looked binary and held no event at all, else None."""
+    if stats.binary_inputs and not events_found:
+        return stats.binary_inputs[0]
+    return None
+
+
+def binary_kind(head: bytes) -> Optional[str]:
+    """What the first bytes of an input are when they are not text, else None.
+
+    A known file signature is binary. So is a sample (the first 4 KB) in which more than 10% of
+    the bytes are control characters (NUL included) or broken UTF-8: log text may carry a stray
+    NUL or escape sequence, but not that many.
+    """
+    for magic, what in _MAGIC:
+        if head.startswith(magic):
+            return what
+    sample = head[:4096]
+    if not sample:
+        return None
+    controls = sum(1 for b in sample if b < 0x20 and b not in _TEXT_CONTROLS)
+    # (a multi-byte character cut by the sample's end is not broken text)
+    broken = sample[:_char_boundary(sample, len(sample))].decode("utf-8", "replace").count(
+        "\ufffd")
+    if (controls + broken) * 10 > len(sample):
+        return "binary data"
+    return None
 
 
 def decode_lines(

@@ -45,6 +45,7 @@ from lambda_trace.analyzer.jsonwalk import Document, Element, JsonWalker, NotJso
 from lambda_trace.analyzer.lineformats import (
     PREFIX_START,
     Prefixed,
+    headless_table_row,
     is_csv_header,
     is_table_separator,
     split_prefix,
@@ -451,7 +452,11 @@ class TextReader:
             self._table = header
             return _Outcome()
         if self._table is None:
-            return None
+            headless = headless_table_row(line)
+            if headless is None:
+                return None
+            event = event_from_mapping(headless, self._ctx)
+            return _Outcome(events=[event] if event is not None else None)
         if is_table_separator(line):
             return _Outcome()
         row = table_row(line, self._table)

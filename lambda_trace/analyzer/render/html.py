@@ -298,10 +298,11 @@ def _findings(report: dict[str, Any]) -> str:
             f"<p>Suggested IAM policy:</p><pre>{_e(json.dumps(policy, indent=2))}</pre>"
             if policy else ""
         )
+        where = f" · function {_t(f['function'], 80)}" if f.get("function") else ""
         out.append(
             f"<article class=\"finding {severity}\"><h3><span class=\"sev\">"
             f"{SEVERITY_LABELS[severity]}</span>{_t(f['kind'])} · {_t(f.get('subject'), 160)}"
-            f"</h3><p class=\"advice\">{_t(f.get('advice'), 4000)}</p>{policy_html}"
+            f"{where}</h3><p class=\"advice\">{_t(f.get('advice'), 4000)}</p>{policy_html}"
             f"<dl>{items}</dl></article>\n"
         )
     out.append("</section>\n")

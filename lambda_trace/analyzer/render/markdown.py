@@ -73,7 +73,8 @@ def render_markdown(report: dict[str, Any], file: TextIO, *, top: int = 20) -> N
         w("Nothing to report.\n\n")
     for f in findings:
         label = SEVERITY_LABELS.get(f["severity"], f["severity"].upper())
-        w(f"### {label} · {f['kind']} · {md(f.get('subject'), 160)}\n\n")
+        where = f" · function {md(f['function'], 80)}" if f.get("function") else ""
+        w(f"### {label} · {f['kind']} · {md(f.get('subject'), 160)}{where}\n\n")
         w(f"{md(f.get('advice'), 4000, line_start=True)}\n\n")
         for key, text in evidence_items(f.get("evidence") or {}):
             w(f"- {md(key)}: {md(text, 400)}\n")

@@ -137,6 +137,8 @@ def _finding(console: Console, finding: dict[str, Any]) -> None:
     header.append(" ")
     header.append(finding["kind"], style="bold")
     header.append(" — " + clean(finding.get("subject"), 160))
+    if finding.get("function"):
+        header.append(" · function " + clean(finding["function"], 80))
     console.print(header)
     items = evidence_items(finding.get("evidence") or {})
     if items:
