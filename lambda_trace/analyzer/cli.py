@@ -19,6 +19,7 @@ from lambda_trace.analyzer.errors import CliError
 COMMANDS = {
     "events": "lambda_trace.analyzer.cmd_events",
     "analyze": "lambda_trace.analyzer.cmd_analyze",
+    "show": "lambda_trace.analyzer.cmd_show",
     "invoke": "lambda_trace.local.cmd_invoke",
     "demo": "lambda_trace.local.cmd_demo",
 }

@@ -150,6 +150,9 @@ class CloudWatchQuery:
     profile: Optional[str] = None
     endpoint_url: Optional[str] = None
     insights: bool = False
+    #: FilterLogEvents only: a filter pattern (``"<request id>"`` for ``show``) and streams
+    filter_pattern: Optional[str] = None
+    log_streams: tuple[str, ...] = ()
 
 
 class CloudWatchReader:
@@ -298,6 +301,10 @@ class CloudWatchReader:
             "endTime": end,
             "limit": PAGE_LIMIT,
         }
+        if self.query.filter_pattern:
+            params["filterPattern"] = self.query.filter_pattern
+        if self.query.log_streams:
+            params["logStreamNames"] = list(self.query.log_streams)
         origin = f"cloudwatch:{group}"
         stats = self.stats
         count = 0

@@ -130,6 +130,8 @@ def open_sources(args: argparse.Namespace, stats: SourceStats) -> Iterator[LogEv
             profile=getattr(args, "profile", None),
             endpoint_url=getattr(args, "endpoint_url", None),
             insights=insights,
+            filter_pattern=getattr(args, "filter_pattern", None),
+            log_streams=tuple(getattr(args, "log_streams", None) or ()),
         )
     max_decompressed = getattr(args, "max_decompressed", DEFAULT_MAX_DECOMPRESSED)
     show = wanted(bool(getattr(args, "no_progress", False)))
