@@ -20,6 +20,7 @@ COMMANDS = {
     "events": "lambda_trace.analyzer.cmd_events",
     "analyze": "lambda_trace.analyzer.cmd_analyze",
     "show": "lambda_trace.analyzer.cmd_show",
+    "queries": "lambda_trace.analyzer.cmd_queries",
     "invoke": "lambda_trace.local.cmd_invoke",
     "demo": "lambda_trace.local.cmd_demo",
 }
