@@ -277,7 +277,8 @@ class CloudWatchReader:
     # -- reading -------------------------------------------------------------------------------
 
     def events(self) -> Iterator[LogEvent]:
-        self._client = self._make_client()
+        if self._client is None:  # one client for every read of a live tail
+            self._client = self._make_client()
         for group in self.query.log_groups:
             self._group = group
             self.stats.inputs += 1

@@ -17,6 +17,7 @@ from typing import Any, Optional, TextIO
 from lambda_trace.analyzer.aggregate import aggregate_events
 from lambda_trace.analyzer.errors import CliError
 from lambda_trace.analyzer.findings import KINDS, Baseline, Thresholds, find_all
+from lambda_trace.analyzer.follow import add_follow_arguments, check_follow, follow
 from lambda_trace.analyzer.model import Event, LogEvent
 from lambda_trace.analyzer.parse import Parser
 from lambda_trace.analyzer.render.common import footer_lines
@@ -68,10 +69,13 @@ def add_parser(subparsers: Any) -> None:
     gate.add_argument("--max-error-rate", type=_rate, metavar="RATE",
                       help="fail when (errors + timeouts) / invocations is above RATE "
                            "(0.05 or 5%%)")
+    add_follow_arguments(parser)
     parser.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
+    if getattr(args, "follow", False):
+        return _run_follow(args)
     if args.baseline:
         _check_baseline(args)  # before the (possibly long) main read
     source_stats = SourceStats()
@@ -85,6 +89,17 @@ def run(args: argparse.Namespace) -> int:
         agg, findings, join_stats=join_stats, source_stats=source_stats,
         parse_stats=getattr(parser, "stats", None), baseline=baseline, top=args.top,
     )
+    return _output(args, agg, report, source_stats)
+
+
+def _run_follow(args: argparse.Namespace) -> int:
+    check_follow(args)
+    report, live = follow(args)
+    return _output(args, live.agg, report, SourceStats())
+
+
+def _output(args: argparse.Namespace, agg: Any, report: dict[str, Any],
+            source_stats: SourceStats) -> int:
     _write(args.output, lambda f: render(report, args.format, f, top=args.top))
     if args.html:
         from lambda_trace.analyzer.render.html import chart_data, render_html

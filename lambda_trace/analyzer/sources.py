@@ -107,6 +107,11 @@ def _log_groups(args: argparse.Namespace) -> tuple[list[str], Optional[str]]:
     return list(dict.fromkeys(groups)), region
 
 
+def requested_log_groups(args: argparse.Namespace) -> tuple[list[str], Optional[str]]:
+    """The log groups of ``--function``/``--log-group``, and a region from a function ARN."""
+    return _log_groups(args)
+
+
 def open_sources(args: argparse.Namespace, stats: SourceStats) -> Iterator[LogEvent]:
     """Every log event of the inputs in ``args``; raises CliError now for unusable arguments."""
     paths: list[str] = list(getattr(args, "paths", None) or ())
