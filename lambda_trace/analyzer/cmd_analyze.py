@@ -28,6 +28,9 @@ EXIT_OK, EXIT_GATE_FAILED = 0, 1
 
 FORMATS = ("terminal", "json", "markdown")
 
+#: a --baseline with fewer invocations is too small to compare percentiles with
+MIN_BASELINE_INVOCATIONS = 20
+
 #: notes about the inputs shown on stderr (one per broken input; a flood is cut short)
 MAX_NOTES = 20
 
@@ -84,7 +87,7 @@ def run(args: argparse.Namespace) -> int:
         parse_events(open_sources(args, source_stats), parser), n_plus_one=args.n_plus_one
     )
     baseline = load_baseline(args) if args.baseline else None
-    findings = find_all(agg, baseline, Thresholds())
+    findings = find_all(agg, usable_baseline(baseline, args.baseline), Thresholds())
     report = build_report(
         agg, findings, join_stats=join_stats, source_stats=source_stats,
         parse_stats=getattr(parser, "stats", None), baseline=baseline, top=args.top,
@@ -114,6 +117,18 @@ def _output(args: argparse.Namespace, agg: Any, report: dict[str, Any],
     for failure in failures:
         print(f"lambda-trace: gate failed: {failure}", file=sys.stderr)
     return EXIT_GATE_FAILED if failures else EXIT_OK
+
+
+def usable_baseline(baseline: Optional[Baseline], spec: str) -> Optional[Baseline]:
+    """The baseline to find regressions against; None (and a line on stderr) when it has too few
+    invocations for its percentiles to mean anything."""
+    if baseline is None or baseline.invocations >= MIN_BASELINE_INVOCATIONS:
+        return baseline
+    n = baseline.invocations
+    print(f"lambda-trace: --baseline {spec} has {n} invocation{'' if n == 1 else 's'}; "
+          f"at least {MIN_BASELINE_INVOCATIONS} are needed to compare latencies, so no "
+          "latency_regression is reported", file=sys.stderr)
+    return None
 
 
 def parse_events(log_events: Iterable[LogEvent], parser: Parser) -> Iterator[Event]:
