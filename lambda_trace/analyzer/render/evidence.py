@@ -286,6 +286,25 @@ def _overprovisioned(e: dict[str, Any]) -> Sentence:
     return text + ".", {"invocations", "memory_size_mb", "peak_max_mb", "peak_p99_mb"}
 
 
+def _permission_denied(e: dict[str, Any]) -> Sentence:
+    count = e["count"]
+    text = f"AWS denied {_plain(count)} request{'' if count == 1 else 's'}"
+    if e.get("principal"):
+        text += f" made by {clean(e['principal'], 300)}"
+    return text + ".", {"count", "principal"}
+
+
+def _init_failure(e: dict[str, Any]) -> Sentence:
+    count = e["count"]
+    text = f"{_plain(count)} {clean(e.get('phase') or 'init')} phase{'' if count == 1 else 's'}"
+    text += f" ended in {clean(e.get('status') or 'failure')}"
+    if e.get("error_type"):
+        text += f" ({clean(e['error_type'])})"
+    if e.get("init_duration_ms") is not None:
+        text += f" after {fmt_ms(e['init_duration_ms'])}"
+    return text + ".", {"count", "phase", "status", "error_type", "init_duration_ms"}
+
+
 def _no_invocations(e: dict[str, Any]) -> Sentence:
     return f"No invocation among {_plain(e.get('events') or 0)} recognised events.", {"events"}
 
@@ -303,4 +322,6 @@ _SENTENCES: dict[str, Callable[[dict[str, Any]], Sentence]] = {
     "memory_pressure": _memory_pressure,
     "overprovisioned_memory": _overprovisioned,
     "no_invocations": _no_invocations,
+    "permission_denied": _permission_denied,
+    "init_failure": _init_failure,
 }

@@ -40,8 +40,8 @@ h3{font-size:15px;margin:0 0 6px}h4{font-size:13px;margin:10px 0 4px}
 .muted{color:var(--muted)}
 .cards{display:flex;flex-wrap:wrap;gap:10px}
 .card{flex:1 0 auto;background:var(--card);border:1px solid var(--line);border-radius:8px;
-padding:10px 12px}
-.card b{display:block;font-size:20px;white-space:nowrap}
+padding:8px 10px}
+.card b{display:block;font-size:18px;white-space:nowrap}
 .card span{white-space:nowrap}
 section.function{border-top:2px solid var(--line);margin-top:28px}
 .finding{background:var(--card);border:1px solid var(--line);border-left:5px solid var(--info);

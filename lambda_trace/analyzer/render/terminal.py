@@ -206,8 +206,9 @@ def finding_lines(lines: Lines, finding: dict[str, Any]) -> None:
         # ensure_ascii escapes every control and non-ASCII character: safe on a terminal.
         body_lines = json.dumps(policy, indent=2, ensure_ascii=True).splitlines()
         for line in body_lines:
-            lines.many(wrap(line, width, BODY_INDENT + len(line) - len(line.lstrip()) + 2,
-                            first_indent=BODY_INDENT + len(line) - len(line.lstrip())))
+            depth = len(line) - len(line.lstrip())
+            lines.many(wrap(line.lstrip(), width, BODY_INDENT + depth + 2,
+                            first_indent=BODY_INDENT + depth))
     lines.many(wrap("→ " + clean(finding.get("advice"), 4000), width, BODY_INDENT + 2,
                     first_indent=BODY_INDENT))
     lines.blank()
