@@ -65,7 +65,10 @@ def invocation_lines(lines: Lines, detail: dict[str, Any]) -> None:
         lines.many(wrap(f"{clean(error.get('error_type'))}: {clean(error.get('message'), 1000)}",
                         width, 4, first_indent=2), "red")
         for frame in error.get("stack") or []:
-            lines.many(wrap(clean(frame, 400), width, 6, first_indent=4))
+            text = clean(frame, 400)
+            # "File ..." lines at 4, the source line under each at 6 (however the log indented)
+            depth = 4 if text[:1] != " " or len(text) - len(text.lstrip()) <= 2 else 6
+            lines.many(wrap(text.strip(), width, depth + 2, first_indent=depth))
     lines.blank()
 
 
