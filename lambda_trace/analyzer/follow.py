@@ -26,6 +26,7 @@ from lambda_trace.analyzer.findings import Thresholds, find_all
 from lambda_trace.analyzer.join import Joiner
 from lambda_trace.analyzer.model import LogEvent
 from lambda_trace.analyzer.parse import Parser
+from lambda_trace.analyzer.render.common import fmt_ms
 from lambda_trace.analyzer.render.json_report import build_report
 from lambda_trace.analyzer.sourcestats import SourceStats
 from lambda_trace.analyzer.timewindow import TimeWindow, now_ms, parse_time
@@ -77,13 +78,18 @@ class LiveAnalysis:
     def _add(self, inv: Any) -> None:
         self.agg.add_invocation(inv)
         report = inv.report or {}
-        status = "timeout" if inv.timed_out else report.get("status")
-        if status in ("timeout", "error") or inv.errors:
-            error = inv.errors[0] if inv.errors else {}
-            self.failures.append({
-                "request_id": inv.request_id, "status": status or "error",
-                "error_type": error.get("error_type") or report.get("error_type"),
-            })
+        status = report.get("status")
+        if inv.timed_out or status == "timeout":
+            status = "timeout"
+        elif inv.errors or inv.runtime_exit is not None or status == "error":
+            status = "error"  # a handler error leaves REPORT's status at success in Text format
+        else:
+            return
+        error = inv.errors[0] if inv.errors else {}
+        self.failures.append({
+            "request_id": inv.request_id, "status": status,
+            "error_type": error.get("error_type") or report.get("error_type"),
+        })
 
     def report(self, source_stats: SourceStats, top: int) -> dict[str, Any]:
         return build_report(self.agg, find_all(self.agg, None, Thresholds()),
@@ -173,6 +179,10 @@ class LiveView:
 
     def __exit__(self, *exc: Any) -> None:
         if self._live is not None:
+            from rich.text import Text
+
+            # Shrink the view to nothing first: the final report then starts where it began.
+            self._live.update(Text(""), refresh=True)
             self._live.stop()
 
     def update(self, report: dict[str, Any], failures: Iterable[dict[str, Any]]) -> None:
@@ -185,13 +195,16 @@ class LiveView:
         from rich.console import Group
         from rich.text import Text
 
-        from lambda_trace.analyzer.render.layout import grid
+        from lambda_trace.analyzer.render.layout import grid, pack, wrap
         from lambda_trace.analyzer.render.tables import dependencies_table, summary_table
         from lambda_trace.analyzer.render.terminal import terminal_width
 
         width = terminal_width(sys.stdout)
-        parts: list[Any] = [Text(status, style="bold"),
-                            Text("Ctrl-C stops and prints the report", style="dim"), Text("")]
+        parts: list[Any] = [Text(line, style="bold") for line in wrap(
+            f"following {self.groups} (Ctrl-C stops and prints the report)", width, 2,
+            first_indent=0)]
+        parts.extend(Text(line) for line in pack(status_items(report), width, 2))
+        parts.append(Text(""))
         parts.extend(Text(line) for line in grid(*summary_table(report), width, indent=2,
                                                  heading=None))
         failed = list(failures)
@@ -206,6 +219,20 @@ class LiveView:
             parts.extend(Text(line) for line in grid(*dependencies_table(deps[:self.top]),
                                                      width, indent=2))
         self._live.update(Group(*parts), refresh=True)
+
+
+def status_items(report: dict[str, Any]) -> list[str]:
+    """``invocations: 12``, ``failed: 1``, ``p95: 212 ms``, ``last event: …``."""
+    n = report.get("invocations") or 0
+    failed = (report.get("errors") or 0) + (report.get("timeouts") or 0)
+    items = [f"invocations: {n:,}", f"failed: {failed:,}"]
+    p95 = (report.get("duration_ms") or {}).get("p95")
+    if p95 is not None:
+        items.append(f"p95: {fmt_ms(p95)}")
+    last = (report.get("time_range") or {}).get("end")
+    if last:
+        items.append(f"last event: {last}")
+    return items
 
 
 def status_line(report: dict[str, Any], groups: str) -> str:
