@@ -9,7 +9,7 @@ import pytest
 from report_fixtures import ROLE_ARN, TIMED_OUT_ID, contract_report, realistic_report
 from rich.cells import cell_len
 
-from lambda_trace.analyzer.render.layout import pack, stacked_lines, table_lines, wrap
+from lambda_trace.analyzer.render.layout import grid, pack, stacked_lines, table_lines, wrap
 from lambda_trace.analyzer.render.terminal import render_terminal
 
 UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
@@ -113,5 +113,16 @@ def test_layout_primitives() -> None:
         "h    n", "───  ─", "abc  1"]
     assert stacked_lines(["name", "calls"], [["s3.GetObject", "12"]], 40) == [
         "s3.GetObject", "  calls: 12"]
+    headers, numeric = ["name", "calls", "p95"], [False, True, True]
+    rows = [["dynamodb.GetItem", "649", "17.6 ms"]]
+    assert grid(headers, rows, numeric, 40) == [
+        "name              calls      p95", "────────────────  ─────  ───────",
+        "dynamodb.GetItem    649  17.6 ms"]
+    # too narrow for the columns: the name above the others, still aligned
+    assert grid(headers, rows, numeric, 20) == [
+        "name", "  calls      p95", "  ─────  ───────", "dynamodb.GetItem", "    649  17.6 ms"]
+    # too narrow for that too: stacked
+    assert grid(headers, [["s3.Get", "649", "17.6 ms"]], numeric, 14) == [
+        "s3.Get", "  calls: 649", "  p95: 17.6 ms"]
     wide = "\u4e2d" * 10  # each CJK character is two cells
     assert all(cell_len(p) <= 7 for p in wrap(wide, 7))

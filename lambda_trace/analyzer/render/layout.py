@@ -1,7 +1,8 @@
 """Plain-text layout that never passes the terminal's width and never splits an identifier.
 
-A table is drawn as columns when its natural width fits, else each row is stacked as
-``key: value`` items packed into lines. Text wraps only at spaces (never at the hyphens of a
+A table is drawn as columns when its natural width fits; else with each row's name on a line of
+its own above the other columns; else each row is stacked as ``key: value`` items packed into
+lines. Text wraps only at spaces (never at the hyphens of a
 request id or the colons of an ARN); a word too wide for its indent is outdented, and a single
 word wider than the whole line is the only thing ever folded, so that the width promise holds.
 """
@@ -126,12 +127,35 @@ def stacked_lines(
     return out
 
 
+def headed_lines(
+    headers: Sequence[str], rows: Sequence[Sequence[str]], numeric: Sequence[bool], width: int,
+    indent: int = 0, heading: int = 0,
+) -> Optional[list[str]]:
+    """Each row's ``heading`` cell on its own line, the other cells in aligned columns under it;
+    None when those columns do not fit either."""
+    rest = [i for i in range(len(headers)) if i != heading]
+    sub = table_lines([headers[i] for i in rest], [[row[i] for i in rest] for row in rows],
+                      [numeric[i] for i in rest], width, indent + 2)
+    if sub is None:
+        return None
+    out = wrap(headers[heading], width, indent + 2, first_indent=indent) + sub[:2]
+    for row, line in zip(rows, sub[2:]):
+        out.extend(wrap(row[heading], width, indent + 2, first_indent=indent))
+        out.append(line)
+    return out
+
+
 def grid(
     headers: Sequence[str], rows: Sequence[Sequence[str]], numeric: Sequence[bool], width: int,
     indent: int = 0, heading: Optional[int] = 0,
 ) -> list[str]:
-    """Columns when they fit, else stacked rows."""
+    """Columns when they fit; else each row's heading on a line above the other columns; else
+    stacked ``key: value`` rows."""
     columns = table_lines(headers, rows, numeric, width, indent)
     if columns is not None:
         return columns
+    if heading is not None and len(headers) > 2:
+        headed = headed_lines(headers, rows, numeric, width, indent, heading)
+        if headed is not None:
+            return headed
     return stacked_lines(headers, rows, width, indent, heading)
