@@ -175,3 +175,47 @@ def test_follow_needs_cloudwatch(
 ) -> None:
     assert main(["analyze", "--follow", *argv]) == 2
     assert capsys.readouterr().err == f"lambda-trace: error: {message}\n"
+
+
+def test_on_a_terminal_the_live_view_is_drawn_and_then_replaced_by_the_report(moto: Any) -> None:
+    """stdout is a pseudo-terminal of 100 columns: rich's Live view shows the analysis, and the
+    final report follows it when the tail ends."""
+    import fcntl
+    import pty
+    import struct
+    import termios
+
+    logs = setup_group(moto)
+    now = int(time.time() * 1000)
+    logs.put_log_events(logGroupName=GROUP, logStreamName=STREAM,
+                        logEvents=invocation(rid(9), now - 5000))
+    master, slave = pty.openpty()
+    fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 40, 100, 0, 0))
+    env = {k: v for k, v in os.environ.items() if k not in ("COLUMNS", "LINES", "NO_COLOR")}
+    env.update(PYTHONPATH=str(ROOT), TERM="xterm-256color")
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "lambda_trace", "analyze", "--function", "orders", "--follow",
+         "--follow-interval", "0.3", "--follow-max-seconds", "2", "--endpoint-url",
+         moto.endpoint, "--no-progress"],
+        stdin=slave, stdout=slave, stderr=subprocess.PIPE, env=env)
+    os.close(slave)
+    chunks = []
+    while True:
+        try:
+            data = os.read(master, 65536)
+        except OSError:  # the child closed the terminal
+            break
+        if not data:
+            break
+        chunks.append(data)
+    proc.wait(timeout=60)
+    os.close(master)
+    screen = b"".join(chunks).decode("utf-8", "replace")
+    assert proc.returncode == 0
+    plain = re.sub(r"\x1b\[[0-9;?]*[A-Za-z]", "", screen)
+    assert "following /aws/lambda/orders (Ctrl-C stops and prints the report)" in plain
+    assert "invocations: 1   failed: 0" in plain
+    live_at = plain.index("following /aws/lambda/orders (Ctrl-C")
+    report_at = plain.rindex("lambda-trace report")
+    assert live_at < report_at  # the final report comes after the live view
+    assert "\x1b[" in screen  # drawn as a terminal, with cursor control and colour
