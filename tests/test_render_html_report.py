@@ -57,9 +57,22 @@ def test_timelines_carry_the_in_flight_call() -> None:
 def test_a_section_per_function_and_the_metrics_hook() -> None:
     html, _ = contract_page()
     assert html.count('<section class="function"') == 2
+    assert html.count('<section class="findings">') == 2  # every finding is in its function's
     assert "<h2>Function orders-api</h2>" in html and "<h2>Function orders-worker</h2>" in html
     assert '<section id="metrics"><h2>CloudWatch metrics</h2>' in html
     assert "function: orders-worker" in html
+
+
+def test_findings_of_no_function_are_shown_above_the_function_sections() -> None:
+    from join_builders import realistic_events
+
+    report = contract_report()
+    report["findings"].append({"kind": "no_invocations", "severity": "high", "subject": "x",
+                               "function": None, "evidence": {"events": 3}, "advice": "Look."})
+    agg, _ = aggregate_events(realistic_events())
+    html = render_html(report, chart_data(agg, report))
+    loose = html.index("No invocation among 3 recognised events.")
+    assert loose < html.index('<section class="function"')
 
 
 @needs_chromium

@@ -313,8 +313,12 @@ def render_html(report: dict[str, Any], charts: dict[str, Any]) -> str:
     )
     functions = report.get("functions")
     if isinstance(functions, dict) and functions:
-        body = "".join(_function_section(i, name, entry or {})
-                       for i, (name, entry) in enumerate(functions.items()))
+        # Findings about no one function (or one the sections lack) are shown above them.
+        loose = [f for f in report.get("findings") or []
+                 if not f.get("function") or f["function"] not in functions]
+        body = (_findings(loose) if loose else "") + "".join(
+            _function_section(i, name, entry or {})
+            for i, (name, entry) in enumerate(functions.items()))
     else:
         body = _findings(report.get("findings") or []) + _dependencies(report)
     parts = [
