@@ -64,7 +64,8 @@ th{white-space:nowrap}
 th,td{padding:6px 8px;border-bottom:1px solid var(--line);text-align:right;
 vertical-align:top}
 th:first-child,td:first-child,td.text,th.text{text-align:left;overflow-wrap:anywhere}
-td.id{white-space:nowrap;font-family:ui-monospace,Menlo,Consolas,monospace;font-size:12px}
+td.id{white-space:nowrap;font-family:ui-monospace,Menlo,Consolas,monospace;font-size:13px;
+line-height:1.6}
 tr.inv{cursor:pointer}tr.inv:hover{background:#f3f6fb}
 tr.inv[aria-selected="true"]{background:var(--pick)}
 .charts{display:grid;grid-template-columns:1fr 1fr;gap:14px}
