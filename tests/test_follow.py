@@ -108,7 +108,7 @@ def test_ctrl_c_prints_the_final_report(moto: Any, tmp_path: Path) -> None:
         # wait until the tail has seen the first invocation, then write one more and stop it
         assert proc.stderr is not None
         first = proc.stderr.readline()
-        while "1 invocations" not in first:
+        while "1 invocation," not in first:
             first = proc.stderr.readline()
             assert first, "the tail ended early"
         logs.put_log_events(logGroupName=GROUP, logStreamName=STREAM,

@@ -26,7 +26,7 @@ from lambda_trace.analyzer.findings import Thresholds, find_all
 from lambda_trace.analyzer.join import Joiner
 from lambda_trace.analyzer.model import LogEvent
 from lambda_trace.analyzer.parse import Parser
-from lambda_trace.analyzer.render.common import fmt_ms
+from lambda_trace.analyzer.render.common import counted, fmt_ms
 from lambda_trace.analyzer.render.json_report import build_report
 from lambda_trace.analyzer.sourcestats import SourceStats
 from lambda_trace.analyzer.timewindow import TimeWindow, now_ms, parse_time
@@ -239,7 +239,7 @@ def status_line(report: dict[str, Any], groups: str) -> str:
     n = report.get("invocations") or 0
     failed = (report.get("errors") or 0) + (report.get("timeouts") or 0)
     p95 = (report.get("duration_ms") or {}).get("p95")
-    text = f"following {groups}: {n:,} invocations, {failed:,} failed"
+    text = f"following {groups}: {n:,} {counted('invocations', n)}, {failed:,} failed"
     if p95 is not None:
         text += f", p95 {p95:g} ms"
     last = (report.get("time_range") or {}).get("end")
