@@ -252,7 +252,7 @@ def test_ten_megabyte_lines_are_cut_and_counted(nasty: Path) -> None:
     code, out, err, peak = run_measured(str(nasty / "long_lines.log"))
     assert code == 0, err
     assert "Traceback" not in err
-    assert "1 truncated lines" in out, out
+    assert "1 truncated line" in out, out
     assert "1 invocations" in out or "1 invocation" in out, out
     assert peak < PEAK_RSS_LIMIT_MB, peak
 
@@ -261,7 +261,7 @@ def test_truncated_json_is_counted_as_malformed(nasty: Path) -> None:
     """JSON records cut at every length are malformed or unparsed lines, never a crash."""
     code, out, err, peak = run_measured(str(nasty / "truncated_json.log"))
     assert code == 0, err
-    assert "malformed JSON lines" in out, out
+    assert "1 malformed JSON line" in out, out
     assert peak < PEAK_RSS_LIMIT_MB, peak
 
 

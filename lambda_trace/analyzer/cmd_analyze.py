@@ -25,6 +25,7 @@ from lambda_trace.analyzer.fleet import (
     function_of_group,
     function_sections,
 )
+from lambda_trace.analyzer.follow import add_follow_arguments, check_follow, follow
 from lambda_trace.analyzer.inputs import not_a_log
 from lambda_trace.analyzer.model import Event, LogEvent
 from lambda_trace.analyzer.parse import Parser
@@ -35,6 +36,9 @@ from lambda_trace.analyzer.sources import SourceStats, add_source_arguments, ope
 EXIT_OK, EXIT_GATE_FAILED = 0, 1
 
 FORMATS = ("terminal", "json", "markdown")
+
+#: a --baseline with fewer invocations is too small to compare percentiles with
+MIN_BASELINE_INVOCATIONS = 20
 
 #: notes about the inputs shown on stderr (one per broken input; a flood is cut short)
 MAX_NOTES = 20
@@ -78,10 +82,13 @@ def add_parser(subparsers: Any) -> None:
                       help="fail when (errors + timeouts) / invocations is above RATE "
                            "(0.05 or 5%%)")
     function_checks.add_arguments(parser)
+    add_follow_arguments(parser)
     parser.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
+    if getattr(args, "follow", False):
+        return _run_follow(args)
     if args.baseline:
         _check_baseline(args)  # before the (possibly long) main read
     source_stats = SourceStats()
@@ -100,7 +107,7 @@ def run(args: argparse.Namespace) -> int:
     if problem is not None:
         raise CliError(problem)
     baseline = load_baseline(args) if args.baseline else None
-    findings = find_fleet(fleet, baseline, Thresholds())
+    findings = find_fleet(fleet, usable_baseline(baseline, args.baseline), Thresholds())
     if checks is not None:
         findings = checks.findings(findings, source_stats, _max_memory_used(agg))
     report = build_report(
@@ -112,6 +119,17 @@ def run(args: argparse.Namespace) -> int:
         report.update(checks.report_sections(source_stats))
         for line in checks.remarks(source_stats):
             print(f"lambda-trace: {line}", file=sys.stderr)
+    return _output(args, agg, report, source_stats)
+
+
+def _run_follow(args: argparse.Namespace) -> int:
+    check_follow(args)
+    report, live = follow(args)
+    return _output(args, live.agg, report, SourceStats())
+
+
+def _output(args: argparse.Namespace, agg: Any, report: dict[str, Any],
+            source_stats: SourceStats) -> int:
     _write(args.output, lambda f: render(report, args.format, f, top=args.top))
     if args.html:
         from lambda_trace.analyzer.render.html import chart_data, render_html
@@ -141,6 +159,18 @@ def _asked_functions(args: argparse.Namespace) -> list[str]:
         if name:
             names.append(name)
     return names
+
+
+def usable_baseline(baseline: Optional[Baseline], spec: str) -> Optional[Baseline]:
+    """The baseline to find regressions against; None (and a line on stderr) when it has too few
+    invocations for its percentiles to mean anything."""
+    if baseline is None or baseline.invocations >= MIN_BASELINE_INVOCATIONS:
+        return baseline
+    n = baseline.invocations
+    print(f"lambda-trace: --baseline {spec} has {n} invocation{'' if n == 1 else 's'}; "
+          f"at least {MIN_BASELINE_INVOCATIONS} are needed to compare latencies, so no "
+          "latency_regression is reported", file=sys.stderr)
+    return None
 
 
 def parse_events(log_events: Iterable[LogEvent], parser: Parser) -> Iterator[Event]:

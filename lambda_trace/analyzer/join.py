@@ -369,6 +369,19 @@ class Joiner:
         self._done.clear()
         return done
 
+    def finalise_completed(self, before_seq: int) -> list[Invocation]:
+        """Finalise the complete invocations that completed by event number ``before_seq``.
+
+        A live tail's grace is time, not events: what completed in an earlier poll is final,
+        however few events came since (``analyze --follow``).
+        """
+        for seq, inv in list(self._grace):
+            if seq <= before_seq and inv.complete_seq == seq and inv.request_id in self._open:
+                self._finalise(inv)
+        done = self._done[:]
+        self._done.clear()
+        return done
+
     @property
     def stats(self) -> JoinStats:
         self._stats.events = self._seq

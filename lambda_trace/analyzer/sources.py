@@ -108,6 +108,11 @@ def _log_groups(args: argparse.Namespace) -> tuple[list[str], Optional[str]]:
     return list(dict.fromkeys(groups)), region
 
 
+def requested_log_groups(args: argparse.Namespace) -> tuple[list[str], Optional[str]]:
+    """The log groups of ``--function``/``--log-group``, and a region from a function ARN."""
+    return _log_groups(args)
+
+
 def open_sources(args: argparse.Namespace, stats: SourceStats) -> Iterator[LogEvent]:
     """Every log event of the inputs in ``args``; raises CliError now for unusable arguments."""
     paths: list[str] = list(getattr(args, "paths", None) or ())
@@ -132,6 +137,8 @@ def open_sources(args: argparse.Namespace, stats: SourceStats) -> Iterator[LogEv
             endpoint_url=getattr(args, "endpoint_url", None),
             insights=insights,
             missing_ok=bool(getattr(args, "missing_log_groups_ok", False)),
+            filter_pattern=getattr(args, "filter_pattern", None),
+            log_streams=tuple(getattr(args, "log_streams", None) or ()),
         )
     max_decompressed = getattr(args, "max_decompressed", DEFAULT_MAX_DECOMPRESSED)
     show = wanted(bool(getattr(args, "no_progress", False)))
