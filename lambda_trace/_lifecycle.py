@@ -249,6 +249,8 @@ def _downstream(inv: Invocation) -> list[tuple[str, str, int, int, list[float]]]
             continue
         if kind == "aws":
             service, _, operation = name.partition(".")
+        elif kind == "db":  # "postgresql SELECT orders": Service postgresql
+            service, _, operation = name.partition(" ")
         else:
             service, operation = "http", name[len("http ") :]
         latencies = [round(v / 1e6, 3) for v in values[done[2] :]]

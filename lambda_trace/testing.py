@@ -162,6 +162,9 @@ _KEYS: dict[str, dict[str, tuple[str, bool]]] = {
         "method": (_STR, False),
         "host": (_STR, False),
         "path": (_STR, False),
+        "route": (_STR, False),
+        "system": (_STR, False),
+        "command_count": (_INT, False),
         "action": (_STR, False),
         "resource": (_STR, False),
         "action_inferred": (_BOOL, False),
@@ -244,8 +247,8 @@ def record_problems(obj: Any, line: Optional[str] = None) -> list[str]:
             problems.append(f"{record_type}: {key!r}={obj[key]!r} is not a {expected}")
     if "status" in obj and obj.get("status") not in ("ok", "error"):
         problems.append(f"status {obj.get('status')!r} is not ok|error")
-    if record_type == "call" and obj.get("kind") not in ("aws", "http", "segment"):
-        problems.append(f"kind {obj.get('kind')!r} is not aws|http|segment")
+    if record_type == "call" and obj.get("kind") not in ("aws", "http", "db", "segment"):
+        problems.append(f"kind {obj.get('kind')!r} is not aws|http|db|segment")
     if obj.get("error_class") is not None and obj["error_class"] not in ERROR_CLASSES:
         problems.append(f"error_class {obj['error_class']!r} is not one of {ERROR_CLASSES}")
     for key in ("duration_ms", "self_ms", "start_ms", "elapsed_ms", "rss_mb"):
