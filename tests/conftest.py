@@ -19,6 +19,9 @@ from pathlib import Path
 
 import pytest
 
+# Session-wide PostgreSQL, MariaDB and Redis servers (started only by tests that use them).
+from db_servers import mariadb_server, postgres_server, redis_server  # noqa: F401
+
 ROOT = Path(__file__).resolve().parent.parent
 SHARED = ROOT.parent / "shared"
 

@@ -1,6 +1,6 @@
 """Validate EMF documents against AWS's JSON schema plus the rules it cannot express.
 
-The schema is /work/shared/data/emf_schema.json (Powertools 1.10.0's copy) with DimensionSet
+The schema is tests/data/emf_schema.json (Powertools 1.10.0's copy, see tests/data/README.md) with DimensionSet
 ``maxItems`` raised from 9 to CloudWatch's current 30; the semantic rules (root members, finite
 values, 100-metric / 100-value limits, timestamp window, size) are
 ``lambda_trace.testing.emf_problems``.
@@ -16,7 +16,7 @@ from typing import Any, Union
 
 from lambda_trace.testing import emf_problems
 
-SCHEMA_PATH = Path(__file__).resolve().parent.parent.parent / "shared" / "data" / "emf_schema.json"
+SCHEMA_PATH = Path(__file__).resolve().parent / "data" / "emf_schema.json"
 
 
 @functools.lru_cache(maxsize=1)

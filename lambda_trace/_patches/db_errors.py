@@ -83,12 +83,12 @@ _SQLITE = {
 
 def describe(exc: BaseException, connecting: bool = False) -> tuple[str, str]:
     """``(error_class, error_code)`` for a driver exception."""
+    errno = _mysql_errno(exc)  # first: PyMySQL errors carry a generic sqlstate too
+    if errno is not None:
+        return _MYSQL.get(errno) or ("network" if 2000 <= errno < 2100 else "client"), str(errno)
     code = _sqlstate(exc)
     if code:
         return _SQLSTATE.get(code) or _SQLSTATE.get(code[:2]) or "client", code
-    errno = _mysql_errno(exc)
-    if errno is not None:
-        return _MYSQL.get(errno) or ("network" if 2000 <= errno < 2100 else "client"), str(errno)
     sqlite_name = getattr(exc, "sqlite_errorname", None)
     if isinstance(sqlite_name, str) and sqlite_name.startswith("SQLITE_"):
         base = sqlite_name.split("_", 2)

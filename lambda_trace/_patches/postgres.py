@@ -161,6 +161,8 @@ def _dsn_host(dsn: Any) -> str:
 def patch_psycopg(module: ModuleType) -> None:
     """Hook for ``psycopg``: sync and async connections and cursors, in place."""
     _wrap.wrap(module.Connection, "connect", _psycopg_connect)
+    if "connect" in module.__dict__:  # `psycopg.connect`: the classmethod bound at import
+        _wrap.wrap(module, "connect", _psycopg_connect)
     _wrap.wrap(module.AsyncConnection, "connect", _psycopg_connect_async)
     for cls in (module.Cursor,):
         for method in ("execute", "executemany"):
