@@ -32,10 +32,17 @@ _CO_COROUTINE = 0x80
 def _instrument_early() -> None:
     # Database drivers are patched from `from lambda_trace import trace` on, so that connections
     # opened by module-level code above the decorated handler are traced (docs/runtime.md).
-    try:
-        from lambda_trace._patches import instrument_from_env
+    # The kill switches are read here: disabled, not even _patches is imported.
+    import os
 
-        instrument_from_env()
+    disabled = os.environ.get("LAMBDA_TRACE_DISABLED", "").strip().lower()
+    db = os.environ.get("LAMBDA_TRACE_DB", "").strip().lower()
+    if disabled in ("1", "true", "yes", "on") or db in ("0", "false", "no", "off"):
+        return
+    try:
+        from lambda_trace._patches import instrument
+
+        instrument(aws=False, http=False, db=True)
     except Exception as exc:
         _safety.report("instrument", exc)
 

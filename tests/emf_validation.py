@@ -1,8 +1,8 @@
 """Validate EMF documents against AWS's JSON schema plus the rules it cannot express.
 
-The schema is tests/data/emf_schema.json (Powertools 1.10.0's copy, see tests/data/README.md) with DimensionSet
-``maxItems`` raised from 9 to CloudWatch's current 30; the semantic rules (root members, finite
-values, 100-metric / 100-value limits, timestamp window, size) are
+The schema is tests/data/emf_schema.json (Powertools 1.10.0's copy, see tests/data/README.md)
+with DimensionSet ``maxItems`` raised from 9 to CloudWatch's current 30; the semantic rules
+(root members, finite values, 100-metric / 100-value limits, timestamp window, size) are
 ``lambda_trace.testing.emf_problems``.
 """
 

@@ -7,6 +7,7 @@ literals, bound parameters, Redis keys and values never reach a record or EMF do
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import sqlite3
 
 import pytest
@@ -172,9 +173,8 @@ def test_psycopg2_handler_error_message_is_withheld(postgres_server):
         cur.execute("INSERT INTO users VALUES (%s)", (SECRET,))
         cur.execute("INSERT INTO users VALUES (%s)", (SECRET,))  # duplicate key: echoes it
 
-    with capture() as cap:
-        with pytest.raises(psycopg2.errors.UniqueViolation):
-            handler({}, FakeContext())
+    with capture() as cap, pytest.raises(psycopg2.errors.UniqueViolation):
+        handler({}, FakeContext())
     [inv] = cap.invocations
     assert inv["error_class"] == "conflict" and inv["error_type"] == "UniqueViolation"
     assert SECRET not in (inv["error_message"] or "")
@@ -297,14 +297,10 @@ def test_pymysql_statements_and_errors(mariadb_server):
             cur.executemany("INSERT INTO items VALUES (%s, %s)", [(1, SECRET), (2, SECRET)])
             cur.execute(f'SELECT id FROM `items` WHERE label = "{SECRET}"')
             rows = cur.fetchall()
-            try:
+            with contextlib.suppress(pymysql.IntegrityError):
                 cur.execute("INSERT INTO items VALUES (%s, %s)", (1, SECRET))
-            except pymysql.IntegrityError:
-                pass
-            try:
+            with contextlib.suppress(pymysql.ProgrammingError):
                 cur.execute("SELECT * FROM nowhere")
-            except pymysql.ProgrammingError:
-                pass
         conn.commit()
         conn.close()
         return rows
@@ -375,10 +371,8 @@ def test_sqlite_connection_and_cursor(tmp_path):
         cur.execute("SELECT count(*) FROM notes WHERE body = ?", (SECRET,))
         count = cur.fetchone()[0]
         conn.commit()
-        try:
+        with contextlib.suppress(sqlite3.OperationalError):
             conn.execute("INSERT INTO nowhere VALUES (1)")
-        except sqlite3.OperationalError:
-            pass
         conn.close()
         return count, isinstance(conn, sqlite3.Connection)
 
@@ -411,10 +405,8 @@ def test_redis_commands_pipeline_and_auth_failure(redis_server):
             pipe.incr(f"n:{SECRET}").incr(f"n:{SECRET}").expire(f"n:{SECRET}", 60)
             pipe.execute()
         bad = redis.Redis(host=redis_server.host, port=redis_server.port, password=SECRET)
-        try:
+        with contextlib.suppress(redis.AuthenticationError):
             bad.get("x")
-        except redis.AuthenticationError:
-            pass
         return value
 
     cap, value = run(handler)

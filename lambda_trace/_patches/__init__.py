@@ -2,7 +2,7 @@
 
 ``instrument()`` registers post-import hooks for the targets by *string*: nothing here imports
 botocore, urllib3, a database driver or wrapt until the user's code imports a target.
-Idempotent. ``instrument_from_env()`` registers the database hooks as soon as ``trace`` is
+Idempotent. ``lambda_trace._decorator`` registers the database hooks as soon as ``trace`` is
 imported (not only at decoration): drivers with C connection types (psycopg2, sqlite3) can only
 be traced for connections opened after their patch, and module-level code connects before the
 handler below it is decorated.
@@ -52,17 +52,6 @@ def instrument(aws: bool = True, http: bool = True, db: bool = True) -> None:
         _registered.add(switch)
         for module_name, patch_module, function in _TARGETS[switch]:
             _hooks.when_imported(module_name, _hook(patch_module, function))
-
-
-def instrument_from_env() -> None:
-    """Register the database hooks now unless tracing or db tracing is off in the environment."""
-    import os
-
-    disabled = os.environ.get("LAMBDA_TRACE_DISABLED", "").strip().lower()
-    db = os.environ.get("LAMBDA_TRACE_DB", "").strip().lower()
-    if disabled in ("1", "true", "yes", "on") or db in ("0", "false", "no", "off"):
-        return
-    instrument(aws=False, http=False, db=True)
 
 
 def _hook(patch_module: str, function: str) -> Callable[[ModuleType], None]:

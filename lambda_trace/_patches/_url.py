@@ -5,9 +5,10 @@ A recorded host or route becomes a call name, a summary key and an EMF ``Operati
 
 - ``host``: userinfo (``user:password@``, RFC 3986 §3.2.1) is cut off, whatever the client
   left in it (``http.client.HTTPConnection("user:pw@h")`` keeps it in ``.host``).
-- ``route``: the path without query or fragment, each id-like segment (digits, UUIDs, long hex,
-  tokens, anything with ``@ = % + : , ;``) replaced by ``{id}``, and cut after three named
-  segments (``/v1/orders/{id}/items``). Object storage paths are keys, i.e. user data:
+- ``route``: the path without query or fragment, each id-like segment (any segment with a digit
+  but an API version like ``v1``: numbers, UUIDs, hex, dates; 24 characters or more; anything
+  with ``@ = % + : , ;``) replaced by ``{id}``, and cut after three named segments, marked
+  ``/*`` (``/v1/orders/{id}/items``). Object storage paths are keys, i.e. user data:
   a presigned URL (SigV4 ``X-Amz-Signature`` / SigV2 ``Signature`` in the query) or an S3
   request keeps the bucket only (``/{bucket}/{key}`` path style, ``/{key}`` virtual-hosted).
 """
@@ -21,7 +22,6 @@ MAX_SEGMENTS = 6
 ID = "{id}"
 KEY = "{key}"
 _ID_CHARS = frozenset("@=%+:,;~!$&'()*")
-_HEX = frozenset("0123456789abcdefABCDEF")
 
 #: path -> route, bounded (a warm container sees the same few paths again and again)
 _routes: dict[str, str] = {}
@@ -116,14 +116,10 @@ def http_route(host: str, path: str, query: str, signed_for_s3: bool = False) ->
 
 
 def _id_like(segment: str) -> bool:
-    if segment.isdigit() or len(segment) >= 24:
-        return True
-    if any(c in _ID_CHARS for c in segment):
-        return True
-    has_digit = any(c.isdigit() for c in segment)
-    if not has_digit:
+    if len(segment) >= 24 or any(c in _ID_CHARS for c in segment):
+        return True  # tokens, emails, base64 and percent-encoded values
+    if not any(c.isdigit() for c in segment):
         return False
-    if len(segment) >= 8:  # uuids, long hex, dates, tokens, numbered names
-        return True
-    # short: an id unless it reads like a word with a version (v1, s3, html5, 2fa)
-    return all(c in _HEX or c == "-" for c in segment) and len(segment) >= 4
+    # a segment with a digit is an id (numbers, uuids, hex, dates, sku-1001), unless it is an
+    # API version (v1, v2.1)
+    return not (segment[0] in "vV" and segment[1:].replace(".", "").isdigit())
