@@ -109,9 +109,10 @@ def test_aiohttp_base_url_and_userinfo(http_server):
     @trace
     async def handler(event, context):
         base = f"http://user:{SECRET}@127.0.0.1:{http_server.port}"
-        async with aiohttp.ClientSession(base_url=base) as session:
-            async with session.get("/reports/2026-12-01") as response:
-                return response.status
+        async with aiohttp.ClientSession(base_url=base) as session, session.get(
+            "/reports/2026-12-01"
+        ) as response:
+            return response.status
 
     cap, status = run_async(handler)
     assert status == 200
@@ -122,9 +123,8 @@ def test_aiohttp_base_url_and_userinfo(http_server):
 
 def test_outside_an_invocation_nothing_is_recorded(http_server):
     async def outside():
-        async with aiohttp.ClientSession() as session:
-            async with session.get(http_server.url) as response:
-                await response.read()
+        async with aiohttp.ClientSession() as session, session.get(http_server.url) as response:
+            await response.read()
         async with httpx.AsyncClient() as client:
             await client.get(http_server.url)
 

@@ -27,7 +27,8 @@ SECRET = "S3CRETpw9x"
 
 def forms(secret: str) -> list[str]:
     """The sentinel raw, URL-quoted and base64 (basic auth sends it so)."""
-    return [secret, urllib.parse.quote(secret), base64.b64encode(f"user:{secret}".encode()).decode()]
+    basic = base64.b64encode(f"user:{secret}".encode()).decode()
+    return [secret, urllib.parse.quote(secret), basic]
 
 
 def assert_absent(secret: str, text: str) -> None:
