@@ -18,6 +18,7 @@ import subprocess
 import tempfile
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -91,6 +92,25 @@ def _as_postgres(argv: list[str]) -> list[str]:
 
 @pytest.fixture(scope="session")
 def postgres_server() -> Iterator[DBServer]:
+    with running_postgres() as server:
+        yield server
+
+
+@pytest.fixture(scope="session")
+def mariadb_server() -> Iterator[DBServer]:
+    with running_mariadb() as server:
+        yield server
+
+
+@pytest.fixture(scope="session")
+def redis_server() -> Iterator[DBServer]:
+    with running_redis() as server:
+        yield server
+
+
+@contextmanager
+def running_postgres() -> Iterator[DBServer]:
+    """A PostgreSQL server for as long as the block runs (also used by benchmarks/)."""
     initdb = _binary("initdb", ("/usr/lib/postgresql/*/bin/initdb",))
     postgres = str(Path(initdb).resolve().parent / "postgres")
     root = Path(tempfile.mkdtemp(prefix="lt-pg-"))
@@ -143,8 +163,9 @@ def _wait_until_ready(ping: object) -> None:
             time.sleep(0.2)
 
 
-@pytest.fixture(scope="session")
-def mariadb_server() -> Iterator[DBServer]:
+@contextmanager
+def running_mariadb() -> Iterator[DBServer]:
+    """A MariaDB server for as long as the block runs."""
     install = _binary("mariadb-install-db", ("/usr/bin/mysql_install_db",))
     mariadbd = _binary("mariadbd", ("/usr/sbin/mariadbd", "/usr/sbin/mysqld"))
     root = Path(tempfile.mkdtemp(prefix="lt-mariadb-"))
@@ -191,8 +212,9 @@ def _mariadb_setup(sock: Path, server: DBServer) -> None:
         conn.close()
 
 
-@pytest.fixture(scope="session")
-def redis_server() -> Iterator[DBServer]:
+@contextmanager
+def running_redis() -> Iterator[DBServer]:
+    """A Redis server for as long as the block runs."""
     binary = _binary("redis-server")
     root = Path(tempfile.mkdtemp(prefix="lt-redis-"))
     port = free_port()

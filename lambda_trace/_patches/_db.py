@@ -13,7 +13,6 @@ from typing import Any, Callable, Optional
 
 from lambda_trace import _invocation, _safety
 from lambda_trace._encode import jstr
-from lambda_trace._patches import db_errors
 from lambda_trace._patches._suppress import get_ident as _get_ident
 from lambda_trace._patches._suppress import inside as _inside
 from lambda_trace._patches._url import strip_userinfo
@@ -137,6 +136,8 @@ def end(
     try:
         if exc is not None:
             try:
+                from lambda_trace._patches import db_errors  # `re`: only once a call fails
+
                 error_class, code = db_errors.describe(exc, connecting)
                 fields += f',"error_class":"{error_class}","error_code":{jstr(code)}'
             except Exception as err:

@@ -11,6 +11,7 @@ its core connection, so its DB-API, legacy and native interfaces all count once.
 from __future__ import annotations
 
 import contextlib
+import weakref
 from types import ModuleType
 from typing import Any, Callable
 
@@ -175,11 +176,22 @@ def patch_psycopg(module: ModuleType) -> None:
         _wrap.wrap(module.AsyncConnection, method, _psycopg_end_tx_async)
 
 
+#: connection -> its host; ``conn.info.host`` builds an object and asks libpq at every call
+_psycopg_hosts: weakref.WeakKeyDictionary[Any, str] = weakref.WeakKeyDictionary()
+
+
 def _psycopg_host(conn: Any) -> str:
     try:
-        return conn.info.host
+        return _psycopg_hosts[conn]
+    except (KeyError, TypeError):
+        pass
+    try:
+        host = conn.info.host
     except Exception:
         return ""
+    with contextlib.suppress(TypeError):
+        _psycopg_hosts[conn] = host
+    return host
 
 
 def _connect_name(args: tuple[Any, ...], kwargs: dict[str, Any]) -> tuple[str, str]:
