@@ -35,16 +35,23 @@ _cache: dict[tuple[str, bool], tuple[str, str]] = {}
 _res: list[re.Pattern[str]] = []  # compiled on the first statement, not at import
 
 
+# PostgreSQL/SQLite: backslash is a plain character except in E'...' strings; dollar quotes
+_LITERAL = r"[eE]'(?:[^'\\]|\\.|'')*'|[nNbBxX]?'(?:[^']|'')*'|\$(?P<tag>\w*)\$.*?\$(?P=tag)\$"
+# MySQL: backslash escapes by default
+_MYSQL_LITERAL = r"[nNbBxX]?'(?:[^'\\]|\\.|'')*'"
+_COMMENT = r"--[^\n]*|/\*.*?\*/"
+_DQUOTED = r'"(?:[^"\\]|\\.|"")*"'
+
+
 def _patterns() -> list[re.Pattern[str]]:
     if not _res:
         _res.extend(
             (
-                # comments (MySQL also has `#`), then single-quoted literals (with '' and \'
-                # escapes) and dollar quotes, then MySQL's double-quoted strings
-                re.compile(r"--[^\n]*|/\*.*?\*/", re.S),
-                re.compile(r"--[^\n]*|#[^\n]*|/\*.*?\*/", re.S),
-                re.compile(r"[eEnNbBxX]?'(?:[^'\\]|\\.|'')*'|\$(\w*)\$.*?\$\1\$", re.S),
-                re.compile(r'"(?:[^"\\]|\\.|"")*"', re.S),
+                # one left-to-right pass, so a quote inside a comment or `--` inside a literal
+                # is read as what it is: PostgreSQL/SQLite (double quotes are identifiers), then
+                # MySQL (double-quoted strings and `#` comments)
+                re.compile(f"{_LITERAL}|{_COMMENT}|(?P<ident>{_DQUOTED})", re.S),
+                re.compile(f"{_MYSQL_LITERAL}|{_COMMENT}|#[^\n]*|{_DQUOTED}", re.S),
                 re.compile(r"^\s*([A-Za-z]+)"),
                 re.compile(r"\$\w*\$"),
                 re.compile(
@@ -87,17 +94,21 @@ def describe(statement: object, double_quotes_are_strings: bool = False) -> tupl
     return found
 
 
-def _one_word(match: re.Match[str]) -> str:
-    return re.sub(r"\W", "_", match.group(0)[1:-1]).join('""')
+def _blank_or_identifier(match: re.Match[str]) -> str:
+    # a literal or comment becomes a space; a double-quoted identifier stays, with no spaces
+    # left inside for the table pattern to match across (``"a FROM b"`` is one column name)
+    ident = match.group("ident")
+    if ident is None:
+        return " "
+    return re.sub(r"\W", "_", ident[1:-1]).join('""')
 
 
 def _describe(text: str, double_quotes_are_strings: bool) -> tuple[str, str]:
-    comments, mysql_comments, literals, dquoted, first_word, dollar, table = _patterns()
-    text = (mysql_comments if double_quotes_are_strings else comments).sub(" ", text)
-    text = literals.sub(" ", text)
-    # MySQL: a string, gone. Elsewhere an identifier: kept, but with no spaces left inside
-    # for the table pattern to match across (``"a FROM b"`` is one column name).
-    text = dquoted.sub(" " if double_quotes_are_strings else _one_word, text)
+    standard, mysql, first_word, dollar, table = _patterns()
+    if double_quotes_are_strings:
+        text = mysql.sub(" ", text)
+    else:
+        text = standard.sub(_blank_or_identifier, text)
     # a literal or comment cut off by SCAN_CHARS: nothing after its opening is read
     for opener in ("'", "/*", "--") + (('"', "#") if double_quotes_are_strings else ()):
         at = text.find(opener)
