@@ -102,6 +102,28 @@ def test_psycopg2_dict_cursor_and_named_factory(postgres_server):
         "postgresql CONNECT", "postgresql SELECT", "postgresql SELECT"]
 
 
+def test_psycopg2_connection_factory_keeps_its_own_cursor_class(postgres_server):
+    import logging
+
+    import psycopg2
+    import psycopg2.extras
+
+    @trace
+    def handler(event, context):
+        conn = psycopg2.connect(dbname=postgres_server.database,
+                                connection_factory=psycopg2.extras.LoggingConnection,
+                                **pg_kwargs(postgres_server))
+        conn.initialize(logging.getLogger("sql-test"))
+        cur = conn.cursor()
+        cur.execute("SELECT 1")
+        conn.close()
+        return isinstance(cur, psycopg2.extras.LoggingCursor)
+
+    cap, is_logging_cursor = run(handler)
+    assert is_logging_cursor
+    assert [c["name"] for c in db_calls(cap)] == ["postgresql CONNECT", "postgresql SELECT"]
+
+
 def test_psycopg2_errors_are_classified_without_messages(postgres_server):
     import psycopg2
 

@@ -66,13 +66,21 @@ def _traced_connection_class(base: Any) -> type:
 def _connection_cursor(self: Any, *args: Any, **kwargs: Any) -> Any:
     import psycopg2.extensions as ext
 
+    parent = super(type(self), self)
+    if type(self).__mro__[1].cursor is not ext.connection.cursor:
+        # The user's connection class picks its own cursor class (LoggingConnection,
+        # DictConnection...): let it, then make that (Python) class a traced one.
+        cursor = parent.cursor(*args, **kwargs)
+        with contextlib.suppress(TypeError):
+            cursor.__class__ = _traced_cursor_class(type(cursor))
+        return cursor
     if len(args) >= 2:  # cursor(name, cursor_factory, ...)
         factory = args[1] or self.cursor_factory or ext.cursor
         args = (args[0], _traced_cursor_class(factory), *args[2:])
     else:
         factory = kwargs.get("cursor_factory") or self.cursor_factory or ext.cursor
         kwargs["cursor_factory"] = _traced_cursor_class(factory)
-    return super(type(self), self).cursor(*args, **kwargs)
+    return parent.cursor(*args, **kwargs)
 
 
 def _traced_cursor_class(base: type) -> type:
