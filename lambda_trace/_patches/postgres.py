@@ -66,8 +66,9 @@ def _traced_connection_class(base: Any) -> type:
 def _connection_cursor(self: Any, *args: Any, **kwargs: Any) -> Any:
     import psycopg2.extensions as ext
 
-    parent = super(type(self), self)
-    if type(self).__mro__[1].cursor is not ext.connection.cursor:
+    parent: Any = super(type(self), self)
+    base: Any = type(self).__mro__[1]
+    if base.cursor is not ext.connection.cursor:
         # The user's connection class picks its own cursor class (LoggingConnection,
         # DictConnection...): let it, then make that (Python) class a traced one.
         cursor = parent.cursor(*args, **kwargs)
