@@ -75,8 +75,9 @@ def test_psycopg2_statements_connect_and_commit(postgres_server):
     summary = cap.invocations[0]["calls"]
     assert summary["postgresql SELECT orders"]["count"] == 1
     assert_no_secret(cap)
-    emf = "\n".join(cap.lines[len(cap.records):])
-    assert "postgresql" in emf  # the EMF Service dimension of db calls
+    downstream = {(d["Service"], d["Operation"]) for d in cap.emf if "Service" in d}
+    assert ("postgresql", "SELECT orders") in downstream  # EMF dimensions of db calls
+    assert ("postgresql", "CONNECT") in downstream
 
 
 def test_psycopg2_dict_cursor_and_named_factory(postgres_server):
