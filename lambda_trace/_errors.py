@@ -325,6 +325,8 @@ def _text_or_none(value: object) -> Optional[str]:
 # string ("?a=b&token=..."), a credential after "Bearer"/"Basic", and "key: value" / "key=value"
 # pairs whose key names a secret. Compiled on first use, not at import.
 _REDACTIONS = (
+    # a URL's userinfo (``scheme://user:password@host``, RFC 3986 §3.2.1)
+    (r"//[^/\s@\"'<>()]+@", "//(userinfo withheld)@"),
     (r"\?[^\s?#\"'<>()]*=[^\s#\"'<>()]*", "?(query withheld)"),
     (r"(?i)\b(bearer|basic)\s+[A-Za-z0-9._~+/=-]{8,}", r"\1 (withheld)"),
     (
@@ -334,11 +336,12 @@ _REDACTIONS = (
     ),
 )
 _redaction_res: list[tuple[re.Pattern[str], str]] = []
-_REDACTION_HINTS = ("?", "bearer", "basic", "authoriz", "key", "token", "password", "secret")
+_REDACTION_HINTS = ("?", "@", "bearer", "basic", "authoriz", "key", "token", "password", "secret")
 
 
 def redact(text: str) -> str:
-    """``text`` without URL query strings, bearer/basic credentials and ``secret=...`` values."""
+    """``text`` without URL userinfo and query strings, bearer/basic credentials and
+    ``secret=...`` values."""
     lowered = text.lower()
     if not any(hint in lowered for hint in _REDACTION_HINTS):
         return text

@@ -172,6 +172,18 @@ def test_object_storage_routes(host, path, query, expected):
     assert http_route(host, path, query) == expected
 
 
+def test_an_error_message_with_a_url_loses_its_userinfo():
+    from lambda_trace._errors import describe_exception
+
+    class LocationParseError(ValueError):  # urllib3's, raised by name here
+        pass
+
+    exc = LocationParseError(f"Failed to parse: http://user:{SECRET}@exa mple.com/x")
+    described = describe_exception(exc)
+    assert SECRET not in (described["error_message"] or "")
+    assert "(userinfo withheld)@" in (described["error_message"] or "")
+
+
 def test_strip_userinfo():
     assert strip_userinfo("user:pw@host") == "host"
     assert strip_userinfo("a@b:pw@host") == "host"
