@@ -1,8 +1,9 @@
 """µs added per call by each database, cache and async-HTTP patch, against real servers.
 
-For every client, one worker process per variant runs a traced handler making ``CALLS`` calls
-per invocation (``SELECT 1``, Redis ``GET``, an HTTP GET to a loopback server), ``ROUNDS``
-times; the figure is the median per-call time. Variants: lambda-trace disabled
+For every client, worker processes (several per variant, in rotating order) each run a traced
+handler making ``CALLS`` calls per invocation (``SELECT 1``, Redis ``GET``, an HTTP GET to a
+loopback server), ``ROUNDS`` times; the figure is the median of the workers' median per-call
+times. Variants: lambda-trace disabled
 (``LAMBDA_TRACE_DISABLED=1``: no patch at all, the bare client), lambda-trace default (a line
 per call to /dev/null), and ``LAMBDA_TRACE_CALL_LINES=none``. "added" is the variant's median
 minus the disabled median of the same client: the patch's per-call cost, including its share of
@@ -21,6 +22,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import statistics
 import subprocess
 import sys
 import textwrap
@@ -119,7 +121,7 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--clients", default=",".join(CLIENTS))
     args = parser.parse_args(argv)
     clients = [c.strip() for c in args.clients.split(",") if c.strip()]
-    calls, rounds, tries = (20, 3, 2) if args.smoke else (200, 15, 5)
+    calls, rounds, tries, repeats = (20, 3, 2, 1) if args.smoke else (200, 15, 5, 5)
     needed = {s for c in clients for s in CLIENTS[c][0]}
 
     import db_servers  # tests/db_servers.py: real servers on free loopback ports
@@ -139,12 +141,19 @@ def main(argv: list[str]) -> int:
             servers["rd"] = {"host": rd.host, "port": rd.port, "password": rd.password}
         if "http" in needed:
             servers["url"] = stack.enter_context(_loopback_http()) + "/ping"
-        print(f"per call: {calls} calls per invocation, median of {rounds} invocations"
+        print(f"per call: {calls} calls per invocation, median of {rounds} invocations per "
+              f"worker, median of {repeats} workers per variant (order rotating)"
               + (" (SMOKE: numbers mean nothing)" if args.smoke else ""))
         print(f"{'client':10} {'variant':30} {'µs/call':>9} {'added µs':>9}")
         for client in clients:
-            figures = {name: worker(client, env, servers, calls, rounds)
-                       for name, env in VARIANTS.items()}
+            # rounds of one worker per variant, the order rotating, medians of the rounds:
+            # a shared machine's drift hits every variant alike
+            names = list(VARIANTS)
+            runs: dict[str, list[float]] = {name: [] for name in names}
+            for r in range(repeats):
+                for name in names[r % len(names):] + names[: r % len(names)]:
+                    runs[name].append(worker(client, VARIANTS[name], servers, calls, rounds))
+            figures = {name: statistics.median(values) for name, values in runs.items()}
             bare = figures["disabled (bare client)"]
             for name, value in figures.items():
                 added = "" if name.startswith("disabled") else f"{value - bare:9.2f}"
