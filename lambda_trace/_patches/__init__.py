@@ -27,9 +27,9 @@ _TARGETS = {
         ("aiohttp.client", "aiohttp_client", "patch"),
     ),
     "db": (
-        ("psycopg2", "postgres", "patch_psycopg2"),
-        ("psycopg", "postgres", "patch_psycopg"),
-        ("pg8000.core", "postgres", "patch_pg8000"),
+        ("psycopg2", "pg_psycopg2", "patch_psycopg2"),
+        ("psycopg", "pg_psycopg", "patch_psycopg"),
+        ("pg8000.core", "pg_pg8000", "patch_pg8000"),
         ("pymysql.connections", "mysql", "patch_connections"),
         ("pymysql.cursors", "mysql", "patch_cursors"),
         ("sqlite3", "sqlite", "patch"),
