@@ -98,10 +98,17 @@ def _traced_cursor_class(base: type) -> type:
 
 
 def _psycopg2_host(conn: Any) -> str:
-    try:
-        return conn.info.host
-    except Exception:
-        return ""
+    # kept on our connection subclass: `conn.info` builds an object and asks libpq each time
+    attributes = getattr(conn, "__dict__", None)
+    host = attributes.get("_lambda_trace_host") if attributes is not None else None
+    if host is None:
+        try:
+            host = str(conn.info.host)
+        except Exception:
+            return ""
+        if attributes is not None:
+            attributes["_lambda_trace_host"] = host
+    return host
 
 
 def _cursor_method(method: str) -> Callable[..., Any]:
