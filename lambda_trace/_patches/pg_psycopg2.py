@@ -28,13 +28,18 @@ def patch_psycopg2(module: ModuleType) -> None:
 def _psycopg2_connect(
     wrapped: Callable[..., Any], instance: Any, args: tuple[Any, ...], kwargs: dict[str, Any]
 ) -> Any:
+    original_args, original_kwargs = args, kwargs
     try:
-        kwargs = dict(kwargs)
-        kwargs["connection_factory"] = _traced_connection_class(kwargs.get("connection_factory"))
+        if len(args) > 1:  # connect(dsn, connection_factory, ...)
+            args = (args[0], _traced_connection_class(args[1]), *args[2:])
+        else:
+            kwargs = dict(kwargs)
+            factory = kwargs.get("connection_factory")
+            kwargs["connection_factory"] = _traced_connection_class(factory)
         host = kwargs.get("host") or dsn_host(args[0] if args else kwargs.get("dsn"))
         name, fields = _db.name_and_fields(SYSTEM, _db.CONNECT, "", host)
     except Exception:
-        return wrapped(*args, **kwargs)
+        return wrapped(*original_args, **original_kwargs)
     return _db.run(name, fields, wrapped, args, kwargs, connecting=True)
 
 
