@@ -489,6 +489,25 @@ def test_outside_an_invocation_nothing_is_recorded(redis_server, tmp_path):
     assert cap.lines == []
 
 
+def test_sqlite_user_factory_positional_or_keyword_is_kept(tmp_path):
+    class Mine(sqlite3.Connection):
+        pass
+
+    @trace
+    def handler(event, context):
+        by_keyword = sqlite3.connect(str(tmp_path / "a.db"), factory=Mine)
+        by_position = sqlite3.connect(str(tmp_path / "b.db"), 5.0, 0, "DEFERRED", True, Mine)
+        for conn in (by_keyword, by_position):
+            conn.execute("SELECT 1")
+            conn.close()
+        return isinstance(by_keyword, Mine) and isinstance(by_position, Mine)
+
+    cap, both_mine = run(handler)
+    assert both_mine
+    assert [c["name"] for c in db_calls(cap)] == [
+        "sqlite CONNECT", "sqlite CONNECT", "sqlite SELECT", "sqlite SELECT"]
+
+
 def test_db_false_turns_database_calls_off(tmp_path):
     @trace(db=False)
     def handler(event, context):

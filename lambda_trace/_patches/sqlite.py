@@ -34,10 +34,10 @@ def _connect(
         import sqlite3
 
         kwargs = dict(kwargs)
-        if len(args) > 4:  # connect(database, timeout, detect_types, isolation_level, ...,
-            args = list(args)  # type: ignore[assignment]
-            args[4] = _traced_class(args[4] or sqlite3.Connection, _connection_members)  # type: ignore[index]
-            args = tuple(args)
+        if len(args) > 5:  # connect(database, timeout, detect_types, isolation_level,
+            # check_same_thread, factory, ...)
+            factory = _traced_class(args[5] or sqlite3.Connection, _connection_members)
+            args = (*args[:5], factory, *args[6:])
         else:
             base = kwargs.get("factory") or sqlite3.Connection
             kwargs["factory"] = _traced_class(base, _connection_members)
