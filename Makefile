@@ -17,6 +17,7 @@ demo: $(STAMP)
 
 test: $(STAMP)
 	./scripts/ensure-chromium
+	./scripts/ensure-db-servers
 	$(PY) -m ruff check .
 	$(PY) -m mypy
 	$(PY) -m pytest -q -n 2

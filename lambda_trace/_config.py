@@ -48,6 +48,8 @@ _DEFAULTS: dict[str, Any] = {
     "watchdog": True,
     "aws": True,
     "http": True,
+    # database and cache drivers (psycopg2, psycopg, pg8000, PyMySQL, sqlite3, redis-py)
+    "db": True,
     # where lines go; None: the current default sink (stdout, or a test's capture)
     "sink": None,
 }
@@ -75,6 +77,7 @@ class Settings:
     watchdog: bool
     aws: bool
     http: bool
+    db: bool
     sink: Optional[Sink]
 
     def __init__(self, **values: Any) -> None:
@@ -175,6 +178,7 @@ _OPTIONS: dict[str, tuple[str, Callable[[Any], Any]]] = {
     "watchdog": ("LAMBDA_TRACE_WATCHDOG", _bool),
     "aws": ("LAMBDA_TRACE_AWS", _bool),
     "http": ("LAMBDA_TRACE_HTTP", _bool),
+    "db": ("LAMBDA_TRACE_DB", _bool),
 }
 
 OPTION_NAMES = frozenset(_OPTIONS) | {"enabled", "sink"}

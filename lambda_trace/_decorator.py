@@ -29,6 +29,27 @@ else:
 _CO_COROUTINE = 0x80
 
 
+def _instrument_early() -> None:
+    # Database drivers are patched from `from lambda_trace import trace` on, so that connections
+    # opened by module-level code above the decorated handler are traced (docs/runtime.md).
+    # The kill switches are read here: disabled, not even _patches is imported.
+    import os
+
+    disabled = os.environ.get("LAMBDA_TRACE_DISABLED", "").strip().lower()
+    db = os.environ.get("LAMBDA_TRACE_DB", "").strip().lower()
+    if disabled in ("1", "true", "yes", "on") or db in ("0", "false", "no", "off"):
+        return
+    try:
+        from lambda_trace._patches import instrument
+
+        instrument(aws=False, http=False, db=True)
+    except Exception as exc:
+        _safety.report("instrument", exc)
+
+
+_instrument_early()
+
+
 #: Attribute on a traced handler holding its resolved Settings (for tests and introspection).
 SETTINGS_ATTR = "__lambda_trace_settings__"
 
@@ -53,6 +74,7 @@ def trace(  # noqa: F811 - ruff does not see through the runtime `overload` stan
     watchdog: Optional[bool] = None,
     aws: Optional[bool] = None,
     http: Optional[bool] = None,
+    db: Optional[bool] = None,
     sink: Optional[Sink] = None,
 ) -> Callable[[Callable[P, R]], Callable[P, R]]: ...
 
@@ -80,7 +102,7 @@ def _decorate(fn: Callable[..., Any], settings: Settings) -> Callable[..., Any]:
     try:
         from lambda_trace._patches import instrument
 
-        instrument(aws=settings.aws, http=settings.http)
+        instrument(aws=settings.aws, http=settings.http, db=settings.db)
     except Exception as exc:
         _safety.report("instrument", exc)
     tracer = HandlerTracer(settings)

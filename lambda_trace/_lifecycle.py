@@ -317,6 +317,8 @@ def _downstream(inv: Invocation) -> list[tuple[str, str, list[float]]]:
             continue
         if kind == "aws":
             service, _, operation = name.partition(".")
+        elif kind == "db":  # "postgresql SELECT orders": Service postgresql
+            service, _, operation = name.partition(" ")
         elif kind == "http":
             service, operation = "http", name[len("http ") :]
         else:  # another kind of client (a database): its kind names it

@@ -18,6 +18,9 @@ from dataclasses import dataclass, field
 
 import pytest
 
+# Session-wide PostgreSQL, MariaDB and Redis servers (started only by tests that use them).
+from db_servers import mariadb_server, postgres_server, redis_server  # noqa: F401
+
 # Fake credentials for every test process and its children: a stray call can never sign for a
 # real account, and botocore never looks for a profile or instance metadata.
 os.environ.update(

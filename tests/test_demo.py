@@ -75,7 +75,7 @@ def test_price_quote_times_out_with_the_http_call_in_flight(demo_run):
     (finding,) = findings(out, "PriceQuote", "timeout")
     evidence = finding["evidence"]
     assert evidence["timeouts"] == 4 and evidence["with_in_flight_calls"] == 4
-    assert [c["calls"] for c in evidence["in_flight"]] == ["http GET 127.0.0.1"]
+    assert [c["calls"] for c in evidence["in_flight"]] == ["http GET 127.0.0.1/"]
     assert kinds(out, "PriceQuote") & FAILURES == {"timeout"}
 
 

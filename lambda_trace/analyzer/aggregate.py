@@ -417,7 +417,7 @@ class TimeSeries:
 
 @dataclass
 class DependencyStats:
-    """Everything known about one call name (``kind`` is aws, http or segment)."""
+    """Everything known about one call name (``kind`` is aws, http, db or segment)."""
 
     name: str
     kind: str = ""

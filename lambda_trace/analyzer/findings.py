@@ -75,6 +75,23 @@ BATCH_OPERATIONS = {
     "Invoke": "one invocation with a batch payload, or asynchronous fan-out",
 }
 
+#: db call names start with their system (``postgresql SELECT orders``): the batched form.
+DB_BATCH = {
+    "postgresql": "one query for all the items (WHERE id = ANY(%s), IN (...) or a JOIN)",
+    "mysql": "one query for all the items (WHERE id IN (...) or a JOIN)",
+    "sqlite": "one query for all the items (WHERE id IN (...) or a JOIN)",
+    "redis": "MGET/HMGET, or one pipeline for all the commands",
+}
+
+
+def batch_advice(name: str) -> str:
+    """How to batch the calls of ``name``, by AWS operation or database system."""
+    system = name.split(" ", 1)[0]
+    if system in DB_BATCH and " " in name:
+        return DB_BATCH[system]
+    operation = name.replace(" ", ".").split(".")[-1]
+    return BATCH_OPERATIONS.get(operation, "one batched request, or concurrent requests")
+
 
 @dataclass
 class Finding:
@@ -471,6 +488,13 @@ def slow_dependency(agg: Aggregator, t: Thresholds, b: Optional[Baseline]) -> li
             "parts in segments) and make it cheaper, cache its result between invocations, or "
             "move it out of the request path."
         )
+    elif dep.kind == "db":
+        advice = (
+            f"{dep.name} takes {pct}% of invocation time (p95 {_r(p95)} ms). Check the "
+            "statement's plan (EXPLAIN ANALYZE) and indexes, fetch fewer rows, cache results "
+            "between invocations, and connect once outside the handler (or through RDS Proxy) "
+            "rather than per invocation."
+        )
     else:
         advice = (
             f"{dep.name} takes {pct}% of invocation time (p95 {_r(p95)} ms). Create clients "
@@ -484,8 +508,7 @@ def slow_dependency(agg: Aggregator, t: Thresholds, b: Optional[Baseline]) -> li
 def n_plus_one(agg: Aggregator, t: Thresholds, b: Optional[Baseline]) -> list[Finding]:
     found = []
     for entry in sorted(agg.n_plus_one.values(), key=lambda e: -e.total_ms):
-        operation = entry.name.replace(" ", ".").split(".")[-1]
-        batch = BATCH_OPERATIONS.get(operation, "one batched request, or concurrent requests")
+        batch = batch_advice(entry.name)
         evidence = {
             "name": entry.name,
             "invocations": entry.invocations,

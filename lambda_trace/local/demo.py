@@ -48,7 +48,7 @@ PLANTED = {
 SAMPLES = {
     "Thumbnail": ("thumbnail", "cold_start (Pillow and boto3 at init); resize segment dominates"),
     "OrdersApi": ("orders_api", "n_plus_one: sequential dynamodb.GetItem, latency rising"),
-    "PriceQuote": ("slow_dependency", "timeout with the http GET 127.0.0.1 call in flight"),
+    "PriceQuote": ("slow_dependency", "timeout with the http GET 127.0.0.1/ call in flight"),
     "ReportExport": ("memory_hog", "out_of_memory (Runtime.OutOfMemory at 128 MB)"),
     "ReceiptArchiver": ("permission_denied", "permission_denied: s3:PutObject on the archive"),
     "InvoiceTotals": ("code_error", "code_error: ZeroDivisionError in average_line_value"),
