@@ -35,6 +35,7 @@ from lambda_trace.analyzer.records import (
     record_event,
     salvage_emf,
 )
+from lambda_trace.analyzer.redaction import redact_event
 from lambda_trace.schema import MARKER
 
 __all__ = ["ParseStats", "Parser", "iso_to_ms"]
@@ -381,7 +382,14 @@ class Parser:
         return events
 
     def iter_events(self, log_events: Iterable[LogEvent]) -> Iterator[Event]:
-        """Every event of ``log_events``, each yielded once no later line can change it."""
+        """Every event of ``log_events``, each yielded once no later line can change it.
+
+        Every event's free text is redacted on the way out (``redaction``): this is the one door
+        through which log text reaches ``analyze`` and ``events``.
+        """
+        return map(redact_event, self._final_events(log_events))
+
+    def _final_events(self, log_events: Iterable[LogEvent]) -> Iterator[Event]:
         held: list[Event] = []
         parse = self.parse
         counts, event_counts = self._counts, self._event_counts
