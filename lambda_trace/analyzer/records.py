@@ -12,17 +12,25 @@ import json
 import re
 from typing import Any, Callable, Optional
 
+from lambda_trace.analyzer.jsondepth import MAX_JSON_DEPTH, TooDeep, too_deep
 from lambda_trace.analyzer.model import Event, make_event
 from lambda_trace.schema import MARKER, RECORD_CLASSES
 
 try:  # orjson decodes a typical record line 3-5x faster than json.loads
     import orjson
 
-    loads: Callable[[Any], Any] = orjson.loads
+    _decode: Callable[[Any], Any] = orjson.loads
     JSON_ERRORS: tuple[type[Exception], ...] = (ValueError, TypeError, RecursionError)
 except ImportError:  # pragma: no cover - exercised only where orjson is absent
-    loads = json.loads
+    _decode = json.loads
     JSON_ERRORS = (ValueError, TypeError, RecursionError)
+
+
+def loads(text: Any) -> Any:
+    """The decoded JSON value; ``ValueError`` for invalid JSON or nesting past the depth limit."""
+    if too_deep(text):
+        raise TooDeep(f"JSON nested deeper than {MAX_JSON_DEPTH} levels")
+    return _decode(text)
 
 RECORD_TYPES = frozenset(RECORD_CLASSES)
 
