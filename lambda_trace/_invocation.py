@@ -12,6 +12,7 @@ overlapping in two threads count once; segments (user code) never count as downs
 from __future__ import annotations
 
 import itertools
+import os
 import threading
 import time
 from time import perf_counter_ns
@@ -30,6 +31,19 @@ if TYPE_CHECKING:  # annotations only: `typing` costs ≈5 ms of cold start
 
 #: The running invocation, or None outside one (every wrapper calls straight through then).
 current: Optional[Invocation] = None
+
+def _forget_in_child() -> None:
+    """After ``fork``: the child is in no invocation. The parent writes the record of the one
+    that was running; calls the child makes (a ``multiprocessing`` worker) are not traced, so
+    no line carries the parent's request id without being counted in its record."""
+    global current
+    inv, current = current, None
+    if inv is not None:
+        inv.finished = True  # the child's copy: its calls in flight are dropped when they end
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_forget_in_child)
 
 #: perf_counter_ns() when lambda_trace was imported: the start of ``init_ms``.
 IMPORTED_NS = time.perf_counter_ns()
@@ -149,6 +163,11 @@ class Invocation:
                 self._active -= 1
                 if self._active == 0:
                     self._busy_ns += t1 - self._busy_since
+            if self.finished:
+                # Ended after its invocation (a thread the handler left running): the record is
+                # written, so the call is dropped rather than written under a closed request id
+                # where no summary counts it. The record's counts stay equal to its lines.
+                return None
             entry = self.stats.get(name)
             if entry is None:
                 if len(self.stats) >= MAX_NAMES:

@@ -9,7 +9,7 @@ from lambda_trace import _emf, _invocation, _memory, _records, _safety, context
 from lambda_trace._config import Settings
 from lambda_trace._invocation import Invocation
 from lambda_trace._watchdog import Watchdog, default_margin_ms
-from lambda_trace.sinks import LINES_ATTR, get_default_sink
+from lambda_trace.sinks import BEGIN_ATTR, LINES_ATTR, get_default_sink
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:  # annotations only: `typing` costs ≈5 ms of cold start
@@ -49,9 +49,13 @@ class HandlerTracer:
         settings = self.settings
         ctx = _find_context(args, kwargs)
         remaining = context.remaining_ms(ctx)
+        sink = settings.sink or get_default_sink()
+        begin = getattr(sink, BEGIN_ATTR, None)
+        if begin is not None:
+            begin()  # the stdout sink checks fd 1 still is the stdout it writes to
         inv = Invocation(
             settings,
-            settings.sink or get_default_sink(),
+            sink,
             context.request_id(ctx),
             context.function_name(ctx),
             remaining,

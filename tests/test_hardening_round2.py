@@ -199,3 +199,41 @@ def test_recursion_through_the_traced_handler_costs_no_extra_frame() -> None:
     assert traced_depth >= plain_depth - 10, (plain_depth, traced_depth)
     (record,) = cap.invocations
     assert record["error_type"] == "RecursionError"
+
+
+# -- item 9: a call that ends after its invocation ---------------------------------------------
+
+
+def test_a_call_finished_after_its_invocation_is_dropped_not_written() -> None:
+    """A thread left running by the handler ends its call after the record: no stray line."""
+    import threading
+
+    from lambda_trace import segment
+    from lambda_trace.testing import capture
+
+    release, started = threading.Event(), threading.Event()
+
+    def background() -> None:
+        with segment("outlives-the-invocation"):
+            started.set()
+            release.wait(10)
+
+    @trace
+    def handler(event: Any, context: Any) -> str:
+        with segment("inside"):
+            pass
+        threading.Thread(target=background, daemon=True, name="late").start()
+        started.wait(10)
+        return "ok"
+
+    with capture() as cap:
+        handler({}, FakeContext())
+        release.set()
+        for thread in threading.enumerate():
+            if thread.name == "late":
+                thread.join(10)
+    (record,) = cap.invocations
+    names = [c["name"] for c in cap.calls]
+    assert names == ["inside"]
+    assert sum(s["count"] for s in record["calls"].values()) == len(names) + record[
+        "dropped_calls"]

@@ -1,0 +1,164 @@
+"""Issue 17, "Hardening, round 2": the breaks that need a process of their own (runtime).
+
+fd 1 closed and reused by the handler (item 6), SIGPIPE at its default action (item 9), forked
+children's call lines (item 9) and the GIL-independent last word before a timeout (item 4).
+Every case is a fresh interpreter running a ``@trace``d handler.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+from typing import Any
+
+from runtime_support import ROOT
+
+
+def run(code: str, *args: str, timeout: float = 60) -> subprocess.CompletedProcess[str]:
+    """``code`` in a fresh interpreter; the package from PYTHONPATH if set, else this tree."""
+    path = os.pathsep.join(p for p in (os.environ.get("PYTHONPATH"), str(ROOT)) if p)
+    return subprocess.run(
+        [sys.executable, "-c", textwrap.dedent(code), *args], capture_output=True, text=True,
+        timeout=timeout, cwd=str(ROOT / "tests"), env={**os.environ, "PYTHONPATH": path},
+    )
+
+
+def records(text: str) -> list[dict[str, Any]]:
+    out = []
+    for line in text.splitlines():
+        if line.startswith("{"):
+            obj = json.loads(line)
+            if "lambda_trace" in obj:
+                out.append(obj)
+    return out
+
+
+# -- item 6: fd 1 closed by the handler and reused ----------------------------------------------
+
+FD_REUSE = """
+    import os, socket, sys
+    from lambda_trace import segment, trace
+    from lambda_trace.testing import FakeContext
+
+    @trace
+    def handler(event, context):
+        if event == "reuse-file":
+            os.close(1)
+            f = open(sys.argv[1], "w")          # the lowest free descriptor: 1
+            assert f.fileno() == 1, f.fileno()
+            with segment("after-close"):
+                pass
+            f.write("the user's own data\\n")
+            f.flush()
+            handler.kept = f
+        elif event == "reuse-socket":
+            os.close(1)
+            a, b = socket.socketpair()          # a takes fd 1
+            assert a.fileno() == 1, a.fileno()
+            with segment("after-close"):
+                pass
+            a.close()
+            b.settimeout(1)
+            handler.received = b.recv(65536)
+        else:
+            with segment("before"):
+                pass
+        return "ok"
+
+    mode = sys.argv[2]
+    print(handler("plain", FakeContext()), file=sys.stderr)
+    print(handler(mode, FakeContext()), file=sys.stderr)
+    print(handler("plain", FakeContext()), file=sys.stderr)
+    if mode == "reuse-socket":
+        print("socket got", repr(handler.received), file=sys.stderr)
+"""
+
+
+def test_lines_never_reach_a_file_that_reuses_fd_1(tmp_path: Path) -> None:
+    user_file = tmp_path / "user.txt"
+    done = run(FD_REUSE, str(user_file), "reuse-file")
+    assert done.returncode == 0, done.stderr
+    assert user_file.read_text() == "the user's own data\n"  # nothing of ours in it
+    # The first invocation's lines reached stdout; writing stopped once fd 1 changed.
+    before = records(done.stdout)
+    assert [r["type"] for r in before] == ["call", "invocation"], done.stdout
+    assert before[0]["name"] == "before"
+    notes = [line for line in done.stderr.splitlines() if "stops writing" in line]
+    assert len(notes) == 1, done.stderr
+    assert done.stderr.count("ok") == 3
+
+
+def test_lines_never_reach_a_socket_that_reuses_fd_1() -> None:
+    done = run(FD_REUSE, "-", "reuse-socket")
+    assert done.returncode == 0, done.stderr
+    assert "socket got b''" in done.stderr, done.stderr
+    assert sum("stops writing" in line for line in done.stderr.splitlines()) == 1
+
+
+# -- item 9: SIGPIPE at SIG_DFL with a closed pipe ----------------------------------------------
+
+SIGPIPE = """
+    import os, signal, sys
+    r, w = os.pipe()
+    os.dup2(w, 1)
+    os.close(w)
+    os.close(r)                                  # stdout: a pipe nobody reads
+    signal.signal(signal.SIGPIPE, signal.SIG_DFL)
+    from lambda_trace import segment, trace
+    from lambda_trace.testing import FakeContext
+
+    def plain(event, context):
+        return "ok"
+
+    traced = trace(plain)
+    for _ in range(3):
+        assert traced({}, FakeContext()) == "ok"
+    os.write(2, b"survived\\n")
+"""
+
+
+def test_sigpipe_default_and_a_closed_pipe_do_not_kill_the_traced_process() -> None:
+    done = run(SIGPIPE)
+    assert done.returncode == 0, (done.returncode, done.stderr)
+    assert "survived" in done.stderr
+    assert sum("internal error in sink" in line for line in done.stderr.splitlines()) == 1
+
+
+# -- item 9: forked children -------------------------------------------------------------------
+
+FORK = """
+    import os, sys, time
+    from lambda_trace import segment, trace
+    from lambda_trace.testing import FakeContext
+
+    @trace
+    def handler(event, context):
+        with segment("parent-before"):
+            pass
+        pid = os.fork()
+        if pid == 0:
+            with segment("child-work"):          # in the child: not the parent's invocation
+                pass
+            os._exit(0)
+        os.waitpid(pid, 0)
+        with segment("parent-after"):
+            pass
+        return "ok"
+
+    handler({}, FakeContext())
+"""
+
+
+def test_call_lines_of_forked_children_are_not_written_under_the_parents_request() -> None:
+    done = run(FORK)
+    assert done.returncode == 0, done.stderr
+    recs = records(done.stdout)
+    calls = [r for r in recs if r["type"] == "call"]
+    (inv,) = [r for r in recs if r["type"] == "invocation"]
+    assert sorted(c["name"] for c in calls) == ["parent-after", "parent-before"]
+    counted = sum(s["count"] for s in inv["calls"].values())
+    assert counted == len(calls) + inv["dropped_calls"]
