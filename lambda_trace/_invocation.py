@@ -112,6 +112,8 @@ class Invocation:
         self.init_ms: Optional[float] = None
         self.peak_reset = False
         self.deadline_ns: Optional[int] = None
+        #: a faulthandler stack dump is armed for the deadline (``_lastword``)
+        self.stack_dump_armed = False
         #: name -> (count, errors, latency values) already published as EMF (watchdog flush)
         self.metrics_published: dict[str, tuple[int, int, int]] = {}
         #: serialises the watchdog's metric flush with the end-of-invocation one

@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import time
 
-from lambda_trace import _emf, _invocation, _memory, _records, _safety, context
+from lambda_trace import _emf, _invocation, _lastword, _memory, _records, _safety, context
 from lambda_trace._config import Settings
 from lambda_trace._invocation import Invocation
 from lambda_trace._watchdog import Watchdog, default_margin_ms
@@ -88,6 +88,12 @@ class HandlerTracer:
                 threshold = int(inv.memory_limit_mb * settings.memory_warning_ratio * 1024 * 1024)
             if fire_at is not None or threshold is not None:
                 _get_watchdog().arm(inv, fire_at, threshold, settings.memory_poll_ms)
+            if fire_at is not None and _lastword.enabled():
+                try:
+                    _lastword.arm((fire_at - time.perf_counter_ns()) / 1e9)
+                    inv.stack_dump_armed = True
+                except Exception as exc:  # stderr closed at the first arming, or stranger
+                    _safety.report("stack dump", exc)
         _invocation.current = inv
         return inv
 
@@ -103,6 +109,8 @@ class HandlerTracer:
         try:
             if _watchdog:
                 _watchdog[0].disarm()
+            if inv.stack_dump_armed:
+                _lastword.cancel()
             remaining = context.remaining_ms(inv.context)
             try:
                 peak = _peak_bytes(inv)

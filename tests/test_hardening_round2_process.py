@@ -162,3 +162,62 @@ def test_call_lines_of_forked_children_are_not_written_under_the_parents_request
     assert sorted(c["name"] for c in calls) == ["parent-after", "parent-before"]
     counted = sum(s["count"] for s in inv["calls"].values())
     assert counted == len(calls) + inv["dropped_calls"]
+
+
+# -- item 4: a handler holding the GIL in C code at the deadline --------------------------------
+
+STUCK_HANDLER = """
+import re
+from lambda_trace import trace
+
+
+@trace
+def handler(event, context):
+    if event["kind"] == "regex":
+        return bool(re.match(r"(a|aa)+$", "a" * 64 + "b"))  # catastrophic backtracking, in C
+    return sum(range(10**11))                              # one C call, the GIL held
+"""
+
+
+def test_a_handler_stuck_in_c_code_leaves_its_stack_and_the_analyzer_names_it(
+    tmp_path: Path,
+) -> None:
+    from lambda_trace.local.runner import Runner
+    from lambda_trace.local.template import FunctionSpec
+
+    code = tmp_path / "code"
+    code.mkdir()
+    (code / "app.py").write_text(STUCK_HANDLER)
+    spec = FunctionSpec(logical_id="Fn", name="fn", handler="app.handler", code_dir=code,
+                        runtime="python3.12", memory_mb=256, timeout_s=1.0,
+                        log_group="/aws/lambda/fn")
+    expected = {"regex": "stuck in re.match at app.py:9",
+                "sum": "stuck at app.py:10 in handler"}
+    with Runner(spec, freeze=False) as runner:
+        results = {kind: runner.invoke({"kind": kind}) for kind in expected}
+    for kind, result in results.items():
+        assert result.outcome == "timeout", (kind, [e.message for e in result.logs])
+        messages = [e.message for e in result.logs]
+        # No Python thread could run: the watchdog wrote nothing, faulthandler did.
+        assert not any('"type":"timeout_warning"' in m for m in messages), messages
+        assert any(m.startswith("Timeout (0:00:00.") for m in messages), messages
+        log = tmp_path / f"{kind}.log"
+        log.write_text("\n".join(messages) + "\n")
+        done = subprocess.run(
+            [sys.executable, "-m", "lambda_trace", "analyze", "--no-progress", "--format", "json",
+             str(log)], capture_output=True, text=True, timeout=120)
+        assert done.returncode == 0, done.stderr
+        report = json.loads(done.stdout)
+        (finding,) = [f for f in report["findings"] if f["kind"] == "timeout"]
+        names = [row["calls"] for row in finding["evidence"]["in_flight"]]
+        assert names == [expected[kind]], (kind, names)
+        events = subprocess.run(
+            [sys.executable, "-m", "lambda_trace", "events", str(log)],
+            capture_output=True, text=True, timeout=120)
+        warnings = [json.loads(line) for line in events.stdout.splitlines()
+                    if '"timeout_warning"' in line]
+        assert len(warnings) == 1, events.stdout
+        # no request id in the dump: `analyze` joins it to the invocation open in its stream
+        assert warnings[0]["request_id"] is None
+        assert warnings[0]["source"] == "faulthandler"
+        assert warnings[0]["in_flight"][0]["name"] == expected[kind]

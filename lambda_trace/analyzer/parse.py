@@ -36,6 +36,7 @@ from lambda_trace.analyzer.records import (
     salvage_emf,
 )
 from lambda_trace.analyzer.redaction import redact_event
+from lambda_trace.analyzer.stackdump import merge_stack_dumps
 from lambda_trace.schema import MARKER
 
 __all__ = ["ParseStats", "Parser", "iso_to_ms"]
@@ -385,9 +386,10 @@ class Parser:
         """Every event of ``log_events``, each yielded once no later line can change it.
 
         Every event's free text is redacted on the way out (``redaction``): this is the one door
-        through which log text reaches ``analyze`` and ``events``.
+        through which log text reaches ``analyze`` and ``events``. A faulthandler stack dump's
+        lines come in as one timeout warning (``stackdump``).
         """
-        return map(redact_event, self._final_events(log_events))
+        return map(redact_event, self._final_events(merge_stack_dumps(log_events)))
 
     def _final_events(self, log_events: Iterable[LogEvent]) -> Iterator[Event]:
         held: list[Event] = []

@@ -97,7 +97,7 @@ _CALL_FIELDS: tuple[tuple[str, _Cleaner], ...] = (
     ("error_message", _text), ("parent", _text),
 )
 _WARNING_FIELDS: tuple[tuple[str, _Cleaner], ...] = (
-    ("in_flight", _in_flight), ("calls", _call_summary),
+    ("in_flight", _in_flight), ("calls", _call_summary), ("stack", _texts),
 )
 
 #: event type -> (key, how to clean its value)
