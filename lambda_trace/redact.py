@@ -35,6 +35,8 @@ if TYPE_CHECKING:  # annotations only: `typing` costs ≈5 ms of cold start
     Replacement = Union[str, Callable[["re.Match[str]"], str]]
 
 WITHHELD = "(withheld)"
+#: the place of the key/value pass among the rules (it is a loop, not one pattern)
+_PAIRS = "(pairs)"
 
 # Key words that make a key's value a secret, matched against the key's parts (split at `_`, `-`,
 # `.` and camelCase): "db_password" -> ["db", "password"], "SecretString" -> ["secret", "string"].
@@ -61,19 +63,17 @@ _SECRET_SUFFIXES = frozenset(
     {"value", "string", "str", "text", "b64", "base64", "hash", "enc", "encrypted", "plain",
      "raw", "data", "hex", "bytes"}
 )
-# Words one of which a secret key holds, checked by the pattern before a pair is taken apart:
-# a key without any of them ("error: token=…") is not consumed, so the pair after it is seen.
-_KEY_HINT = (
-    r"(?=[A-Za-z0-9_.-]*?(?i:token|secret|pass|pwd|key|auth|cookie|credential|signature|sig|"
-    r"pin|otp|jwt|session))"
-)
-
-# A key (letters, digits, `_ - .`), optional quotes around it, `=`/`:`/`=>` and the value: a
+# A key (letters, digits, `_ - .`), optional quotes around it, `=`/`:`/`=>`; then the value: a
 # double-quoted (JSON-escaped) string, a single-quoted string, or a bare run up to a delimiter.
-_PAIR = (
-    r"(?P<key>\b" + _KEY_HINT + r"[A-Za-z][A-Za-z0-9_.-]{0,63})(?P<sep>[\"']?[ \t]*(?::|=>?)[ \t]*)"
-    r"(?P<value>\"(?:[^\"\\\n]|\\.){0,4096}\"?|'[^'\n]{0,4096}'?|(?!\s)[^\s,;&)}\]\"'<>]+)"
+# A key starts only where no key character precedes it, so each run of key characters is tried
+# once (a pattern tried at every `\b` of "a.a.a…" would be quadratic on long lines).
+_PAIR_KEY = (
+    r"(?<![A-Za-z0-9_.-])(?P<key>[-_.]*[A-Za-z][A-Za-z0-9_.-]{0,63})"
+    r"(?P<sep>[\"']?[ \t]*(?::|=>?)[ \t]*)"
 )
+_PAIR_VALUE = r"\"(?:[^\"\\\n]|\\.){0,4096}\"?|'[^'\n]{0,4096}'?|(?!\s)[^\s,;&)}\]\"'<>]+"
+
+
 def _key_parts(key: str) -> list[str]:
     words = _compiled()["camel"].findall(key)
     return [w.lower() for w in words]
@@ -94,14 +94,37 @@ def _is_secret_key(key: str) -> bool:
     )
 
 
-def _pair(match: re.Match[str]) -> str:
-    key, value = match.group("key"), match.group("value")
-    if value.lstrip("\"'").startswith("(withheld") or value in _HARMLESS_VALUES:
-        return match.group(0)  # already withheld by an earlier rule, or nothing to hide
-    if not _is_secret_key(key):
-        return match.group(0)
-    quote = value[0] if value[0] in "\"'" else ""
-    return f"{key}{match.group('sep')}{quote}{WITHHELD}{quote}"
+def _redact_pairs(text: str) -> str:
+    """Withhold the value of every pair whose key names a secret.
+
+    A loop rather than one ``sub``: a pair whose key is harmless must not swallow the pair in
+    its value ("error: token=…"), so the search resumes right after that key's separator.
+    """
+    state = _state
+    keys, values = state["pair_key"], state["pair_value"]
+    out: list[str] = []
+    done = pos = 0
+    while True:
+        match = keys.search(text, pos)
+        if match is None:
+            break
+        pos = match.end()
+        if not _is_secret_key(match.group("key")):
+            continue
+        found = values.match(text, pos)
+        if found is None:
+            continue
+        value = found.group(0)
+        if value.lstrip("\"'").startswith("(withheld") or value in _HARMLESS_VALUES:
+            continue  # already withheld by an earlier rule, or nothing to hide
+        quote = value[0] if value[0] in "\"'" else ""
+        out.append(text[done:pos])
+        out.append(f"{quote}{WITHHELD}{quote}")
+        done = pos = found.end()
+    if not out:
+        return text
+    out.append(text[done:])
+    return "".join(out)
 
 
 _HARMLESS_VALUES = frozenset({"null", "None", "true", "false", "True", "False", '""', "''"})
@@ -160,9 +183,9 @@ _RULES: tuple[tuple[str, Replacement], ...] = (
         f"-----BEGIN PRIVATE KEY-----{WITHHELD}",
     ),
     # URL userinfo: scheme://user:password@host, scheme://user@host, scheme://:password@host
-    (r"(?i)\b([a-z][a-z0-9+.-]{1,20}://)[^\s/?#@\"'<>]*@", rf"\1{WITHHELD}@"),
+    (r"(?i)\b([a-z][a-z0-9+.-]{1,20}://)[^\s/?#@\"'<>]{0,256}@", rf"\1{WITHHELD}@"),
     # userinfo without a scheme, as in a host name "user:pw@127.0.0.1"
-    (r"(?<![\w/@:.-])[A-Za-z0-9._~%!$&'*+,;=-]+:[^\s/?#@\"'<>]*@(?=[A-Za-z0-9\[])",
+    (r"(?<![\w/@:.-])[A-Za-z0-9._~%!$&'*+,;=-]{1,128}:[^\s/?#@\"'<>]{0,256}@(?=[A-Za-z0-9\[])",
      f"{WITHHELD}@"),
     # S3 object ARNs and botocore endpoint URLs: bucket level only
     (r"(arn:aws[a-z-]*:s3:::[A-Za-z0-9.\-_]{1,255})/[^\s\"',;<>)]+", _s3_arn),
@@ -185,11 +208,11 @@ _RULES: tuple[tuple[str, Replacement], ...] = (
         r"[\"']?)([^\r\n\"']+)([\"']?)",
         _header,
     ),
-    (_PAIR, _pair),
+    ("", _PAIRS),
     # shapes that are credentials wherever they stand
     (r"\b(?:AKIA|ASIA|ABIA|ACCA)[A-Z0-9]{16}\b", WITHHELD),
     (r"\b(?:IQoJb3JpZ2lu|FwoGZXIvYXdz|FQoGZXIvYXdz|AgoJb3JpZ2lu)[A-Za-z0-9/+=]{16,}", WITHHELD),
-    (r"\beyJ[A-Za-z0-9_-]{4,}\.eyJ[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]*", WITHHELD),
+    (r"\beyJ[A-Za-z0-9_-]{4,4096}\.eyJ[A-Za-z0-9_-]{4,8192}\.[A-Za-z0-9_-]*", WITHHELD),
     (r"\b(?:sk|rk|pk)_(?:live|test)_[A-Za-z0-9]{8,}", WITHHELD),
     (r"\bwhsec_[A-Za-z0-9]{16,}", WITHHELD),
     (r"\b(?:gh[pousr]_[A-Za-z0-9]{20,}|github_pat_[A-Za-z0-9_]{20,})", WITHHELD),
@@ -197,7 +220,7 @@ _RULES: tuple[tuple[str, Replacement], ...] = (
     (r"\bAIza[0-9A-Za-z_-]{30,}", WITHHELD),
     (r"\bsk-(?:proj-|ant-)?[A-Za-z0-9_-]{20,}", WITHHELD),
     (r"\bnpm_[A-Za-z0-9]{30,}", WITHHELD),
-    (r"\bSG\.[A-Za-z0-9_-]{16,}\.[A-Za-z0-9_-]{16,}", WITHHELD),
+    (r"\bSG\.[A-Za-z0-9_-]{16,256}\.[A-Za-z0-9_-]{16,}", WITHHELD),
     (r"\bglpat-[A-Za-z0-9_-]{20,}", WITHHELD),
     (r"(?<![A-Za-z0-9/+=])[A-Za-z0-9/+]{40}(?![A-Za-z0-9/+=])", _shape_secret_key),
 )
@@ -217,6 +240,8 @@ _rules: list[tuple[re.Pattern[str], Replacement]] = []
 def _compiled() -> dict[str, re.Pattern[str]]:
     if not _state:
         _rules.extend((re.compile(p, re.S if "BEGIN" in p else 0), r) for p, r in _RULES)
+        _state["pair_key"] = re.compile(_PAIR_KEY)
+        _state["pair_value"] = re.compile(_PAIR_VALUE)
         _state["trigger"] = re.compile(_TRIGGER)
         _state["camel"] = re.compile(r"[A-Z]+(?![a-z])|[A-Z]?[a-z]+|[0-9]+")
     return _state
@@ -228,7 +253,7 @@ def redact(text: str) -> str:
     if state["trigger"].search(text) is None:
         return text
     for pattern, replacement in _rules:
-        text = pattern.sub(replacement, text)
+        text = _redact_pairs(text) if replacement is _PAIRS else pattern.sub(replacement, text)
     return text
 
 
