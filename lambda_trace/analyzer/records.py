@@ -28,7 +28,9 @@ except ImportError:  # pragma: no cover - exercised only where orjson is absent
 
 def loads(text: Any) -> Any:
     """The decoded JSON value; ``ValueError`` for invalid JSON or nesting past the depth limit."""
-    if too_deep(text):
+    # the two counts inline: nearly every line has fewer brackets than the limit (one call less)
+    if (text.count("{") + text.count("[") > MAX_JSON_DEPTH if text.__class__ is str
+            else True) and too_deep(text):
         raise TooDeep(f"JSON nested deeper than {MAX_JSON_DEPTH} levels")
     return _decode(text)
 

@@ -12,7 +12,7 @@ numbers, ids and timestamps pass untouched. Call names repeat across a log, so r
 
 from __future__ import annotations
 
-from typing import Any, Callable
+from typing import Any, Callable, Optional
 
 from lambda_trace.analyzer.model import Event
 from lambda_trace.redact import redact
@@ -24,12 +24,17 @@ _cache: dict[str, str] = {}
 
 
 def redacted(text: str) -> str:
-    """``redact(text)``, remembered."""
+    """``redact(text)``, remembered; ``text`` itself (the same object) when nothing changed."""
     found = _cache.get(text)
     if found is None:
         if len(_cache) >= MAX_CACHED:
             _cache.clear()
-        found = _cache[text] = redact(text)
+        found = redact(text)
+        if found == text:
+            found = text  # `is` tells callers nothing changed
+        _cache[text] = found
+    elif found == text:
+        return text
     return found
 
 
@@ -48,7 +53,10 @@ def _string_values(value: Any) -> Any:
     """A mapping's string values redacted (annotations, EMF dimensions); keys are names."""
     if value.__class__ is not dict:
         return _text(value)
-    return {k: _text(v) for k, v in value.items()}
+    for k, v in value.items():
+        if _text(v) is not v:  # rebuilt only when something changes (rarely)
+            return {k: _text(v) for k, v in value.items()}
+    return value
 
 
 def _call_summary(value: Any) -> Any:
@@ -58,6 +66,8 @@ def _call_summary(value: Any) -> Any:
     """
     if value.__class__ is not dict:
         return value
+    if all(_text(name) is name for name in value):
+        return value  # the usual: no name changes, nothing to rebuild
     out: dict[Any, Any] = {}
     for name, stats in value.items():
         key = _text(name)
@@ -91,10 +101,10 @@ def _in_flight(value: Any) -> Any:
     return out
 
 
-_Cleaner = Callable[[Any], Any]
+_Cleaner = Optional[Callable[[Any], Any]]  # None: a plain text field (the common case, inlined)
 _CALL_FIELDS: tuple[tuple[str, _Cleaner], ...] = (
-    ("name", _text), ("path", _text), ("target", _text), ("resource", _text), ("host", _text),
-    ("error_message", _text), ("parent", _text),
+    ("name", None), ("path", None), ("target", None), ("resource", None), ("host", None),
+    ("error_message", None), ("parent", None),
 )
 _WARNING_FIELDS: tuple[tuple[str, _Cleaner], ...] = (
     ("in_flight", _in_flight), ("calls", _call_summary), ("stack", _texts),
@@ -104,23 +114,35 @@ _WARNING_FIELDS: tuple[tuple[str, _Cleaner], ...] = (
 _FIELDS: dict[str, tuple[tuple[str, _Cleaner], ...]] = {
     "call": _CALL_FIELDS,
     "invocation": (
-        ("error_message", _text), ("calls", _call_summary), ("annotations", _string_values),
+        ("error_message", None), ("calls", _call_summary), ("annotations", _string_values),
     ),
     "timeout_warning": _WARNING_FIELDS,
     "memory_warning": _WARNING_FIELDS,
-    "error": (("message", _text), ("stack", _texts)),
-    "access_denied": (("message", _text), ("resource", _text), ("principal", _text)),
-    "runtime_exit": (("reason", _text),),
+    "error": (("message", None), ("stack", _texts)),
+    "access_denied": (("message", None), ("resource", None), ("principal", None)),
+    "runtime_exit": (("reason", None),),
     "emf": (("dimensions", _string_values),),
 }
 
 
 def redact_event(event: Event) -> Event:
     """``event`` with its free-text fields redacted in place (and returned)."""
-    fields = _FIELDS.get(event.get("type"))  # type: ignore[arg-type]
-    if fields is not None:
-        for key, clean in fields:
-            value = event.get(key)
-            if value is not None:
-                event[key] = clean(value)
+    fields = _FIELDS.get(event["type"])
+    if fields is None:
+        return event
+    cache = _cache
+    for key, clean in fields:
+        value = event.get(key)
+        if value is None:
+            continue
+        if clean is not None:
+            event[key] = clean(value)
+        elif value.__class__ is str:
+            found = cache.get(value)
+            if found is None:
+                found = redacted(value)
+            if found is not value:
+                event[key] = found
+        else:
+            event[key] = _text(value)
     return event
