@@ -3,43 +3,85 @@
 The watchdog thread (``_watchdog``) needs the GIL to write its ``timeout_warning``. A handler
 stuck in one long C call that holds the GIL (``re.match`` backtracking, ``sum(range(10**11))``,
 a C extension's loop) keeps it from running, and Lambda's kill leaves no record at all.
-``faulthandler.dump_traceback_later`` runs its own C thread that writes every thread's Python
-stack to a file descriptor without taking the GIL
-(https://docs.python.org/3/library/faulthandler.html#dumping-the-tracebacks-after-a-timeout).
-It is armed per invocation for the same moment as the warning and cancelled at its end; the
-analyzer reads the dump (``Timeout (0:00:00.900000)!`` and the ``File "...", line N in f``
-lines) as that timeout's stack.
+``faulthandler`` writes every thread's Python stack to a file descriptor from C, without the
+GIL (https://docs.python.org/3/library/faulthandler.html). It is armed per invocation for the
+same moment as the warning and cancelled at its end; the analyzer reads the dump (thread lines
+``Thread 0x… (most recent call first):`` and ``File "...", line N in f`` lines) as that
+timeout's stack.
 
-It costs a thread start and join per invocation (≈40 µs, ``benchmarks/bench_last_word.py``);
-``LAMBDA_TRACE_STACK_DUMP=0`` turns it off. The dump goes to a private duplicate of fd 2, so a
-handler that closed stderr cannot have it written into whatever reuses that descriptor.
+Two ways to arm it, chosen at each invocation:
+
+* ``signal`` (the default when SIGALRM is free: no Python handler and no interval timer of the
+  handler's own): ``faulthandler.register(SIGALRM)`` plus ``setitimer(ITIMER_REAL)``. The C
+  signal handler dumps the stacks (faulthandler installs it with SA_RESTART, so a system call
+  in progress is resumed, not failed with EINTR); ≈3 µs per invocation.
+* ``thread``: ``faulthandler.dump_traceback_later``, which starts and joins a C thread per
+  invocation (≈40-70 µs); used when the handler owns SIGALRM (``signal.alarm``, a timeout
+  library), or always with ``LAMBDA_TRACE_STACK_DUMP=thread``. Its dump starts with
+  ``Timeout (0:00:00.900000)!``.
+
+``LAMBDA_TRACE_STACK_DUMP=0`` turns both off (``benchmarks/bench_last_word.py`` measures them).
+The dump goes to a private duplicate of fd 2, so a handler that closed stderr cannot have it
+written into whatever reuses that descriptor.
 """
 
 from __future__ import annotations
 
+import _signal  # the C module: `signal` imports enum (≈2 ms of cold start)
 import os
 
-_state: list[int] = []  # [the private stderr descriptor], taken at the first arming
-_disabled: list[bool] = []
+_fd: list[int] = []  # the private stderr descriptor, taken at the first arming
+_setting: list[str] = []  # "auto", "thread" or "off", read once
+_armed: list[str] = [""]  # how the running invocation was armed: "signal", "thread" or ""
 
 
 def enabled() -> bool:
-    if not _disabled:
+    if not _setting:
         value = os.environ.get("LAMBDA_TRACE_STACK_DUMP", "1").strip().lower()
-        _disabled.append(value in ("0", "false", "no", "off"))
-    return not _disabled[0]
+        if value in ("0", "false", "no", "off"):
+            _setting.append("off")
+        else:
+            _setting.append("thread" if value == "thread" else "auto")
+    return _setting[0] != "off"
+
+
+def _sigalrm_free() -> bool:
+    """No Python handler on SIGALRM and no interval timer running: ours to use."""
+    if not hasattr(_signal, "setitimer"):
+        return False
+    handler = _signal.getsignal(_signal.SIGALRM)
+    if handler not in (_signal.SIG_DFL, None):
+        return False
+    return _signal.getitimer(_signal.ITIMER_REAL) == (0.0, 0.0)
 
 
 def arm(delay_s: float) -> None:
     """Dump every thread's stack to stderr in ``delay_s`` seconds unless ``cancel`` comes first."""
     import faulthandler  # a built-in C module: ≈0.05 ms
 
-    if not _state:
-        _state.append(os.dup(2))
-    faulthandler.dump_traceback_later(max(delay_s, 0.001), repeat=False, file=_state[0])
+    if not _fd:
+        _fd.append(os.dup(2))
+    delay_s = max(delay_s, 0.001)
+    if _setting[0] == "auto" and _sigalrm_free():
+        # Registered again at every arming: a handler set with signal.signal() since the last
+        # one replaced ours, and SIGALRM's default action would end the process.
+        faulthandler.unregister(_signal.SIGALRM)
+        faulthandler.register(_signal.SIGALRM, file=_fd[0], all_threads=True, chain=False)
+        _signal.setitimer(_signal.ITIMER_REAL, delay_s)
+        _armed[0] = "signal"
+        return
+    faulthandler.dump_traceback_later(delay_s, repeat=False, file=_fd[0])
+    _armed[0] = "thread"
 
 
 def cancel() -> None:
-    import faulthandler
+    how, _armed[0] = _armed[0], ""
+    if how == "signal":
+        if _signal.getsignal(_signal.SIGALRM) in (_signal.SIG_DFL, None):
+            _signal.setitimer(_signal.ITIMER_REAL, 0)
+        # else the handler took SIGALRM over during the invocation (signal.signal + alarm):
+        # the timer is its own now, and stays as it set it
+    elif how == "thread":
+        import faulthandler
 
-    faulthandler.cancel_dump_traceback_later()
+        faulthandler.cancel_dump_traceback_later()

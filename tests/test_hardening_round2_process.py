@@ -15,6 +15,7 @@ import textwrap
 from pathlib import Path
 from typing import Any
 
+import pytest
 from runtime_support import ROOT
 
 
@@ -179,8 +180,9 @@ def handler(event, context):
 """
 
 
+@pytest.mark.parametrize("mode", ["auto", "thread"])  # signal-armed (SIGALRM free), or a thread
 def test_a_handler_stuck_in_c_code_leaves_its_stack_and_the_analyzer_names_it(
-    tmp_path: Path,
+    tmp_path: Path, mode: str
 ) -> None:
     from lambda_trace.local.runner import Runner
     from lambda_trace.local.template import FunctionSpec
@@ -193,14 +195,15 @@ def test_a_handler_stuck_in_c_code_leaves_its_stack_and_the_analyzer_names_it(
                         log_group="/aws/lambda/fn")
     expected = {"regex": "stuck in re.match at app.py:9",
                 "sum": "stuck at app.py:10 in handler"}
-    with Runner(spec, freeze=False) as runner:
+    with Runner(spec, freeze=False, extra_env={"LAMBDA_TRACE_STACK_DUMP": mode}) as runner:
         results = {kind: runner.invoke({"kind": kind}) for kind in expected}
     for kind, result in results.items():
         assert result.outcome == "timeout", (kind, [e.message for e in result.logs])
         messages = [e.message for e in result.logs]
         # No Python thread could run: the watchdog wrote nothing, faulthandler did.
         assert not any('"type":"timeout_warning"' in m for m in messages), messages
-        assert any(m.startswith("Timeout (0:00:00.") for m in messages), messages
+        assert any(m.rstrip().endswith("(most recent call first):") for m in messages), messages
+        assert any(m.startswith("Timeout (0:00:00.") for m in messages) == (mode == "thread")
         log = tmp_path / f"{kind}.log"
         log.write_text("\n".join(messages) + "\n")
         done = subprocess.run(

@@ -2,9 +2,9 @@
 
 When a handler holds the GIL in C code at the deadline, the runtime's watchdog thread cannot
 write its ``timeout_warning``; ``faulthandler`` (armed by ``lambda_trace._lastword``) writes to
-stderr instead, one CloudWatch event per line::
+stderr instead, one CloudWatch event per line (``Timeout (0:00:00.900000)!`` first when it was
+armed with ``dump_traceback_later``; the signal-armed dump starts at the thread lines)::
 
-    Timeout (0:00:00.900000)!
     Thread 0x00007f3b2d0f1740 (most recent call first):
       File "/usr/lib/python3.12/re/__init__.py", line 167 in match
       File "/var/task/app.py", line 12 in handler
@@ -14,8 +14,9 @@ stderr instead, one CloudWatch event per line::
 (format: CPython's Python/traceback.c, ``_Py_DumpTraceback``). ``merge_stack_dumps`` joins those
 lines back into one ``timeout_warning`` event whose in-flight entry names where the handler
 was stuck (``stuck in re.match at app.py:12``, kind ``stack``), with the frames in ``stack``.
-Its ``elapsed_ms`` is the armed delay, a little less than the watchdog's own warning would
-say, so when both were written the watchdog's (which names the calls in flight) is kept.
+Its ``elapsed_ms`` is the armed delay (or null for a signal-armed dump), less than the watchdog's
+own warning says, so when both were written the watchdog's (which names the calls in flight)
+is kept.
 The dump carries no request id: the join gives it to the invocation open in its log stream.
 """
 
@@ -40,8 +41,13 @@ _OUR_WRAPPER = "/lambda_trace/_decorator.py"
 
 
 def merge_stack_dumps(log_events: Iterable[LogEvent]) -> Iterator[LogEvent]:
-    """``log_events`` with each faulthandler dump (its lines in a row) made one record event."""
+    """``log_events`` with each faulthandler dump (its lines in a row) made one record event.
+
+    A dump starts at ``Timeout (…)!`` (``dump_traceback_later``) or, from the signal-armed
+    dump, at its first thread line; not after ``Fatal Python error`` (a crash's own dump).
+    """
     dump: Optional[list[LogEvent]] = None
+    previous = ""  # the last non-blank line before this one
     for log_event in log_events:
         text = log_event.message
         if dump is not None:
@@ -54,15 +60,27 @@ def merge_stack_dumps(log_events: Iterable[LogEvent]) -> Iterator[LogEvent]:
                 continue
             yield _as_record(dump)
             dump = None
-        if text[:9] == "Timeout (" and _HEADER.match(text.rstrip("\r\n")):
+        head = text[:9]
+        if (head == "Timeout (" or head == "Thread 0x" or head == "Current t") and _starts(
+            text.rstrip("\r\n"), previous
+        ):
             if "\n" in text.rstrip("\r\n"):  # a copy with the whole dump in one event
                 yield _as_record([log_event])
                 continue
             dump = [log_event]
             continue
+        if text.strip():
+            previous = text
         yield log_event
     if dump is not None:
         yield _as_record(dump)
+
+
+def _starts(text: str, previous: str) -> bool:
+    first = text.split("\n", 1)[0]
+    if _HEADER.match(first):
+        return True
+    return bool(_THREAD.match(first)) and not previous.startswith("Fatal Python error")
 
 
 def _continues(text: str) -> bool:
@@ -77,11 +95,11 @@ def _as_record(dump: list[LogEvent]) -> LogEvent:
         lines.extend(log_event.message.rstrip("\r\n").split("\n"))
     first = dump[0]
     header = _HEADER.match(lines[0])
-    elapsed_ms = None
+    elapsed_ms = None  # unknown for a signal-armed dump: the watchdog's own warning wins then
     if header:
         hours, minutes, seconds = header.groups()
         elapsed_ms = round((int(hours) * 3600 + int(minutes) * 60 + float(seconds)) * 1000, 3)
-    frames = _handler_frames(lines[1:])
+    frames = _handler_frames(lines[1:] if header else lines)
     record: dict[str, Any] = {
         "lambda_trace": 1, "type": "timeout_warning", "source": "faulthandler",
         "request_id": None, "elapsed_ms": elapsed_ms, "remaining_ms": None, "timeout_ms": None,
