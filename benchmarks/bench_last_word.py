@@ -1,7 +1,7 @@
 """What the faulthandler stack dump (``lambda_trace._lastword``) adds to each invocation.
 
 Each round runs, in fresh interpreters, a trivial ``@trace``d handler N times with
-``LAMBDA_TRACE_STACK_DUMP`` on (armed by SIGALRM, the default, or by a thread) and off (stdout
+``LAMBDA_TRACE_STACK_DUMP`` on (armed by a thread, the default, or by SIGALRM) and off (stdout
 to /dev/null, a 3 s fake deadline so the dump is armed), plus
 ``faulthandler.dump_traceback_later`` + ``cancel`` alone. Rounds alternate the variants; the
 table gives the median and range of µs per invocation over the rounds.
@@ -53,9 +53,9 @@ os.write(2, str((time.perf_counter_ns() - t0) / n / 1e3).encode())
 """
 
 VARIANTS = {
-    "@trace, stack dump by SIGALRM (default)": (TRACED, {"LAMBDA_TRACE_STACK_DUMP": "1"}),
-    "@trace, stack dump by a thread (dump_traceback_later)": (
-        TRACED, {"LAMBDA_TRACE_STACK_DUMP": "thread"}),
+    "@trace, stack dump by a thread (dump_traceback_later, default)": (
+        TRACED, {"LAMBDA_TRACE_STACK_DUMP": "1"}),
+    "@trace, stack dump by SIGALRM (opt-in)": (TRACED, {"LAMBDA_TRACE_STACK_DUMP": "signal"}),
     "@trace, stack dump off": (TRACED, {"LAMBDA_TRACE_STACK_DUMP": "0"}),
     "dump_traceback_later + cancel alone": (ALONE, {}),
 }

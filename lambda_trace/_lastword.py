@@ -9,20 +9,21 @@ same moment as the warning and cancelled at its end; the analyzer reads the dump
 ``Thread 0x… (most recent call first):`` and ``File "...", line N in f`` lines) as that
 timeout's stack.
 
-Two ways to arm it, chosen at each invocation:
+Two ways to arm it:
 
-* ``signal`` (the default when SIGALRM is free: no Python handler and no interval timer of the
-  handler's own): ``faulthandler.register(SIGALRM)`` plus ``setitimer(ITIMER_REAL)``. The C
-  signal handler dumps the stacks (faulthandler installs it with SA_RESTART, so a system call
-  in progress is resumed, not failed with EINTR); ≈3 µs per invocation.
-* ``thread``: ``faulthandler.dump_traceback_later``, which starts and joins a C thread per
-  invocation (≈40-70 µs); used when the handler owns SIGALRM (``signal.alarm``, a timeout
-  library), or always with ``LAMBDA_TRACE_STACK_DUMP=thread``. Its dump starts with
-  ``Timeout (0:00:00.900000)!``.
+* ``thread`` (the default): ``faulthandler.dump_traceback_later``, which starts and joins a C
+  thread per invocation (≈60 µs, ``benchmarks/bench_last_word.py``). Its dump starts with
+  ``Timeout (0:00:00.950000)!``.
+* ``signal`` (``LAMBDA_TRACE_STACK_DUMP=signal``, only while the handler does not own SIGALRM):
+  ``faulthandler.register(SIGALRM)`` plus ``setitimer(ITIMER_REAL)``, ≈4 µs. Not the default:
+  under the local runner 2 of 10 handlers sleeping at the deadline died of SIGSEGV, the signal
+  having interrupted a thread that was running Python code while all stacks were walked.
 
-``LAMBDA_TRACE_STACK_DUMP=0`` turns both off (``benchmarks/bench_last_word.py`` measures them).
-The dump goes to a private duplicate of fd 2, so a handler that closed stderr cannot have it
-written into whatever reuses that descriptor.
+The dump is due halfway between the warning and the deadline (``dump_at``): when a Python
+thread can run, the watchdog has written its warning and is idle by then, so the dump (which
+reads every thread's frames without the GIL) never races it; the analyzer keeps the warning.
+``LAMBDA_TRACE_STACK_DUMP=0`` turns it off. The dump goes to a private duplicate of fd 2, so a
+handler that closed stderr cannot have it written into whatever reuses that descriptor.
 """
 
 from __future__ import annotations
@@ -31,7 +32,7 @@ import _signal  # the C module: `signal` imports enum (≈2 ms of cold start)
 import os
 
 _fd: list[int] = []  # the private stderr descriptor, taken at the first arming
-_setting: list[str] = []  # "auto", "thread" or "off", read once
+_setting: list[str] = []  # "thread", "signal" or "off", read once
 _armed: list[str] = [""]  # how the running invocation was armed: "signal", "thread" or ""
 
 
@@ -41,7 +42,7 @@ def enabled() -> bool:
         if value in ("0", "false", "no", "off"):
             _setting.append("off")
         else:
-            _setting.append("thread" if value == "thread" else "auto")
+            _setting.append("signal" if value == "signal" else "thread")
     return _setting[0] != "off"
 
 
@@ -55,6 +56,11 @@ def _sigalrm_free() -> bool:
     return _signal.getitimer(_signal.ITIMER_REAL) == (0.0, 0.0)
 
 
+def dump_at(warning_ns: int, deadline_ns: int) -> int:
+    """When the dump is due: halfway from the warning's moment to the deadline."""
+    return warning_ns + (deadline_ns - warning_ns) // 2
+
+
 def arm(delay_s: float) -> None:
     """Dump every thread's stack to stderr in ``delay_s`` seconds unless ``cancel`` comes first."""
     import faulthandler  # a built-in C module: ≈0.05 ms
@@ -62,7 +68,7 @@ def arm(delay_s: float) -> None:
     if not _fd:
         _fd.append(os.dup(2))
     delay_s = max(delay_s, 0.001)
-    if _setting[0] == "auto" and _sigalrm_free():
+    if _setting[0] == "signal" and _sigalrm_free():
         # Registered again at every arming: a handler set with signal.signal() since the last
         # one replaced ours, and SIGALRM's default action would end the process.
         faulthandler.unregister(_signal.SIGALRM)

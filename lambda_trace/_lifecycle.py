@@ -88,9 +88,10 @@ class HandlerTracer:
                 threshold = int(inv.memory_limit_mb * settings.memory_warning_ratio * 1024 * 1024)
             if fire_at is not None or threshold is not None:
                 _get_watchdog().arm(inv, fire_at, threshold, settings.memory_poll_ms)
-            if fire_at is not None and _lastword.enabled():
+            if fire_at is not None and inv.deadline_ns is not None and _lastword.enabled():
                 try:
-                    _lastword.arm((fire_at - time.perf_counter_ns()) / 1e9)
+                    due = _lastword.dump_at(fire_at, inv.deadline_ns)
+                    _lastword.arm((due - time.perf_counter_ns()) / 1e9)
                     inv.stack_dump_armed = True
                 except Exception as exc:  # stderr closed at the first arming, or stranger
                     _safety.report("stack dump", exc)

@@ -180,7 +180,7 @@ def handler(event, context):
 """
 
 
-@pytest.mark.parametrize("mode", ["auto", "thread"])  # signal-armed (SIGALRM free), or a thread
+@pytest.mark.parametrize("mode", ["thread", "signal"])  # the default, and the SIGALRM opt-in
 def test_a_handler_stuck_in_c_code_leaves_its_stack_and_the_analyzer_names_it(
     tmp_path: Path, mode: str
 ) -> None:

@@ -14,9 +14,8 @@ armed with ``dump_traceback_later``; the signal-armed dump starts at the thread 
 (format: CPython's Python/traceback.c, ``_Py_DumpTraceback``). ``merge_stack_dumps`` joins those
 lines back into one ``timeout_warning`` event whose in-flight entry names where the handler
 was stuck (``stuck in re.match at app.py:12``, kind ``stack``), with the frames in ``stack``.
-Its ``elapsed_ms`` is the armed delay (or null for a signal-armed dump), less than the watchdog's
-own warning says, so when both were written the watchdog's (which names the calls in flight)
-is kept.
+Its ``elapsed_ms`` is null (``dump_after_ms`` holds the armed delay), so when the watchdog wrote
+its own warning too, that one (which names the calls in flight) is kept.
 The dump carries no request id: the join gives it to the invocation open in its log stream.
 """
 
@@ -95,15 +94,17 @@ def _as_record(dump: list[LogEvent]) -> LogEvent:
         lines.extend(log_event.message.rstrip("\r\n").split("\n"))
     first = dump[0]
     header = _HEADER.match(lines[0])
-    elapsed_ms = None  # unknown for a signal-armed dump: the watchdog's own warning wins then
+    armed_ms = None  # the delay it was armed with; unknown for a signal-armed dump
     if header:
         hours, minutes, seconds = header.groups()
-        elapsed_ms = round((int(hours) * 3600 + int(minutes) * 60 + float(seconds)) * 1000, 3)
+        armed_ms = round((int(hours) * 3600 + int(minutes) * 60 + float(seconds)) * 1000, 3)
     frames = _handler_frames(lines[1:] if header else lines)
     record: dict[str, Any] = {
         "lambda_trace": 1, "type": "timeout_warning", "source": "faulthandler",
-        "request_id": None, "elapsed_ms": elapsed_ms, "remaining_ms": None, "timeout_ms": None,
-        "in_flight": [{"name": stuck_at(frames), "kind": "stack", "running_ms": elapsed_ms}],
+        # elapsed_ms null: a warning the watchdog wrote too (it names the calls) is kept
+        "request_id": None, "elapsed_ms": None, "dump_after_ms": armed_ms,
+        "remaining_ms": None, "timeout_ms": None,
+        "in_flight": [{"name": stuck_at(frames), "kind": "stack", "running_ms": armed_ms}],
         "calls": {}, "stack": [f"{f} line {n} in {fn}" for f, n, fn in frames],
     }
     import json
