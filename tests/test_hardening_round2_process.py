@@ -224,3 +224,31 @@ def test_a_handler_stuck_in_c_code_leaves_its_stack_and_the_analyzer_names_it(
         assert warnings[0]["request_id"] is None
         assert warnings[0]["source"] == "faulthandler"
         assert warnings[0]["in_flight"][0]["name"] == expected[kind]
+
+
+# -- item 4: the dump is cancelled when the invocation ends in time -----------------------------
+
+CANCELLED = """
+    import os, sys, time
+    from lambda_trace import trace
+    from lambda_trace.testing import FakeContext
+
+    @trace
+    def handler(event, context):
+        return "ok"
+
+    for _ in range(20):
+        handler({}, FakeContext(timeout_ms=200))  # each would dump within 200 ms if not cancelled
+    time.sleep(0.5)
+    os.write(2, b"done\\n")
+"""
+
+
+@pytest.mark.parametrize("mode", ["thread", "signal"])
+def test_an_invocation_that_ends_in_time_leaves_no_stack_dump(mode: str) -> None:
+    done = run(CANCELLED) if mode == "thread" else run(
+        "import os; os.environ['LAMBDA_TRACE_STACK_DUMP'] = 'signal'\n" + textwrap.dedent(
+            CANCELLED))
+    assert done.returncode == 0, done.stderr
+    assert done.stderr.strip() == "done", done.stderr
+    assert len(records(done.stdout)) == 20
