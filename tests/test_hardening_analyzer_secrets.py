@@ -159,3 +159,66 @@ def test_no_planted_secret_reaches_events(tmp_path: Path) -> None:
                for e in errors)
     calls = [e for e in events if e["type"] == "call"]
     assert calls[0]["name"] == "http GET (withheld)@127.0.0.1"
+
+
+# -- property: generated secret shapes, planted where log text enters, in all four formats ------
+
+import os  # noqa: E402
+import re  # noqa: E402
+
+from hypothesis import HealthCheck, given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+from test_redact import secret_pair, secret_shape, url_secret  # noqa: E402
+
+from lambda_trace.analyzer.cli import main  # noqa: E402
+
+PLACES = [
+    # the runtime's [ERROR] line of an unhandled exception, with its traceback
+    lambda text: f"[ERROR] RuntimeError: {text}\nTraceback (most recent call last):\n"
+                 f'  File "/var/task/app.py", line 3, in handler',
+    # a logger.error line of the handler
+    lambda text: f"2026-11-27T04:59:54.100Z\t{RID}\t[ERROR]\tValueError: {text}",
+    # an older lambda-trace's invocation record
+    lambda text: json.dumps({"lambda_trace": 1, "type": "invocation", "request_id": RID,
+                             "cold_start": False, "duration_ms": 5.0, "status": "error",
+                             "error_type": "RuntimeError", "error_message": text,
+                             "calls": {}, "annotations": {}}),
+    # an AccessDenied message
+    lambda text: f"[ERROR] ClientError: An error occurred (AccessDenied) when calling the "
+                 f"GetObject operation: {text}",
+]
+
+
+def _needle(value: str) -> str:
+    """The longest run of letters and digits of the secret: what escaping cannot disguise."""
+    return max(re.findall(r"[A-Za-z0-9]+", value), key=len, default="")
+
+
+@settings(max_examples=int(os.environ.get("LAMBDA_TRACE_SECRET_EXAMPLES", "25")), deadline=None,
+          suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
+@given(case=st.one_of(secret_pair(), secret_shape(), url_secret()),
+       place=st.sampled_from(range(len(PLACES))))
+def test_generated_secrets_reach_no_report_format(
+    tmp_path_factory: pytest.TempPathFactory, case: tuple[str, str], place: int
+) -> None:
+    text, value = case
+    needle = _needle(value)
+    if len(needle) < 8:
+        return  # too short to tell a leak from ordinary report text
+    folder = tmp_path_factory.mktemp("secret")
+    log = folder / "app.log"
+    log.write_text("\n".join([
+        f"START RequestId: {RID} Version: $LATEST", PLACES[place](text), f"END RequestId: {RID}",
+        f"REPORT RequestId: {RID}\tDuration: 5.00 ms\tBilled Duration: 6 ms\tMemory Size: 128 "
+        "MB\tMax Memory Used: 50 MB\tStatus: error\tError Type: Runtime.Unknown",
+    ]) + "\n", encoding="utf-8")
+    outputs = {}
+    for fmt in ("terminal", "json", "markdown"):
+        assert main(["analyze", "--no-progress", "--format", fmt, "-o",
+                     str(folder / f"r.{fmt}"), str(log)]) == 0
+        outputs[fmt] = (folder / f"r.{fmt}").read_text(encoding="utf-8")
+    assert main(["analyze", "--no-progress", "--format", "json", "-o", os.devnull,
+                 "--html", str(folder / "r.html"), str(log)]) == 0
+    outputs["html"] = (folder / "r.html").read_text(encoding="utf-8")
+    for fmt, out in outputs.items():
+        assert needle not in out, (fmt, text, out[max(0, out.find(needle) - 200):][:400])
