@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+from sys import getrecursionlimit, setrecursionlimit
 
 from lambda_trace import _safety
 from lambda_trace._config import resolve
@@ -97,6 +98,14 @@ def trace(  # noqa: F811
 
 
 def _decorate(fn: Callable[..., Any], settings: Settings) -> Callable[..., Any]:
+    if isinstance(fn, (classmethod, staticmethod)):
+        # The wrapper would be a plain function: a classmethod object is not callable, and a
+        # staticmethod's wrapper would receive the instance as `event`. Say so now, not per call.
+        kind = type(fn).__name__
+        raise TypeError(
+            f"@trace must be placed below @{kind}, not above it: "
+            f"@{kind} / @trace / def handler(...)"
+        )
     if not settings.enabled:
         return fn
     try:
@@ -113,7 +122,13 @@ def _decorate(fn: Callable[..., Any], settings: Settings) -> Callable[..., Any]:
         async def async_handler(*args: Any, **kwargs: Any) -> Any:
             inv = tracer.start(args, kwargs)
             if inv is None:
-                return await fn(*args, **kwargs)
+                limit = getrecursionlimit()
+                setrecursionlimit(limit + 1)  # our frame of this level, given back (see below)
+                try:
+                    return await fn(*args, **kwargs)
+                finally:
+                    if getrecursionlimit() == limit + 1:
+                        setrecursionlimit(limit)
             try:
                 result = await fn(*args, **kwargs)
             except BaseException as exc:
@@ -129,7 +144,16 @@ def _decorate(fn: Callable[..., Any], settings: Settings) -> Callable[..., Any]:
     def handler(*args: Any, **kwargs: Any) -> Any:
         inv = tracer.start(args, kwargs)
         if inv is None:
-            return fn(*args, **kwargs)
+            # Already inside an invocation: a handler calling itself (or another traced function)
+            # would get one frame of ours per level, half its recursion depth. The frame is
+            # given back by raising the limit by one while the inner call runs (≈0.1 µs).
+            limit = getrecursionlimit()
+            setrecursionlimit(limit + 1)
+            try:
+                return fn(*args, **kwargs)
+            finally:
+                if getrecursionlimit() == limit + 1:  # unless the handler set its own limit
+                    setrecursionlimit(limit)
         try:
             result = fn(*args, **kwargs)
         except BaseException as exc:
@@ -145,9 +169,17 @@ def _decorate(fn: Callable[..., Any], settings: Settings) -> Callable[..., Any]:
 
 
 def is_async(fn: Callable[..., Any]) -> bool:
-    """``inspect.iscoroutinefunction(fn)``, without importing inspect for plain functions."""
+    """``inspect.iscoroutinefunction(fn)``, without importing inspect for plain functions.
+
+    An object whose ``__call__`` is ``async def`` counts as async too (``inspect`` says no).
+    """
     if type(fn).__name__ == "function" and not hasattr(fn, "_is_coroutine_marker"):
         return bool(fn.__code__.co_flags & _CO_COROUTINE)
     import inspect  # partials, methods, marked callables: rare enough to pay for inspect
 
-    return inspect.iscoroutinefunction(fn)
+    if inspect.iscoroutinefunction(fn):
+        return True
+    if inspect.isroutine(fn) or inspect.isclass(fn):
+        return False
+    call = type(fn).__dict__.get("__call__") or getattr(type(fn), "__call__", None)  # noqa: B004
+    return inspect.iscoroutinefunction(call)

@@ -258,7 +258,7 @@ def iam_details(
         if match:
             resource = match.group("resource")
             if resource:
-                resource = resource.strip('"').rstrip(".,;")
+                resource = redact(resource.strip('"').rstrip(".,;"))  # S3: bucket level only
             return match.group("action"), resource, False
     if service and operation:
         prefix = _IAM_PREFIX.get(service, service)
@@ -321,35 +321,11 @@ def _text_or_none(value: object) -> Optional[str]:
         return None
 
 
-# Values an exception message can echo from a request, cut before it is written: a URL's query
-# string ("?a=b&token=..."), a credential after "Bearer"/"Basic", and "key: value" / "key=value"
-# pairs whose key names a secret. Compiled on first use, not at import.
-_REDACTIONS = (
-    # a URL's userinfo (``scheme://user:password@host``, RFC 3986 §3.2.1)
-    (r"//[^/\s@\"'<>()]+@", "//(userinfo withheld)@"),
-    (r"\?[^\s?#\"'<>()]*=[^\s#\"'<>()]*", "?(query withheld)"),
-    (r"(?i)\b(bearer|basic)\s+[A-Za-z0-9._~+/=-]{8,}", r"\1 (withheld)"),
-    (
-        r"(?i)\b(authorization|x-api-key|api[_-]?key|access[_-]?token|token|password|secret)"
-        r"(['\"]?\s*[:=]\s*['\"]?)[^\s\"',;)}]+",
-        r"\1\2(withheld)",
-    ),
-)
-_redaction_res: list[tuple[re.Pattern[str], str]] = []
-_REDACTION_HINTS = ("?", "@", "bearer", "basic", "authoriz", "key", "token", "password", "secret")
-
-
 def redact(text: str) -> str:
-    """``text`` without URL userinfo and query strings, bearer/basic credentials and
-    ``secret=...`` values."""
-    lowered = text.lower()
-    if not any(hint in lowered for hint in _REDACTION_HINTS):
-        return text
-    if not _redaction_res:
-        _redaction_res.extend((re.compile(p), r) for p, r in _REDACTIONS)
-    for pattern, replacement in _redaction_res:
-        text = pattern.sub(replacement, text)
-    return text
+    """``text`` without credentials, query strings, userinfo or S3 object keys (``redact``)."""
+    from lambda_trace.redact import redact as _redact
+
+    return _redact(text)
 
 
 def describe_exception(exc: BaseException) -> dict[str, Optional[str]]:

@@ -35,6 +35,8 @@ from lambda_trace.analyzer.records import (
     record_event,
     salvage_emf,
 )
+from lambda_trace.analyzer.redaction import redact_event
+from lambda_trace.analyzer.stackdump import merge_stack_dumps
 from lambda_trace.schema import MARKER
 
 __all__ = ["ParseStats", "Parser", "iso_to_ms"]
@@ -389,7 +391,15 @@ class Parser:
         return events
 
     def iter_events(self, log_events: Iterable[LogEvent]) -> Iterator[Event]:
-        """Every event of ``log_events``, each yielded once no later line can change it."""
+        """Every event of ``log_events``, each yielded once no later line can change it.
+
+        Every event's free text is redacted on the way out (``redaction``): this is the one door
+        through which log text reaches ``analyze`` and ``events``. A faulthandler stack dump's
+        lines come in as one timeout warning (``stackdump``).
+        """
+        return map(redact_event, self._final_events(merge_stack_dumps(log_events)))
+
+    def _final_events(self, log_events: Iterable[LogEvent]) -> Iterator[Event]:
         held: list[Event] = []
         parse = self.parse
         counts, event_counts = self._counts, self._event_counts
