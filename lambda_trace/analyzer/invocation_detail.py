@@ -17,6 +17,7 @@ from typing import Any, Optional
 from lambda_trace.analyzer.lineformats import PREFIX_START, split_prefix
 from lambda_trace.analyzer.model import Event, LogEvent
 from lambda_trace.analyzer.parse import Parser
+from lambda_trace.redact import redact
 
 SCHEMA = "lambda-trace/show"
 SCHEMA_VERSION = 1
@@ -34,27 +35,15 @@ _RUNTIME_ERROR = re.compile(r"\[ERROR\][ \t]+[A-Za-z_][\w.]*:")
 #: a request id a user may pass: the ids Lambda writes (UUIDs, shortened hex copies)
 _REQUEST_ID = re.compile(r"^[0-9A-Za-z][0-9A-Za-z-]{7,63}$")
 
-# What could carry data in an app line is masked before it is shown: query strings, the userinfo
-# of a URL, bearer tokens, AWS access key ids, and key=value pairs with a secret-sounding key.
-_SECRETS = (
-    (re.compile(r"(https?://[^\s/?#@]*:)[^\s/?#@]*@"), r"\1***@"),
-    (re.compile(r"(https?://[^\s?#]*)\?[^\s#]*"), r"\1?***"),
-    (re.compile(r"(?i)\b(bearer|basic)\s+[A-Za-z0-9._~+/=-]{8,}"), r"\1 ***"),
-    (re.compile(r"\b(?:AKIA|ASIA)[0-9A-Z]{16}\b"), "***"),
-    (re.compile(r"(?i)\b([\w-]*(?:password|passwd|secret|token|api[_-]?key|authorization)"
-                r"[\w-]*)(\s*[=:]\s*)(\"[^\"]*\"|'[^']*'|(?:(?i:bearer|basic)\s+)?\S+)"),
-     r"\1\2***"),
-)
-
-
 def valid_request_id(text: str) -> bool:
     return bool(_REQUEST_ID.match(text))
 
 
 def mask_secrets(text: str) -> str:
-    for pattern, replacement in _SECRETS:
-        text = pattern.sub(replacement, text)
-    return text
+    """An app line as it may be shown: what could carry data (query strings, URL userinfo,
+    credentials, secret ``key=value`` pairs, key shapes) withheld by the project's one
+    redaction module, as everywhere else."""
+    return redact(text)
 
 
 class InvocationCollector:
