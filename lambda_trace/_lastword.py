@@ -53,7 +53,7 @@ def _sigalrm_free() -> bool:
     handler = _signal.getsignal(_signal.SIGALRM)
     if handler not in (_signal.SIG_DFL, None):
         return False
-    return _signal.getitimer(_signal.ITIMER_REAL) == (0.0, 0.0)
+    return bool(_signal.getitimer(_signal.ITIMER_REAL) == (0.0, 0.0))
 
 
 def dump_at(warning_ns: int, deadline_ns: int) -> int:

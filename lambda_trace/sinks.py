@@ -72,7 +72,7 @@ def _write_all(fd: int, data: bytes) -> None:
 
 def _sigpipe_kills() -> bool:
     """Whether SIGPIPE has its default action (Python ignores it unless the handler reset it)."""
-    return _signal.getsignal(_signal.SIGPIPE) == _signal.SIG_DFL
+    return bool(_signal.getsignal(_signal.SIGPIPE) == _signal.SIG_DFL)
 
 
 def _write_without_sigpipe(fd: int, data: bytes) -> None:

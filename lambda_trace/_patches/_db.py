@@ -51,7 +51,7 @@ def clean_host(host: Any) -> str:
     host = strip_userinfo(host)
     if host.startswith("/"):
         return "localhost"  # a Unix socket directory
-    return host.split(",")[0][:MAX_HOST_CHARS]  # libpq's multi-host lists: the first
+    return str(host).split(",")[0][:MAX_HOST_CHARS]  # libpq's multi-host lists: the first
 
 
 def active() -> Optional[Any]:

@@ -48,7 +48,7 @@ def _psycopg_host(conn: Any) -> str:
         return ""
     with contextlib.suppress(TypeError):
         _psycopg_hosts[conn] = host
-    return host
+    return str(host)
 
 
 def _connect_name(args: tuple[Any, ...], kwargs: dict[str, Any]) -> tuple[str, str]:

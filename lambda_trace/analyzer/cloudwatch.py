@@ -269,7 +269,8 @@ class CloudWatchReader:
         while True:
             self.stats.requests += 1
             try:
-                return getattr(self._client, operation)(**params)
+                response: dict[str, Any] = getattr(self._client, operation)(**params)
+                return response
             except ClientError as exc:
                 code = exc.response.get("Error", {}).get("Code", "")
                 if code == "ResourceNotFoundException" and self.query.missing_ok:

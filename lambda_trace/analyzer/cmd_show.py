@@ -19,7 +19,7 @@ from lambda_trace.analyzer.errors import CliError
 from lambda_trace.analyzer.invocation_detail import collect, valid_request_id
 from lambda_trace.analyzer.model import LogEvent
 from lambda_trace.analyzer.sources import SourceStats, add_source_arguments, open_sources
-from lambda_trace.analyzer.timewindow import ms_to_iso
+from lambda_trace.analyzer.timestamps import ms_to_iso
 
 #: read this much either side of the id's first and last lines in the narrowed window
 MARGIN_MS = 2_000

@@ -84,10 +84,8 @@ def _status(value: Any) -> Optional[str]:
     """A platform status as success | timeout | error (Telemetry's "failure" is an error)."""
     if not isinstance(value, str) or not value:
         return None
-    value = value.lower()
-    if value in ("success", "timeout", "error"):
-        return value
-    return "error"
+    status: str = value.lower()
+    return status if status in ("success", "timeout", "error") else "error"
 
 
 def _name_list(text: Optional[str]) -> list[str]:
