@@ -2,11 +2,12 @@
 file (issue #15, goal 3: each ≤ 150 ms), this tree against an earlier one in the same run.
 
 Every measurement is a fresh ``python -m lambda_trace ...`` process, wall time from spawn to exit,
-output to /dev/null. The earlier tree (``--before-ref``, default ``main``) is unpacked from git
-into a temporary directory and put first on ``PYTHONPATH``; each round runs both trees back to
-back in a random order (paired), so the machine's drift hits both alike, and the table gives the
-medians and the median of the per-round differences. ``python -c pass`` is the floor (the
-interpreter alone). Module counts come from one ``-X importtime`` run per tree and command.
+output to /dev/null, every module's bytecode compiled beforehand. The earlier tree
+(``--before-ref``, default ``main``) is unpacked from git into a temporary directory and put
+first on ``PYTHONPATH``; each round runs both trees back to back in a random order (paired), so
+the machine's drift hits both alike, and the table gives the medians and the median of the
+per-round differences. ``python -c pass`` is the floor (the interpreter alone). Module counts
+come from one ``-X importtime`` run per tree and command.
 
     .venv/bin/python benchmarks/bench_cli_start.py [--rounds 40] [--write BENCHMARKS.md]
 """
@@ -37,6 +38,7 @@ CASES = {
     "help": ["--help"],
     "analyze-help": ["analyze", "--help"],
     "analyze": ["analyze", "--no-progress", "--format", "json", "{log}"],
+    "analyze-terminal": ["analyze", "--no-progress", "{log}"],  # + rich
 }
 
 
@@ -77,6 +79,13 @@ def env_for(tree: Path) -> dict[str, str]:
     return {**os.environ, "PYTHONPATH": str(tree), "COLUMNS": "100"}
 
 
+def compile_tree(python: str, tree: Path) -> None:
+    """Bytecode for every module, as an installed package has (pip compiles on install); without
+    it each run would compile whatever lacks a ``__pycache__`` (PYTHONDONTWRITEBYTECODE)."""
+    subprocess.run([python, "-m", "compileall", "-q", str(tree / "lambda_trace")], check=True,
+                   stdout=subprocess.DEVNULL)
+
+
 def wall_ms(cmd: list[str], env: dict[str, str], cwd: Path) -> float:
     started = time.perf_counter()
     done = subprocess.run(cmd, env=env, cwd=cwd, stdout=subprocess.DEVNULL,
@@ -113,6 +122,8 @@ def measure(python: str, before_ref: str, rounds: int) -> dict[str, Any]:
         log = small_log(work / "small.log")
         trees = {"before": unpack(before_ref, work), "after": REPO_DIR}
         envs = {name: env_for(tree) for name, tree in trees.items()}
+        for tree in trees.values():
+            compile_tree(python, tree)
         floor: list[float] = []
         times: dict[str, dict[str, list[float]]] = {
             case: {"before": [], "after": []} for case in CASES}

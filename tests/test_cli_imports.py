@@ -80,6 +80,8 @@ def test_analyze_of_a_file_never_loads_the_local_runner(tmp_path: Path) -> None:
     assert code == 0
     assert "lambda_trace.analyzer.cmd_analyze" in loaded  # it did run
     assert not [m for m in loaded if m.startswith("lambda_trace.local")]
+    # --function's metrics and configuration (and their AWS modules) wait for --function
+    assert "lambda_trace.analyzer.function_checks" not in loaded
     assert not [m for m in loaded if m.startswith("lambda_trace.cli.") and m.split(".")[2] in
                 set(COMMANDS) - {"analyze"}]
 

@@ -12,9 +12,8 @@ import json
 import os
 import sys
 from collections.abc import Iterable, Iterator
-from typing import Any, Optional, TextIO
+from typing import TYPE_CHECKING, Any, Optional, TextIO
 
-from lambda_trace.analyzer import function_checks
 from lambda_trace.analyzer.aggregate import aggregate_events
 from lambda_trace.analyzer.cloudwatch import function_log_group
 from lambda_trace.analyzer.errors import CliError
@@ -33,6 +32,9 @@ from lambda_trace.analyzer.render.common import footer_lines
 from lambda_trace.analyzer.render.json_report import build_report, render_json
 from lambda_trace.analyzer.sources import SourceStats, open_sources
 
+if TYPE_CHECKING:
+    from lambda_trace.analyzer.function_checks import FunctionChecks
+
 EXIT_OK, EXIT_GATE_FAILED = 0, 1
 
 #: a --baseline with fewer invocations is too small to compare percentiles with
@@ -50,7 +52,7 @@ def run(args: argparse.Namespace) -> int:
     source_stats = SourceStats()
     parser = Parser()
     # Metrics and configuration (analyze --function): read first, they shape what logs to read.
-    checks = function_checks.FunctionChecks.from_args(args) if not args.paths else None
+    checks = _function_checks(args) if not args.paths else None
     if checks is not None:
         checks.read_before_logs()
     events = (checks.open_sources(args, source_stats, open_sources) if checks is not None
@@ -76,6 +78,14 @@ def run(args: argparse.Namespace) -> int:
         for line in checks.remarks(source_stats):
             print(f"lambda-trace: {line}", file=sys.stderr)
     return _output(args, agg, report, source_stats)
+
+
+def _function_checks(args: argparse.Namespace) -> Optional[FunctionChecks]:
+    """``analyze --function``'s metrics and configuration reader (imported only for it: the
+    AWS modules behind it cost a run on files ~10 ms of start-up)."""
+    from lambda_trace.analyzer.function_checks import FunctionChecks
+
+    return FunctionChecks.from_args(args)
 
 
 def _run_follow(args: argparse.Namespace) -> int:
