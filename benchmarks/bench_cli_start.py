@@ -150,7 +150,10 @@ def measure(python: str, before_ref: str, rounds: int) -> dict[str, Any]:
                 "modules_before": modules(command(python, argv, log), envs["before"], work),
                 "modules_after": modules(command(python, argv, log), envs["after"], work),
             })
+    commit = subprocess.run(["git", "-C", str(REPO_DIR), "rev-parse", "--short", before_ref],
+                            capture_output=True, text=True, check=True).stdout.strip()
     return {"name": "cli-start", "rounds": rounds, "before_ref": before_ref,
+            "before_commit": commit,
             "floor_ms": spread(floor), "rows": rows, "goal_ms": GOAL_MS,
             "loadavg": os.getloadavg()[0],
             "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())}
@@ -160,8 +163,9 @@ def render(section: dict[str, Any]) -> str:
     floor = section["floor_ms"]
     lines = [
         f"_Measured {section['date']} (load average {section['loadavg']:.1f} at the end), "
-        f"{section['rounds']} paired rounds of fresh processes, before = `{section['before_ref']}`"
-        "; rerun with `.venv/bin/python benchmarks/bench_cli_start.py --write BENCHMARKS.md`._",
+        f"{section['rounds']} paired rounds of fresh processes, before = "
+        f"`{section['before_ref']}` ({section['before_commit']}); rerun with "
+        "`.venv/bin/python benchmarks/bench_cli_start.py --before-ref REF --write BENCHMARKS.md`._",
         "",
         f"Floor (`python -c pass`): median {floor['median']:.1f} ms "
         f"(p25-p75 {floor['p25']:.1f}-{floor['p75']:.1f}).",

@@ -10,7 +10,6 @@ and imports its implementation only in ``run``.
 from __future__ import annotations
 
 import argparse
-import importlib
 import sys
 from collections.abc import Sequence
 from typing import NamedTuple, Optional
@@ -65,7 +64,9 @@ def build_parser(command: Optional[str] = None) -> argparse.ArgumentParser:
     for name, entry in COMMANDS.items():
         subparser = sub.add_parser(name, help=entry.help)
         if name == command:
-            module = importlib.import_module(entry.module)
+            # __import__ (not importlib.import_module): `-X importtime` then lists the module
+            __import__(entry.module)
+            module = sys.modules[entry.module]
             subparser.description = module.DESCRIPTION
             module.add_arguments(subparser)
             subparser.set_defaults(func=module.run)
