@@ -558,3 +558,18 @@ def test_every_corpus_line_parses_without_raising(name: str) -> None:
     for event in produced:
         assert set(COMMON_KEYS) <= event.keys()
         assert set(EVENT_KEYS[event["type"]]) <= event.keys()
+
+
+def test_python_errors_a_traceback_pasted_on_one_line_groups_with_its_copy() -> None:
+    """Line 34 is lines 35–39 flattened onto one line (a console copy): the frame's function is
+    ``lambda_handler``, not ``lambda_handler instance = instance['Item']…``, so both copies of
+    the KeyError at lambda_function.py:80 are one error group."""
+    from lambda_trace.analyzer.aggregate import aggregate_events
+
+    parser = Parser()
+    events = (event for number, line in enumerate(corpus_lines("python_errors.log"), 1)
+              for event in parser.parse(LogEvent(message=line, origin=f"python_errors:{number}")))
+    agg, _ = aggregate_events(events)
+    groups = [(key, count) for key, count, _, _ in agg.error_groups.items()
+              if "lambda_function.py:80" in str(key[1])]
+    assert groups == [(("KeyError", "lambda_function.py:80 in lambda_handler"), 2)]

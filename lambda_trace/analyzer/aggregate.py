@@ -1232,6 +1232,9 @@ def top_frame(stack: Any) -> Optional[str]:
         parts = [p.strip() for p in rest.split(",")]
         line_no = parts[1].split()[-1] if len(parts) > 1 else "?"
         func = parts[2][3:] if len(parts) > 2 and parts[2].startswith("in ") else ""
+        # a function name is one word: a traceback pasted on one line (the console's copy)
+        # continues with the source line after it
+        func = func.split()[0] if func.split() else ""
         short = path.rsplit("/", 1)[-1]
         return f"{short}:{line_no} in {func}".strip()[:200]
     except (ValueError, IndexError):
