@@ -555,7 +555,9 @@ class Aggregator:
             if found is not None:
                 self._add_fault(found, event.get("error_type"), event.get("request_id"),
                                 event.get("message"))
-            elif event.get("unhandled") is not False or not _is_access_denied(event):
+            # An AccessDenied is reported as permission_denied (the parser makes an
+            # access_denied event of the same text), handled or not: not as a code error.
+            elif not _is_access_denied(event):
                 self._add_error(event, event.get("request_id"))
         elif kind == "runtime_exit":
             error_type = event.get("error_type")
