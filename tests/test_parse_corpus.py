@@ -561,7 +561,7 @@ def test_every_corpus_line_parses_without_raising(name: str) -> None:
 
 
 def test_python_errors_a_traceback_pasted_on_one_line_groups_with_its_copy() -> None:
-    """Line 34 is lines 35–39 flattened onto one line (a console copy): the frame's function is
+    """Line 34 is lines 35-39 flattened onto one line (a console copy): the frame's function is
     ``lambda_handler``, not ``lambda_handler instance = instance['Item']…``, so both copies of
     the KeyError at lambda_function.py:80 are one error group."""
     from lambda_trace.analyzer.aggregate import aggregate_events
