@@ -172,11 +172,23 @@ def running_mariadb() -> Iterator[DBServer]:
     data = root / "data"
     sock = root / "mysqld.sock"
     user_args = ["--user=root"] if os.geteuid() == 0 else []
-    subprocess.run(
-        [install, "--no-defaults", f"--datadir={data}", "--auth-root-authentication-method=normal",
-         "--skip-test-db", *user_args],
-        check=True, capture_output=True, timeout=180,
-    )
+    # No native AIO: several servers on one machine (parallel test sessions) can exhaust the
+    # kernel's aio slots, and InnoDB's bootstrap then fails (io_setup EAGAIN).
+    engine_args = ["--innodb-use-native-aio=0", "--innodb-buffer-pool-size=16M"]
+    for attempt in range(3):
+        done = subprocess.run(
+            [install, "--no-defaults", f"--datadir={data}",
+             "--auth-root-authentication-method=normal", "--skip-test-db", *user_args,
+             *engine_args],
+            capture_output=True, timeout=180,
+        )
+        if done.returncode == 0:
+            break
+        if attempt == 2:
+            tail = (done.stdout + done.stderr).decode(errors="replace")[-2000:]
+            raise RuntimeError(f"mariadb-install-db failed ({done.returncode}):\n{tail}")
+        shutil.rmtree(data, ignore_errors=True)
+        time.sleep(1)
     port = free_port()
     log = root / "mariadb.log"
     with open(log, "wb") as out:
@@ -184,6 +196,7 @@ def running_mariadb() -> Iterator[DBServer]:
             [mariadbd, "--no-defaults", f"--datadir={data}", f"--port={port}",
              "--bind-address=127.0.0.1", f"--socket={sock}", f"--pid-file={root / 'pid'}",
              "--skip-log-bin", "--innodb-buffer-pool-size=16M", "--skip-name-resolve",
+             "--innodb-use-native-aio=0",
              *user_args],
             stdout=out, stderr=subprocess.STDOUT,
         )

@@ -205,11 +205,10 @@ class FunctionChecks:
         A skip already told in this process (the demo runs analyze nine times) is not
         repeated; every report still lists it in ``aws_checks.skipped``.
         """
-        lines = [line for line in dict.fromkeys(self.skipped) if line not in _TOLD]
+        missing = [f"log group {group} does not exist: the report uses the metrics and "
+                   "configuration only" for group in getattr(stats, "missing_log_groups", [])]
+        lines = [line for line in dict.fromkeys([*self.skipped, *missing]) if line not in _TOLD]
         _TOLD.update(lines)
-        for group in getattr(stats, "missing_log_groups", []):
-            lines.append(f"log group {group} does not exist: the report uses the metrics and "
-                         "configuration only")
         plan = self._log_plan_with_cost(stats)
         if plan:
             starts = ", ".join(w["start"] for w in plan["windows"])
