@@ -41,21 +41,6 @@ DEFAULT_SINCE = "1h"
 _TOLD: set[str] = set()
 
 
-def add_arguments(parser: argparse.ArgumentParser) -> None:
-    group = parser.add_argument_group("metrics and configuration (with --function)")
-    group.add_argument("--no-metrics", action="store_true",
-                       help="do not read the functions' CloudWatch metrics")
-    group.add_argument("--no-config", action="store_true",
-                       help="do not read the functions' configuration, policies and triggers")
-    group.add_argument("--bucket", action="append", default=[], metavar="BUCKET",
-                       help="an S3 bucket whose notifications may target the function "
-                            "(repeatable; default: those in the resource policy and up to 50 "
-                            "of the account's buckets)")
-    group.add_argument("--full-logs", action="store_true",
-                       help="in a window over a day, read all logs instead of only around the "
-                            "failures the metrics show")
-
-
 @dataclass
 class FunctionChecks:
     """The metrics and configuration view of ``analyze --function`` runs."""
