@@ -50,11 +50,13 @@ def run(args: argparse.Namespace) -> int:
         raise CliError(f"cannot write to {out}: {exc.strerror or exc}") from exc
     started = time.monotonic()
     try:
-        plans = demo.plans(samples, args.invocations)
-        with LocalWorld(template) as world:
-            recorder, lost = _invoke_all(world, plans, out, args, started)
-            unwired = _register(world, recorder)
-            status = _analyze(world, plans, out, unwired)
+        with _orders_database(samples) as parameters:
+            skip = frozenset() if parameters else demo.NEEDS_POSTGRES
+            plans = demo.plans(samples, args.invocations, skip=skip)
+            with LocalWorld(template, parameters=parameters) as world:
+                recorder, lost = _invoke_all(world, plans, out, args, started)
+                unwired = _register(world, recorder)
+                status = _analyze(world, plans, out, unwired)
     except TemplateError as exc:
         raise CliError(str(exc)) from exc
     except ImportError as exc:
@@ -83,6 +85,31 @@ def run(args: argparse.Namespace) -> int:
         f"{out / 'logs.jsonl'} in {time.monotonic() - started:.0f} s"
     )
     return 0
+
+
+@contextlib.contextmanager
+def _orders_database(samples: Path) -> Iterator[dict[str, str]]:
+    """OrdersPg's PostgreSQL for the length of the demo: the template parameters pointing the
+    function at it, or nothing (and one line) when PostgreSQL or psycopg2 is missing."""
+    from lambda_trace.local import demo, postgres
+
+    stack = contextlib.ExitStack()
+    try:
+        server = stack.enter_context(postgres.running())
+        sql = (samples / "orders_pg" / "schema.sql").read_text(encoding="utf-8")
+        postgres.create_database(server, demo.ORDERS_PG_DATABASE, sql)
+    except (postgres.PostgresUnavailable, ImportError) as exc:
+        stack.close()
+        reason = f"{exc.name} is not installed" if isinstance(exc, ImportError) else str(exc)
+        _say(f"OrdersPg skipped: {reason}")
+        yield {}
+        return
+    with stack:
+        _say(f"PostgreSQL at {server.host}:{server.port} for OrdersPg "
+             f"(database {demo.ORDERS_PG_DATABASE} from schema.sql)")
+        yield {"OrdersDbHost": server.host, "OrdersDbPort": str(server.port),
+               "OrdersDbName": demo.ORDERS_PG_DATABASE, "OrdersDbUser": server.user,
+               "OrdersDbPassword": server.password}
 
 
 def _invoke_all(
