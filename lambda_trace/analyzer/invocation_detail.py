@@ -11,12 +11,12 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Iterator
-from datetime import datetime, timezone
 from typing import Any, Optional
 
 from lambda_trace.analyzer.lineformats import PREFIX_START, split_prefix
 from lambda_trace.analyzer.model import Event, LogEvent
 from lambda_trace.analyzer.parse import Parser
+from lambda_trace.analyzer.timestamps import ms_to_iso_or_none
 from lambda_trace.redact import redact
 
 SCHEMA = "lambda-trace/show"
@@ -168,7 +168,7 @@ class InvocationCollector:
             "schema_version": SCHEMA_VERSION,
             "request_id": self.request_id,
             "log_stream": self.log_stream,
-            "start": iso_time(base),
+            "start": ms_to_iso_or_none(base),
             "status": _status(report, record, self.events),
             "report": {k: report.get(k) for k in (
                 "duration_ms", "billed_duration_ms", "memory_size_mb", "max_memory_used_mb",
@@ -300,15 +300,6 @@ def _status(report: dict[str, Any], record: dict[str, Any], events: list[Event])
         return "error"
     return str(report.get("status") or record.get("status") or "unknown")
 
-
-def iso_time(epoch_ms: Optional[float]) -> Optional[str]:
-    if epoch_ms is None:
-        return None
-    try:
-        dt = datetime.fromtimestamp(epoch_ms / 1000, tz=timezone.utc)
-    except (OverflowError, OSError, ValueError):
-        return None
-    return dt.strftime("%Y-%m-%dT%H:%M:%S.") + f"{dt.microsecond // 1000:03d}Z"
 
 
 def _offset(ts: Optional[float], base: Optional[float]) -> Optional[float]:

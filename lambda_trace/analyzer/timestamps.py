@@ -58,3 +58,16 @@ def ms_to_iso(ms: int) -> str:
 
     dt = datetime.fromtimestamp(ms / 1000, tz=timezone.utc)
     return dt.strftime("%Y-%m-%dT%H:%M:%S.") + f"{ms % 1000:03d}Z"
+
+
+def ms_to_iso_or_none(epoch_ms: Optional[float]) -> Optional[str]:
+    """``ms_to_iso`` for a report field: None for a missing or unrepresentable time."""
+    from datetime import datetime, timezone
+
+    if epoch_ms is None:
+        return None
+    try:
+        dt = datetime.fromtimestamp(epoch_ms / 1000, tz=timezone.utc)
+    except (OverflowError, OSError, ValueError):
+        return None
+    return dt.strftime("%Y-%m-%dT%H:%M:%S.") + f"{dt.microsecond // 1000:03d}Z"

@@ -9,11 +9,11 @@ from __future__ import annotations
 import dataclasses
 import json
 from collections.abc import Iterable
-from datetime import datetime, timezone
 from typing import Any, Optional, TextIO
 
 from lambda_trace.analyzer.aggregate import Aggregator, QuantileSketch
 from lambda_trace.analyzer.findings import Baseline, Finding, compare_with_baseline
+from lambda_trace.analyzer.timestamps import ms_to_iso_or_none
 
 SCHEMA = "lambda-trace/analyze"
 SCHEMA_VERSION = 1
@@ -92,7 +92,8 @@ def summary_of(agg: Aggregator) -> dict[str, Any]:
             "failures": mem.failures,
         })
     return {
-        "time_range": {"start": _iso(agg.first_ts), "end": _iso(agg.last_ts)},
+        "time_range": {"start": ms_to_iso_or_none(agg.first_ts),
+                       "end": ms_to_iso_or_none(agg.last_ts)},
         "invocations": agg.invocations,
         "cold_starts": agg.cold_starts,
         "errors": agg.errors,
@@ -152,7 +153,7 @@ def _slow(entry: dict[str, Any]) -> dict[str, Any]:
     return {
         "request_id": entry.get("request_id"),
         "log_stream": entry.get("log_stream"),
-        "start": _iso(entry.get("start_ms")),
+        "start": ms_to_iso_or_none(entry.get("start_ms")),
         "duration_ms": _r(entry.get("duration_ms")),
         "status": entry.get("status"),
         "memory_size_mb": None if size is None else int(size),
@@ -200,15 +201,6 @@ def _counters(stats: Any) -> dict[str, Any]:
             out[key] = list(value)[:50]
     return out
 
-
-def _iso(epoch_ms: Optional[float]) -> Optional[str]:
-    if epoch_ms is None:
-        return None
-    try:
-        dt = datetime.fromtimestamp(epoch_ms / 1000, tz=timezone.utc)
-    except (OverflowError, OSError, ValueError):
-        return None
-    return dt.strftime("%Y-%m-%dT%H:%M:%S.") + f"{dt.microsecond // 1000:03d}Z"
 
 
 def _r(value: Optional[float], digits: int = 2) -> Optional[float]:
