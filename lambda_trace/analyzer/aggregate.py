@@ -27,7 +27,6 @@ from lambda_trace.analyzer.join import (
     UNNAMED,
     Call,
     Invocation,
-    Joiner,
     JoinStats,
 )
 from lambda_trace.analyzer.model import Event
@@ -1075,17 +1074,12 @@ def aggregate_events(
     max_open: int = 2000,
     grace_events: int = 2000,
 ) -> tuple[Aggregator, JoinStats]:
-    """Join and aggregate a stream of normalised events in one pass, in bounded memory."""
-    agg = Aggregator(n_plus_one_min_calls=n_plus_one)
-    joiner = Joiner(max_open=max_open, grace_events=grace_events, call_sink=agg.add_call)
-    joiner.events_by_type = agg.events_by_type
-    joiner.consume(events, agg.add_invocation, orphaned=agg.add_orphan,
-                   environment=agg.add_environment_event)
-    for inv in joiner.flush():
-        agg.add_invocation(inv)
-    for orphan in joiner.take_orphans():
-        agg.add_orphan(orphan)
-    return agg, joiner.stats
+    """Join and aggregate parsed events (``pipeline.analyze_events``, kept for its callers)."""
+    from lambda_trace.analyzer.pipeline import analyze_events
+
+    analysis = analyze_events(events, n_plus_one=n_plus_one, max_open=max_open,
+                              grace_events=grace_events)
+    return analysis.combined, analysis.join_stats
 
 
 class Outcome(NamedTuple):
