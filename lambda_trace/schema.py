@@ -272,6 +272,10 @@ class InvocationRecord(Record):
     #: v2: why every call got its line (``error``, ``5xx``, ``slow``, ``warning``); None: only
     #: slow and failed calls did (mode ``slow``) or the mode decided alone.
     detail: Optional[str] = None
+    #: a record over CloudWatch's 256 KB event limit: how many ``calls`` names were left out
+    #: (those with the least total time), and whether the annotations were dropped
+    calls_truncated: Optional[int] = None
+    annotations_truncated: Optional[bool] = None
 
 
 @dataclass
@@ -280,6 +284,8 @@ class TimeoutWarningRecord(Record):
 
     TYPE: ClassVar[str] = "timeout_warning"
 
+    #: v2: the function's service, as on every v2 record
+    service: Optional[str] = None
     elapsed_ms: float = 0.0
     remaining_ms: float = 0.0
     timeout_ms: Optional[float] = None
@@ -293,6 +299,8 @@ class MemoryWarningRecord(Record):
 
     TYPE: ClassVar[str] = "memory_warning"
 
+    #: v2: the function's service, as on every v2 record
+    service: Optional[str] = None
     rss_mb: float = 0.0
     limit_mb: Optional[int] = None
     elapsed_ms: Optional[float] = None

@@ -129,6 +129,17 @@ def http_server() -> Iterator[LoopbackHTTP]:
     server.server_close()
 
 
+@pytest.fixture(autouse=True)
+def fresh_warnings() -> Iterator[None]:
+    """Each test sees the configuration warnings afresh (the runtime says each one once per
+    process), and leaves none behind."""
+    from lambda_trace import _config
+
+    _config._warned.clear()
+    yield
+    _config._warned.clear()
+
+
 @pytest.fixture
 def every_call_line(monkeypatch: pytest.MonkeyPatch) -> None:
     """Every call gets its line (``LAMBDA_TRACE_CALL_LINES=all``), for tests that read them:

@@ -12,8 +12,6 @@ from __future__ import annotations
 import glob
 import os
 import shutil
-import signal
-import socket
 import subprocess
 import tempfile
 import time
@@ -23,6 +21,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+
+from lambda_trace.local import postgres
+from lambda_trace.local.postgres import free_port
 
 ENSURE = "scripts/ensure-db-servers"
 
@@ -42,12 +43,6 @@ class DBServer:
         return f"{scheme}://{self.user}:{self.password}@{self.host}:{self.port}/{self.database}"
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 def _binary(name: str, patterns: tuple[str, ...] = ()) -> str:
     found = shutil.which(name)
     for pattern in patterns:
@@ -61,33 +56,13 @@ def _binary(name: str, patterns: tuple[str, ...] = ()) -> str:
 
 
 def _wait_for_port(port: int, proc: subprocess.Popen[bytes], log: Path, what: str) -> None:
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            pytest.fail(f"{what} exited: {log.read_text(errors='replace')[-2000:]}")
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=0.5):
-                return
-        except OSError:
-            time.sleep(0.1)
-    pytest.fail(f"{what} did not listen on {port}: {log.read_text(errors='replace')[-2000:]}")
+    try:
+        postgres.wait_for_port(port, proc, log, what)
+    except postgres.PostgresUnavailable as exc:
+        pytest.fail(str(exc))
 
 
-def _stop(proc: subprocess.Popen[bytes]) -> None:
-    if proc.poll() is None:
-        proc.send_signal(signal.SIGTERM)
-        try:
-            proc.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(timeout=10)
-
-
-def _as_postgres(argv: list[str]) -> list[str]:
-    if os.geteuid() != 0:
-        return argv
-    # setpriv execs in place: the pid we stop is the server's own
-    return [_binary("setpriv"), "--reuid=postgres", "--regid=postgres", "--init-groups", *argv]
+_stop = postgres.stop
 
 
 @pytest.fixture(scope="session")
@@ -110,45 +85,14 @@ def redis_server() -> Iterator[DBServer]:
 
 @contextmanager
 def running_postgres() -> Iterator[DBServer]:
-    """A PostgreSQL server for as long as the block runs (also used by benchmarks/)."""
-    initdb = _binary("initdb", ("/usr/lib/postgresql/*/bin/initdb",))
-    postgres = str(Path(initdb).resolve().parent / "postgres")
-    root = Path(tempfile.mkdtemp(prefix="lt-pg-"))
-    data = root / "data"
-    password_file = root / "pw"
-    password = "pg-test-password"
-    password_file.write_text(password + "\n")
-    if os.geteuid() == 0:
-        shutil.chown(root, "postgres", "postgres")
-        shutil.chown(password_file, "postgres", "postgres")
-    subprocess.run(
-        _as_postgres([initdb, "-D", str(data), "-U", "app", "-A", "scram-sha-256",
-                      f"--pwfile={password_file}", "--no-sync"]),
-        check=True, capture_output=True, timeout=120,
-    )
-    port = free_port()
-    log = root / "postgres.log"
-    with open(log, "wb") as out:
-        proc = subprocess.Popen(
-            _as_postgres([postgres, "-D", str(data), "-p", str(port), "-h", "127.0.0.1",
-                          "-k", str(root), "-c", "fsync=off", "-c", "max_connections=50"]),
-            stdout=out, stderr=subprocess.STDOUT,
-        )
+    """A PostgreSQL server for as long as the block runs (also used by benchmarks/): the
+    package's own (lambda_trace.local.postgres, which the demo uses too)."""
     try:
-        _wait_for_port(port, proc, log, "postgres")
-        server = DBServer("postgresql", "127.0.0.1", port, "app", password, "postgres")
-        _wait_until_ready(lambda: _pg_ping(server))
-        yield server
-    finally:
-        _stop(proc)
-        shutil.rmtree(root, ignore_errors=True)
-
-
-def _pg_ping(server: DBServer) -> None:
-    import psycopg2
-
-    psycopg2.connect(host=server.host, port=server.port, user=server.user,
-                     password=server.password, dbname=server.database).close()
+        with postgres.running(password="pg-test-password") as server:
+            yield DBServer("postgresql", server.host, server.port, server.user, server.password,
+                           server.database)
+    except postgres.PostgresUnavailable as exc:
+        pytest.fail(f"{exc}: run {ENSURE}", pytrace=False)
 
 
 def _wait_until_ready(ping: object) -> None:
@@ -172,11 +116,23 @@ def running_mariadb() -> Iterator[DBServer]:
     data = root / "data"
     sock = root / "mysqld.sock"
     user_args = ["--user=root"] if os.geteuid() == 0 else []
-    subprocess.run(
-        [install, "--no-defaults", f"--datadir={data}", "--auth-root-authentication-method=normal",
-         "--skip-test-db", *user_args],
-        check=True, capture_output=True, timeout=180,
-    )
+    # No native AIO: several servers on one machine (parallel test sessions) can exhaust the
+    # kernel's aio slots, and InnoDB's bootstrap then fails (io_setup EAGAIN).
+    engine_args = ["--innodb-use-native-aio=0", "--innodb-buffer-pool-size=16M"]
+    for attempt in range(3):
+        done = subprocess.run(
+            [install, "--no-defaults", f"--datadir={data}",
+             "--auth-root-authentication-method=normal", "--skip-test-db", *user_args,
+             *engine_args],
+            capture_output=True, timeout=180,
+        )
+        if done.returncode == 0:
+            break
+        if attempt == 2:
+            tail = (done.stdout + done.stderr).decode(errors="replace")[-2000:]
+            raise RuntimeError(f"mariadb-install-db failed ({done.returncode}):\n{tail}")
+        shutil.rmtree(data, ignore_errors=True)
+        time.sleep(1)
     port = free_port()
     log = root / "mariadb.log"
     with open(log, "wb") as out:
@@ -184,6 +140,7 @@ def running_mariadb() -> Iterator[DBServer]:
             [mariadbd, "--no-defaults", f"--datadir={data}", f"--port={port}",
              "--bind-address=127.0.0.1", f"--socket={sock}", f"--pid-file={root / 'pid'}",
              "--skip-log-bin", "--innodb-buffer-pool-size=16M", "--skip-name-resolve",
+             "--innodb-use-native-aio=0",
              *user_args],
             stdout=out, stderr=subprocess.STDOUT,
         )

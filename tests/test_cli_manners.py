@@ -61,20 +61,24 @@ def test_a_command_whose_module_cannot_import_says_which_extra(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     """A command module that imports a missing package at import time stays listed, and says
-    which extra to install when it is run (whatever arguments it gets)."""
-    from lambda_trace.analyzer import cli
+    which extra to install when it is run (whatever arguments it gets, --help too)."""
+    from lambda_trace.cli import shell
 
     (tmp_path / "needs_moto_cmd.py").write_text("import moto_is_missing_here\n")
     (tmp_path / "moto_is_missing_here.py").write_text(
         "raise ModuleNotFoundError(\"No module named 'moto'\", name='moto')\n")
     monkeypatch.syspath_prepend(str(tmp_path))
-    monkeypatch.setitem(cli.COMMANDS, "fake", "needs_moto_cmd")
+    monkeypatch.setitem(shell.COMMANDS, "fake", shell.Command("needs_moto_cmd", "a fake command"))
+    missing = ("lambda-trace: error: moto is not installed (an optional dependency): "
+               "pip install 'lambda-trace[local]'\n")
     assert main(["fake", "--any", "thing"]) == 2
-    assert capsys.readouterr().err == ("lambda-trace: error: moto is not installed (an optional "
-                                       "dependency): pip install 'lambda-trace[local]'\n")
+    assert capsys.readouterr().err == missing
+    assert main(["fake", "--help"]) == 2
+    assert capsys.readouterr().err == missing
+    # The top-level help lists it from the static table, without importing it.
     with pytest.raises(SystemExit):
         main(["--help"])
-    assert "unavailable: moto is not installed" in capsys.readouterr().out
+    assert "a fake command" in capsys.readouterr().out
 
 
 def test_a_baseline_with_too_few_invocations_says_so(

@@ -53,7 +53,7 @@ def invocation_lines(t0: int) -> list[tuple[int, str]]:
 def as_file(tmp_path: Path) -> Path:
     from datetime import datetime, timezone
 
-    t0 = 1_795_000_030_000
+    t0 = 1_795_000_030_000  # clock-ok: written to a file, never sent to a service
     text = ""
     for ts, message in invocation_lines(t0):
         stamp = datetime.fromtimestamp(ts / 1000, tz=timezone.utc).strftime(

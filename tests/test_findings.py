@@ -51,13 +51,36 @@ def test_slow_dependency_is_the_call_with_the_largest_share_of_time() -> None:
         events += invocation(f"r{i}", t0=T0 + i * 1000, duration=100,
                              calls=[("s3.GetObject", 0, 60.0), ("dynamodb.GetItem", 61, 10.0)])
     f = only(find_all(aggregate(events)), "slow_dependency")
-    assert (f.subject, f.severity) == ("s3.GetObject", "high")
+    # 60% of the time, but 60 ms per invocation: medium, not high (under 100 ms per invocation)
+    assert (f.subject, f.severity) == ("s3.GetObject", "medium")
     approx_evidence(f.evidence, {
         "name": "s3.GetObject", "kind": "aws", "share": 0.6, "calls": 10,
         "calls_per_invocation": 1.0, "total_ms": 600.0, "p50_ms": 60.0, "p95_ms": 60.0,
-        "p99_ms": 60.0, "max_ms": 60.0, "errors": 0,
+        "p99_ms": 60.0, "max_ms": 60.0, "errors": 0, "ms_per_invocation": 60.0,
     })
     assert "60.0% of invocation time" in f.advice
+
+
+@pytest.mark.parametrize(("scale", "severity"), [(0.1, "low"), (1.0, "medium"), (5.0, "high")])
+def test_slow_dependency_severity_needs_time_per_invocation(scale: float, severity: str) -> None:
+    """The same 60% share is low at 6 ms per invocation and high at 300 ms."""
+    events = []
+    for i in range(10):
+        events += invocation(f"r{i}", t0=T0 + i * 1000, duration=100 * scale,
+                             calls=[("s3.GetObject", 0, 60.0 * scale)])
+    assert only(find_all(aggregate(events)), "slow_dependency").severity == severity
+
+
+def test_a_dependency_whose_every_call_failed_is_not_the_slow_one() -> None:
+    """The denied PutObject of every invocation is a permission problem, not where time goes."""
+    events = []
+    for i in range(10):
+        rid = f"r{i}"
+        events += invocation(rid, t0=T0 + i * 1000, duration=100, extra=[
+            call(rid, "s3.PutObject", 0, 70.0, status="error"),
+            call(rid, "s3.GetObject", 71, 20.0)])
+    f = only(find_all(aggregate(events)), "slow_dependency")
+    assert f.subject == "s3.GetObject"
 
 
 def test_n_plus_one_names_the_operation_and_the_batch_alternative() -> None:

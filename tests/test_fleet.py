@@ -14,7 +14,7 @@ import pytest
 
 from lambda_trace.analyzer.cli import main
 
-T0 = 1_795_000_000_000
+T0 = 1_795_000_000_000  # clock-ok: log files only; the CloudWatch test stamps from now
 
 
 def rid(fn: int, i: int) -> str:
@@ -192,7 +192,9 @@ def test_timed_out_invocation_shows_the_call_in_flight_and_its_calls(tmp_path: P
     table = text[text.index("Slowest invocations"):]
     rows = table.splitlines()
     at = next(i for i, line in enumerate(rows) if r in line)
-    row = " ".join(rows[at:at + 2])  # (a narrow table puts the request id on a line of its own)
+    # (the only invocation: its row, stacked over several lines when the table is narrow)
+    end = next((i for i in range(at, len(rows)) if not rows[i].strip()), len(rows))
+    row = " ".join(rows[at:end])
     assert "http POST" in row and "in flight" in row and "GetItem" not in row and " 4 " in row
 
 
@@ -245,3 +247,46 @@ def test_the_multi_function_report_validates_against_the_shipped_schema(
     schema_path = (Path(__file__).resolve().parents[1] / "lambda_trace" / "analyzer" / "render"
                    / "assets" / "report.schema.json")
     jsonschema.validate(two_functions, json.loads(schema_path.read_text(encoding="utf-8")))
+
+
+def test_killed_invocations_belong_to_the_function_their_warnings_name(tmp_path: Path) -> None:
+    """A log copy without log groups (the demo's logs.jsonl): the killed invocations have no
+    summary record, but their timeout and memory warnings name the function, so the per-function
+    sections count them (they once fell outside every function)."""
+    def quote(i: int, name: str) -> list[str]:
+        r = rid(5, i)
+        return [
+            f"START RequestId: {r} Version: $LATEST\n",
+            json.dumps({"lambda_trace": 2, "type": "invocation", "request_id": r,
+                        "function_name": name, "duration_ms": 20.0, "status": "ok"}) + "\n",
+            *plain_invocation(r, 20.0, 256, 60)[1:],
+        ]
+
+    killed = rid(5, 99)
+    oom = rid(6, 99)
+    lines = [*quote(1, "quote"), *quote(2, "export"),
+             f"START RequestId: {killed} Version: $LATEST\n",
+             json.dumps({"lambda_trace": 2, "type": "timeout_warning", "request_id": killed,
+                         "function_name": "quote", "elapsed_ms": 2700.0, "remaining_ms": 300.0,
+                         "in_flight": [{"name": "http GET pay/", "kind": "http",
+                                        "running_ms": 2690.0}]}) + "\n",
+             f"END RequestId: {killed}\n",
+             f"REPORT RequestId: {killed}\tDuration: 3000.00 ms\tBilled Duration: 3000 ms\t"
+             "Memory Size: 256 MB\tMax Memory Used: 70 MB\t\n",
+             f"{killed} Task timed out after 3.00 seconds\n",
+             f"START RequestId: {oom} Version: $LATEST\n",
+             json.dumps({"lambda_trace": 2, "type": "memory_warning", "request_id": oom,
+                         "function_name": "export", "rss_mb": 120.0, "limit_mb": 128,
+                         "elapsed_ms": 500.0}) + "\n",
+             f"END RequestId: {oom}\n",
+             f"REPORT RequestId: {oom}\tDuration: 600.00 ms\tBilled Duration: 600 ms\t"
+             "Memory Size: 128 MB\tMax Memory Used: 128 MB\tStatus: error\t"
+             "Error Type: Runtime.OutOfMemory\n"]
+    report = analyze(tmp_path, "".join(lines))
+    sections = report["functions"]
+    assert set(sections) == {"quote", "export"}
+    assert sections["quote"]["summary"]["invocations"] == 2
+    assert sections["quote"]["summary"]["timeouts"] == 1
+    assert sections["export"]["summary"]["out_of_memory"] == 1
+    timeout = next(f for f in report["findings"] if f["kind"] == "timeout")
+    assert timeout["function"] == "quote"

@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 from runtime_support import assert_all_valid
 
-from lambda_trace import _config, _emf, _invocation, metric, segment, trace
+from lambda_trace import _emf, _invocation, metric, segment, trace
 from lambda_trace._patches import aws_sdk, http_clients
 from lambda_trace.testing import FakeContext, capture
 
@@ -22,13 +22,6 @@ from lambda_trace.testing import FakeContext, capture
 pytestmark = pytest.mark.usefixtures("every_call_line")
 
 THREADS = 16
-
-
-@pytest.fixture(autouse=True)
-def fresh_warnings():
-    _config._warned.clear()
-    yield
-    _config._warned.clear()
 
 
 def big_context() -> FakeContext:

@@ -12,15 +12,8 @@ from typing import Any
 
 import pytest
 
-from lambda_trace import _config, trace
+from lambda_trace import trace
 from lambda_trace.testing import FakeContext, invoke, validate_record
-
-
-@pytest.fixture(autouse=True)
-def fresh_warnings():
-    _config._warned.clear()
-    yield
-    _config._warned.clear()
 
 
 def sentinel() -> str:

@@ -21,18 +21,11 @@ import pytest
 import requests
 import urllib3
 
-from lambda_trace import _config, trace
+from lambda_trace import trace
 from lambda_trace.testing import FakeContext, validate_emf, validate_record
 
 # These tests read call lines: every call gets one (the default writes them tail-based).
 pytestmark = pytest.mark.usefixtures("every_call_line")
-
-
-@pytest.fixture(autouse=True)
-def fresh_warnings():
-    _config._warned.clear()
-    yield
-    _config._warned.clear()
 
 
 def sentinel() -> str:

@@ -15,11 +15,6 @@ from runtime_support import ROOT, python
 
 from lambda_trace.analyzer.cli import main
 
-# These tests read the lines of ordinary calls: write every one (the default keeps only
-# those of the invocations that matter).
-pytestmark = pytest.mark.usefixtures("every_call_line")
-
-
 SAMPLE = ROOT / "sample_functions" / "orders_pg"
 
 
@@ -70,10 +65,14 @@ for n in range(1, 21):
 """
 
 
+@pytest.mark.parametrize("call_lines", ["slow", "all"])
 def test_orders_pg_report_names_the_n_plus_one_and_the_slow_query(
-    orders_database, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    orders_database, tmp_path: Path, capsys: pytest.CaptureFixture[str], call_lines: str
 ) -> None:
-    result = python(RUN_SAMPLE, env=orders_database, timeout=120)
+    """The same findings whether every call has its line or only those of the invocations that
+    matter (the default: the summary's histograms and sequential runs carry the rest)."""
+    env = {**orders_database, "LAMBDA_TRACE_CALL_LINES": call_lines}
+    result = python(RUN_SAMPLE, env=env, timeout=120)
     assert result.returncode == 0, result.stderr
     log = tmp_path / "orders_pg.log"
     log.write_text(result.stdout, encoding="utf-8")

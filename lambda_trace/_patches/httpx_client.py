@@ -10,12 +10,15 @@ counted twice. Host, route and status as for the other HTTP clients (``http_clie
 from __future__ import annotations
 
 from types import ModuleType
-from typing import Any, Callable
 
 from lambda_trace import _invocation, _safety
 from lambda_trace._patches import _wrap, http_clients
 from lambda_trace._patches._suppress import get_ident as _get_ident
 from lambda_trace._patches._suppress import inside as _inside
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # annotations only: `typing` costs ≈5 ms of cold start
+    from typing import Any, Callable
 
 
 def patch(module: ModuleType) -> None:

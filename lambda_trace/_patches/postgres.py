@@ -6,7 +6,9 @@ The drivers' patches: ``pg_psycopg2`` (psycopg2), ``pg_psycopg`` (psycopg 3, syn
 
 from __future__ import annotations
 
-from typing import Any
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # annotations only: `typing` costs ≈5 ms of cold start
+    from typing import Any
 
 SYSTEM = "postgresql"
 

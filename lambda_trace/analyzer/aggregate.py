@@ -554,7 +554,9 @@ class Aggregator:
             if found is not None:
                 self._add_fault(found, event.get("error_type"), event.get("request_id"),
                                 event.get("message"))
-            elif event.get("unhandled") is not False or not _is_access_denied(event):
+            # An AccessDenied is reported as permission_denied (the parser makes an
+            # access_denied event of the same text), handled or not: not as a code error.
+            elif not _is_access_denied(event):
                 self._add_error(event, event.get("request_id"))
         elif kind == "runtime_exit":
             error_type = event.get("error_type")
@@ -1227,6 +1229,9 @@ def top_frame(stack: Any) -> Optional[str]:
         parts = [p.strip() for p in rest.split(",")]
         line_no = parts[1].split()[-1] if len(parts) > 1 else "?"
         func = parts[2][3:] if len(parts) > 2 and parts[2].startswith("in ") else ""
+        # a function name is one word: a traceback pasted on one line (the console's copy)
+        # continues with the source line after it
+        func = func.split()[0] if func.split() else ""
         short = path.rsplit("/", 1)[-1]
         return f"{short}:{line_no} in {func}".strip()[:200]
     except (ValueError, IndexError):

@@ -18,29 +18,11 @@ from typing import Any, Optional
 from lambda_trace.analyzer.errors import CliError
 from lambda_trace.analyzer.invocation_detail import collect, valid_request_id
 from lambda_trace.analyzer.model import LogEvent
-from lambda_trace.analyzer.sources import SourceStats, add_source_arguments, open_sources
+from lambda_trace.analyzer.sources import SourceStats, open_sources
 from lambda_trace.analyzer.timestamps import ms_to_iso
 
 #: read this much either side of the id's first and last lines in the narrowed window
 MARGIN_MS = 2_000
-
-
-def add_parser(subparsers: Any) -> None:
-    parser = subparsers.add_parser(
-        "show",
-        help="one invocation's timeline: platform lines, calls, logs, error, REPORT",
-        description=(
-            "Show one invocation: its platform lines, each call with its start offset and "
-            "duration (segments nested), its app log lines (secrets masked), the error and its "
-            "traceback, and the REPORT numbers. Exit codes: 0 shown, 2 not found or bad usage, "
-            "3 AWS error."
-        ),
-    )
-    parser.add_argument("request_id", metavar="REQUEST_ID", help="the invocation's request id")
-    add_source_arguments(parser)
-    parser.add_argument("--format", choices=("terminal", "json"), default="terminal",
-                        help="output format (default: terminal)")
-    parser.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:

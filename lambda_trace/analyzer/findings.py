@@ -129,6 +129,10 @@ class Thresholds:
     #: a p95 must grow by this share and by at least ``regression_min_ms`` to be a regression
     regression_ratio: float = 0.2
     regression_min_ms: float = 5.0
+    #: a slow_dependency is high (medium) only when it costs at least this much time per
+    #: invocation on average: half of a 30 ms invocation is where time goes, not a problem
+    slow_high_ms_per_invocation: float = 100.0
+    slow_medium_ms_per_invocation: float = 20.0
 
 
 @dataclass
@@ -462,10 +466,16 @@ def _error_advice(error_type: str, frame: Optional[str], request_id: Optional[st
 def slow_dependency(agg: Aggregator, t: Thresholds, b: Optional[Baseline]) -> list[Finding]:
     if not agg.dependencies or not agg.duration_total_ms:
         return []
-    dep = max(agg.dependencies.values(), key=lambda d: d.total_ms)
+    # A dependency whose every call failed is reported by its failure (permission_denied,
+    # dependency_error, retries...), not as where the time goes.
+    working = [d for d in agg.dependencies.values() if d.errors < d.calls]
+    if not working:
+        return []
+    dep = max(working, key=lambda d: d.total_ms)
     if not dep.total_ms:
         return []
     share = dep.total_ms / agg.duration_total_ms
+    per_invocation = dep.total_ms / agg.invocations if agg.invocations else dep.total_ms
     p50, p95, p99 = dep.sketch.quantiles([0.5, 0.95, 0.99])
     evidence = {
         "name": dep.name,
@@ -479,8 +489,13 @@ def slow_dependency(agg: Aggregator, t: Thresholds, b: Optional[Baseline]) -> li
         "p99_ms": _r(p99),
         "max_ms": _r(dep.max_ms),
         "errors": dep.errors,
+        "ms_per_invocation": _r(per_invocation),
     }
     severity = "high" if share >= 0.5 else "medium" if share >= 0.2 else "low"
+    if severity == "high" and per_invocation < t.slow_high_ms_per_invocation:
+        severity = "medium"
+    if severity == "medium" and per_invocation < t.slow_medium_ms_per_invocation:
+        severity = "low"
     pct = round(share * 100, 1)
     if dep.kind == "segment":
         advice = (

@@ -64,12 +64,22 @@ class Fleet:
         self._aggregate(function)
 
     def function_of(self, inv: Invocation) -> Optional[str]:
-        record = inv.record
-        if record is not None:
-            name = record.get("function_name")
+        # A killed invocation has no summary record, but its warnings name the function too.
+        for record in (inv.record, inv.timeout_warning, inv.memory_warning):
+            name = record.get("function_name") if record is not None else None
             if isinstance(name, str) and name:
+                self._learn(inv.log_stream, name)
                 return name
         return self._stream_function.get(inv.log_stream)
+
+    def _learn(self, stream: Optional[str], function: str) -> None:
+        """A log stream is one execution environment, of one function: what one of its
+        records names holds for the stream's other invocations (a timeout without a warning)."""
+        if stream is None or stream in self._stream_function:
+            return
+        if len(self._stream_function) >= MAX_STREAMS:
+            self._stream_function.pop(next(iter(self._stream_function)))
+        self._stream_function[stream] = function
 
     def _event_function(self, event: Event) -> Optional[str]:
         name = event.get("function_name")

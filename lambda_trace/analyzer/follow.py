@@ -37,17 +37,6 @@ DEFAULT_START = "5m"
 RECENT_FAILURES = 5
 
 
-def add_follow_arguments(parser: argparse.ArgumentParser) -> None:
-    group = parser.add_argument_group("live tail (CloudWatch Logs)")
-    group.add_argument("--follow", action="store_true",
-                       help="keep reading new events and show the analysis live; Ctrl-C prints "
-                            "the final report (needs --function or --log-group)")
-    group.add_argument("--follow-interval", type=_positive_float, default=2.0, metavar="SECONDS",
-                       help="seconds between reads (default 2)")
-    group.add_argument("--follow-max-seconds", type=_positive_float, metavar="SECONDS",
-                       help="stop by itself after this long, as if Ctrl-C was pressed")
-
-
 class LiveAnalysis:
     """The analysis pipeline kept open between polls."""
 
@@ -257,13 +246,3 @@ def _query(args: argparse.Namespace) -> Any:
         region=getattr(args, "region", None) or arn_region,
         profile=getattr(args, "profile", None), endpoint_url=getattr(args, "endpoint_url", None),
     )
-
-
-def _positive_float(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
-    if not value > 0 or value != value or value == float("inf"):
-        raise argparse.ArgumentTypeError(f"must be more than 0: {text!r}")
-    return value

@@ -201,7 +201,26 @@ def _out_of_memory(e: dict[str, Any]) -> Sentence:
     text += " ran out of memory"
     if e.get("memory_size_mb"):
         text += " at " + fmt_value("memory_size_mb", e["memory_size_mb"])
-    return text + ".", {"out_of_memory", "invocations", "rate", "memory_size_mb"}
+    used = {"out_of_memory", "invocations", "rate", "memory_size_mb", "recommendation_basis"}
+    warning = e.get("memory_warning")
+    if isinstance(warning, dict) and warning.get("rss_mb") is not None:
+        elapsed = fmt_value("elapsed_ms", warning.get("elapsed_ms"))
+        text += (f". The last memory warning came {elapsed} in, at "
+                 f"{fmt_value('rss_mb', warning['rss_mb'])}")
+        running = warning.get("in_flight")
+        if isinstance(running, dict) and running.get("name"):
+            text += f", while {clean(running['name'], 160)} was running"
+        if warning.get("request_id"):
+            text += f" (request {clean(warning['request_id'], 80)})"
+        used.add("memory_warning")
+    if isinstance(e.get("growth_mb_per_s"), (int, float)):
+        text += f"; memory grew about {_plain(e['growth_mb_per_s'])} MB/s"
+        used.add("growth_mb_per_s")
+    if isinstance(e.get("ok_peak_max_mb"), (int, float)):
+        text += (". Invocations that finished peaked at "
+                 f"{fmt_value('ok_peak_max_mb', e['ok_peak_max_mb'])}")
+        used.add("ok_peak_max_mb")
+    return text + ".", used
 
 
 def _code_error(e: dict[str, Any]) -> Sentence:
@@ -219,7 +238,10 @@ def _slow_dependency(e: dict[str, Any]) -> Sentence:
     text += f" took {fmt_ms(e['total_ms'])} in all"
     if e.get("share") is not None:
         text += f", {fmt_pct_of(e['share'])} of the invocations' time"
-    return text + ".", {"calls", "calls_per_invocation", "total_ms", "share", "name"}
+    if e.get("ms_per_invocation") is not None:
+        text += f" ({fmt_ms(e['ms_per_invocation'])} per invocation)"
+    return text + ".", {"calls", "calls_per_invocation", "total_ms", "share", "name",
+                        "ms_per_invocation"}
 
 
 def _n_plus_one(e: dict[str, Any]) -> Sentence:

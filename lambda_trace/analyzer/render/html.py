@@ -330,8 +330,8 @@ def render_html(report: dict[str, Any], charts: dict[str, Any]) -> str:
         "<title>lambda-trace report</title>\n",
         f"<style>{_STYLE}</style>\n</head>\n<body>\n<main>\n",
         _header(report),
+        body,  # the findings first: what to change; the metrics' charts after them
         render_metrics(report),
-        body,
         _slowest(report, charts),
         _charts(charts),
         _errors(report),
