@@ -27,7 +27,6 @@ from lambda_trace.analyzer.join import (
     UNNAMED,
     Call,
     Invocation,
-    Joiner,
     JoinStats,
 )
 from lambda_trace.analyzer.model import Event
@@ -783,12 +782,12 @@ class Aggregator:
         groups: dict[Any, list[Call]] = {}
         odd: list[Call] = []
         for call in calls:
-            group = groups.get(call[0])
+            group = groups.get(call.name)
             if group is None:
-                groups[call[0]] = [call]
+                groups[call.name] = [call]
             else:
                 group.append(call)
-            if call[3] != "ok" or call[5]:
+            if call.status != "ok" or call.retries:
                 odd.append(call)
         simple = not overflow
         if simple:
@@ -808,8 +807,8 @@ class Aggregator:
         for name, group in groups.items():
             dep = dependencies.get(name)
             if dep is None or not dep.kind:
-                dep = self._dependency(name, group[0][6])
-            dep.sketch.extend([c[2] for c in group])
+                dep = self._dependency(name, group[0].kind)
+            dep.sketch.extend([c.duration_ms for c in group])
             stats = summary.get(name) if summary else None
             if stats is not None:
                 in_summary += 1
@@ -828,9 +827,9 @@ class Aggregator:
             elif isinstance(stats, dict):
                 count, total, mx, errs = _summary_counts(stats)
             else:
-                values, total = _finite([c[2] for c in group])
+                values, total = _finite([c.duration_ms for c in group])
                 count, mx = len(values), max(values, default=0.0)
-                errs = sum(1 for c in group if c[3] == "error")
+                errs = sum(1 for c in group if c.status == "error")
             dep.calls += count
             dep.total_ms += total
             if mx > dep.max_ms:
@@ -854,12 +853,12 @@ class Aggregator:
             name = raw_name if type(raw_name) is str and raw_name else str(raw_name or UNNAMED)
             seen = named.get(name)
             if seen is None:
-                dep = self._dependency(name, group[0][6])
+                dep = self._dependency(name, group[0].kind)
                 named[name] = (dep, group)
             else:  # raw names that differ but not as text (None and "")
                 dep = seen[0]
                 named[name] = (dep, seen[1] + group)
-            dep.sketch.extend([c[2] for c in group])
+            dep.sketch.extend([c.duration_ms for c in group])
         overflow = inv.overflow
         for name, extra in overflow.items():
             dep = self._dependency(name, extra.kind)
@@ -878,9 +877,9 @@ class Aggregator:
             if isinstance(stats, dict):
                 count, total, mx, errs = _summary_counts(stats)
             else:
-                values, total = _finite([c[2] for c in group])
+                values, total = _finite([c.duration_ms for c in group])
                 count, mx = len(values), max(values, default=0.0)
-                errs = sum(1 for c in group if c[3] == "error")
+                errs = sum(1 for c in group if c.status == "error")
                 spilled = overflow.get(name) if overflow else None
                 if spilled is not None:
                     count += spilled.count
@@ -908,10 +907,10 @@ class Aggregator:
         groups: dict[str, list[Call]] = {}
         odd: list[Call] = []
         for call in inv.calls:
-            raw = call[0]
+            raw = call.name
             name = raw if type(raw) is str and raw else str(raw or UNNAMED)
             groups.setdefault(name, []).append(call)
-            if call[3] != "ok" or call[5]:
+            if call.status != "ok" or call.retries:
                 odd.append(call)
         overflow = inv.overflow
         threshold = self.n_plus_one_min_calls
@@ -919,7 +918,7 @@ class Aggregator:
         for name in {**summary, **groups}:
             group = groups.get(name, [])
             extra = extras.get(name)
-            dep = self._dependency(name, extra[1] if extra else (group[0][6] if group else None))
+            dep = self._dependency(name, extra[1] if extra else (group[0].kind if group else None))
             deps[name] = dep
             stats = summary.get(name)
             spilled = overflow.get(name) if overflow else None
@@ -928,12 +927,12 @@ class Aggregator:
                 if extra and extra[0] and spilled is None:
                     dep.sketch.add_buckets(extra[0], HISTOGRAM_ACCURACY, total, mx)
                 else:
-                    dep.sketch.extend([c[2] for c in group])
+                    dep.sketch.extend([c.duration_ms for c in group])
             else:  # a call line whose name the summary lacks (a hand-made record)
-                dep.sketch.extend([c[2] for c in group])
-                values, total = _finite([c[2] for c in group])
+                dep.sketch.extend([c.duration_ms for c in group])
+                values, total = _finite([c.duration_ms for c in group])
                 count, mx = len(values), max(values, default=0.0)
-                errs = sum(1 for c in group if c[3] == "error")
+                errs = sum(1 for c in group if c.status == "error")
                 if spilled is not None:
                     count += spilled.count
                     total += spilled.total_ms
@@ -1004,11 +1003,12 @@ class Aggregator:
         calls: list[Call], seq: Optional[int] = None,
     ) -> None:
         threshold = self.n_plus_one_min_calls
-        spans = [(c[1], c[2]) for c in calls if type(c[1]) is float and type(c[2]) is float]
+        spans = [(c.start_ms, c.duration_ms) for c in calls
+                 if type(c.start_ms) is float and type(c.duration_ms) is float]
         if len(spans) != len(calls):  # ints or junk from a hand-made record
             spans = []
             for c in calls:
-                start, dur = as_float(c[1]), as_float(c[2])
+                start, dur = as_float(c.start_ms), as_float(c.duration_ms)
                 if start is not None and dur is not None:
                     spans.append((start, dur))
         if len(spans) >= threshold and (seq is None or len(spans) >= count):
@@ -1077,17 +1077,12 @@ def aggregate_events(
     max_open: int = 2000,
     grace_events: int = 2000,
 ) -> tuple[Aggregator, JoinStats]:
-    """Join and aggregate a stream of normalised events in one pass, in bounded memory."""
-    agg = Aggregator(n_plus_one_min_calls=n_plus_one)
-    joiner = Joiner(max_open=max_open, grace_events=grace_events, call_sink=agg.add_call)
-    joiner.events_by_type = agg.events_by_type
-    joiner.consume(events, agg.add_invocation, orphaned=agg.add_orphan,
-                   environment=agg.add_environment_event)
-    for inv in joiner.flush():
-        agg.add_invocation(inv)
-    for orphan in joiner.take_orphans():
-        agg.add_orphan(orphan)
-    return agg, joiner.stats
+    """Join and aggregate parsed events (``pipeline.analyze_events``, kept for its callers)."""
+    from lambda_trace.analyzer.pipeline import analyze_events
+
+    analysis = analyze_events(events, n_plus_one=n_plus_one, max_open=max_open,
+                              grace_events=grace_events)
+    return analysis.combined, analysis.join_stats
 
 
 class Outcome(NamedTuple):
@@ -1270,8 +1265,8 @@ def _slow_entry(
     else:
         status = "success"
     calls = sorted(
-        ({"name": str(c[0] or UNNAMED), "start_ms": as_float(c[1]),
-          "duration_ms": as_float(c[2]) or 0.0, "status": str(c[3] or "ok")}
+        ({"name": str(c.name or UNNAMED), "start_ms": as_float(c.start_ms),
+          "duration_ms": as_float(c.duration_ms) or 0.0, "status": str(c.status or "ok")}
          for c in inv.calls),
         key=lambda c: (c["start_ms"] is None, c["start_ms"] or 0.0),
     )

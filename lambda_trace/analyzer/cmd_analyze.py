@@ -11,23 +11,16 @@ import argparse
 import json
 import os
 import sys
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any, Optional, TextIO
 
-from lambda_trace.analyzer.aggregate import aggregate_events
 from lambda_trace.analyzer.cloudwatch import function_log_group
 from lambda_trace.analyzer.errors import CliError
 from lambda_trace.analyzer.findings import KINDS, Baseline, Thresholds
-from lambda_trace.analyzer.fleet import (
-    aggregate_fleet,
-    find_fleet,
-    function_of_group,
-    function_sections,
-)
+from lambda_trace.analyzer.fleet import find_fleet, function_of_group, function_sections
 from lambda_trace.analyzer.follow import check_follow, follow
 from lambda_trace.analyzer.inputs import not_a_log
-from lambda_trace.analyzer.model import Event, LogEvent
-from lambda_trace.analyzer.parse import Parser
+from lambda_trace.analyzer.pipeline import analyze
 from lambda_trace.analyzer.render.common import footer_lines
 from lambda_trace.analyzer.render.json_report import build_report, render_json
 from lambda_trace.analyzer.sources import SourceStats, open_sources
@@ -50,18 +43,15 @@ def run(args: argparse.Namespace) -> int:
     if args.baseline:
         _check_baseline(args)  # before the (possibly long) main read
     source_stats = SourceStats()
-    parser = Parser()
     # Metrics and configuration (analyze --function): read first, they shape what logs to read.
     checks = _function_checks(args) if not args.paths else None
     if checks is not None:
         checks.read_before_logs()
     events = (checks.open_sources(args, source_stats, open_sources) if checks is not None
               else open_sources(args, source_stats))
-    fleet, join_stats = aggregate_fleet(
-        events, parser, n_plus_one=args.n_plus_one, expected=_asked_functions(args),
-    )
-    agg = fleet.combined
-    problem = not_a_log(source_stats, sum(parser.stats.events.values()))
+    analysis = analyze(events, n_plus_one=args.n_plus_one, expected=_asked_functions(args))
+    fleet, agg = analysis.fleet, analysis.combined
+    problem = not_a_log(source_stats, analysis.events_parsed)
     if problem is not None:
         raise CliError(problem)
     baseline = load_baseline(args) if args.baseline else None
@@ -69,8 +59,8 @@ def run(args: argparse.Namespace) -> int:
     if checks is not None:
         findings = checks.findings(findings, source_stats, _max_memory_used(agg))
     report = build_report(
-        agg, findings, join_stats=join_stats, source_stats=source_stats,
-        parse_stats=getattr(parser, "stats", None), baseline=baseline, top=args.top,
+        agg, findings, join_stats=analysis.join_stats, source_stats=source_stats,
+        parse_stats=analysis.parse_stats, baseline=baseline, top=args.top,
         functions=function_sections(fleet, findings),
     )
     if checks is not None:
@@ -137,11 +127,6 @@ def usable_baseline(baseline: Optional[Baseline], spec: str) -> Optional[Baselin
           f"at least {MIN_BASELINE_INVOCATIONS} are needed to compare latencies, so no "
           "latency_regression is reported", file=sys.stderr)
     return None
-
-
-def parse_events(log_events: Iterable[LogEvent], parser: Parser) -> Iterator[Event]:
-    """Each event once it is final (the parser may complete an event from a later line)."""
-    return parser.iter_events(log_events)
 
 
 def render(report: dict[str, Any], fmt: str, file: TextIO, *, top: int = 20) -> None:
@@ -226,9 +211,8 @@ def load_baseline(args: argparse.Namespace) -> Baseline:
     else:
         since, _, until = spec.partition("..")
         base_args = _copy_args(args, paths=[], since=since or None, until=until or None)
-    agg, _ = aggregate_events(parse_events(open_sources(base_args, SourceStats()), Parser()),
-                              n_plus_one=args.n_plus_one)
-    return Baseline.from_aggregate(agg, label=spec)
+    analysis = analyze(open_sources(base_args, SourceStats()), n_plus_one=args.n_plus_one)
+    return Baseline.from_aggregate(analysis.combined, label=spec)
 
 
 def _read_json_report(path: str) -> Optional[Any]:

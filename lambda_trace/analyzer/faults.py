@@ -110,21 +110,21 @@ def dependency_failure(inv: Any, error: Event) -> Optional[tuple[str, str]]:
     """
     failed = None
     for call in inv.calls:
-        status, error_class = call[3], call[4]
+        status, error_class = call.status, call.error_class
         if status == "error" and error_class in DEPENDENCY_CLASSES:
             failed = call
         elif failed is not None and status == "ok":
-            start, failed_start = _num(call[1]), _num(failed[1])
+            start, failed_start = _num(call.start_ms), _num(failed.start_ms)
             if start is not None and failed_start is not None and start > failed_start:
                 failed = None  # the code went on after it: recovered
     if failed is None:
         return None
-    name = str(failed[0] or "")
+    name = str(failed.name or "")
     error_type = str(error.get("error_type") or "")
     short_type = error_type.rsplit(".", 1)[-1]
     text = f"{error_type} {error.get('message') or ''}"
     if short_type in CLIENT_EXCEPTIONS or _names_call(text, name):
-        return name, str(failed[4])
+        return name, str(failed.error_class)
     return None
 
 

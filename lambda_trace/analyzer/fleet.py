@@ -16,14 +16,12 @@ https://docs.aws.amazon.com/lambda/latest/dg/monitoring-cloudwatchlogs.html), el
 from __future__ import annotations
 
 import copy
-from collections.abc import Iterable, Iterator
 from typing import Any, Optional
 
 from lambda_trace.analyzer.aggregate import Aggregator
 from lambda_trace.analyzer.findings import Baseline, Finding, Thresholds, find_all
-from lambda_trace.analyzer.join import Invocation, Joiner, JoinStats
-from lambda_trace.analyzer.model import Event, LogEvent
-from lambda_trace.analyzer.parse import Parser
+from lambda_trace.analyzer.join import Invocation
+from lambda_trace.analyzer.model import Event
 
 LAMBDA_GROUP_PREFIX = "/aws/lambda/"
 
@@ -140,48 +138,6 @@ class Fleet:
     @property
     def several(self) -> bool:
         return len(self.by_function) > 1
-
-
-def aggregate_fleet(
-    log_events: Iterable[LogEvent],
-    parser: Parser,
-    *,
-    n_plus_one: int = 5,
-    expected: Iterable[str] = (),
-    max_open: int = 2000,
-    grace_events: int = 2000,
-) -> tuple[Fleet, JoinStats]:
-    """Parse, join and aggregate in one pass, per function and combined."""
-    fleet = Fleet(n_plus_one=n_plus_one)
-    for name in expected:
-        fleet.expect(name)
-    joiner = Joiner(max_open=max_open, grace_events=grace_events, call_sink=fleet.add_call)
-    joiner.events_by_type = fleet.combined.events_by_type
-    events = parser.iter_events(_noting_groups(log_events, fleet))
-    joiner.consume(events, fleet.add_invocation, orphaned=fleet.add_orphan,
-                   environment=fleet.add_environment_event)
-    for inv in joiner.flush():
-        fleet.add_invocation(inv)
-    for orphan in joiner.take_orphans():
-        fleet.add_orphan(orphan)
-    for agg in fleet.by_function.values():
-        if agg is not fleet.combined:
-            # (a copy of the join's counts taken when it was forked; the counts are combined)
-            agg.events_by_type = {}
-    return fleet, joiner.stats
-
-
-def _noting_groups(log_events: Iterable[LogEvent], fleet: Fleet) -> Iterator[LogEvent]:
-    note = fleet.note_group
-    last: tuple[Optional[str], Optional[str]] = (None, None)
-    for log_event in log_events:
-        group = log_event.log_group
-        if group is not None:
-            key = (log_event.log_stream, group)
-            if key != last:
-                note(*key)
-                last = key
-        yield log_event
 
 
 def find_fleet(

@@ -20,12 +20,10 @@ from collections import deque
 from collections.abc import Iterable, Iterator
 from typing import Any
 
-from lambda_trace.analyzer.aggregate import Aggregator
 from lambda_trace.analyzer.errors import CliError
 from lambda_trace.analyzer.findings import Thresholds, find_all
-from lambda_trace.analyzer.join import Joiner
 from lambda_trace.analyzer.model import LogEvent
-from lambda_trace.analyzer.parse import Parser
+from lambda_trace.analyzer.pipeline import Pipeline
 from lambda_trace.analyzer.render.common import counted, fmt_ms
 from lambda_trace.analyzer.render.json_report import build_report
 from lambda_trace.analyzer.sourcestats import SourceStats
@@ -43,29 +41,18 @@ class LiveAnalysis:
     """The analysis pipeline kept open between polls."""
 
     def __init__(self, n_plus_one: int = 5) -> None:
-        self.parser = Parser()
-        self.agg = Aggregator(n_plus_one_min_calls=n_plus_one)
-        self.joiner = Joiner(call_sink=self.agg.add_call)
-        self.joiner.events_by_type = self.agg.events_by_type
+        self.pipeline = Pipeline(n_plus_one=n_plus_one, on_invocation=self._note_failure)
+        self.agg = self.pipeline.fleet.combined
         self.failures: deque[dict[str, Any]] = deque(maxlen=RECENT_FAILURES)
-        self._polled_seq = 0
 
     def feed(self, log_events: Iterable[LogEvent]) -> None:
-        self.joiner.consume(self.parser.iter_events(log_events), self._add,
-                            orphaned=self.agg.add_orphan,
-                            environment=self.agg.add_environment_event)
-        for inv in self.joiner.finalise_completed(self._polled_seq):
-            self._add(inv)
-        self._polled_seq = self.joiner.stats.events
+        self.pipeline.feed(log_events)
+        self.pipeline.finalise_completed()
 
     def finish(self) -> None:
-        for inv in self.joiner.flush():
-            self._add(inv)
-        for orphan in self.joiner.take_orphans():
-            self.agg.add_orphan(orphan)
+        self.pipeline.finish()
 
-    def _add(self, inv: Any) -> None:
-        self.agg.add_invocation(inv)
+    def _note_failure(self, inv: Any) -> None:
         report = inv.report or {}
         status = report.get("status")
         if inv.timed_out or status == "timeout":
@@ -81,9 +68,10 @@ class LiveAnalysis:
         })
 
     def report(self, source_stats: SourceStats, top: int) -> dict[str, Any]:
+        analysis = self.pipeline.analysis()
         return build_report(self.agg, find_all(self.agg, None, Thresholds()),
-                            join_stats=self.joiner.stats, source_stats=source_stats,
-                            parse_stats=self.parser.stats, top=top)
+                            join_stats=analysis.join_stats, source_stats=source_stats,
+                            parse_stats=analysis.parse_stats, top=top)
 
 
 class Tail:

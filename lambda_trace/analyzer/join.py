@@ -22,7 +22,7 @@ from __future__ import annotations
 from collections import OrderedDict, deque
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import Any, Callable, Optional
+from typing import Any, Callable, NamedTuple, Optional
 
 from lambda_trace.analyzer.model import Event
 from lambda_trace.schema import aws_service_operation
@@ -101,9 +101,17 @@ class CallTally:
             self.calls_retried += 1
 
 
-#: A kept call: (name, start_ms, duration_ms, status, error_class, retries, kind), values raw
-#: from the record (checked when the invocation is aggregated, not on the hot path).
-Call = tuple[Any, Any, Any, Any, Any, Any, Any]
+class Call(NamedTuple):
+    """A kept call, its values raw from the record (checked when the invocation is aggregated,
+    not on the hot path)."""
+
+    name: Any
+    start_ms: Any
+    duration_ms: Any
+    status: Any
+    error_class: Any
+    retries: Any
+    kind: Any
 
 
 class Invocation:
@@ -282,8 +290,8 @@ class Joiner:
                     status = get("status")
                     calls = hot.calls
                     if status == "ok" and len(calls) < max_kept:
-                        calls.append((get("name"), get("start_ms"), get("duration_ms"), status,
-                                      None, get("retries"), get("kind")))
+                        calls.append(Call(get("name"), get("start_ms"), get("duration_ms"), status,
+                                          None, get("retries"), get("kind")))
                     else:
                         on_call(hot, event)
                 else:
@@ -621,7 +629,7 @@ class Joiner:
                 "message": None, "operation": aws_service_operation(event)[1],
             })
         if len(inv.calls) < self.max_calls_kept:
-            inv.calls.append((
+            inv.calls.append(Call(
                 event.get("name"), event.get("start_ms"), event.get("duration_ms"),
                 event.get("status"), error_class, event.get("retries"), event.get("kind"),
             ))
