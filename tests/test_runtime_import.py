@@ -54,8 +54,8 @@ def handler(event, context):
     )
 
 
-def test_an_invocation_without_boto3_loads_only_powertools():
-    """The first flush imports Powertools (which imports top-level botocore if installed)."""
+def test_an_invocation_without_boto3_loads_nothing_more():
+    """The first flush builds its EMF without importing Powertools (≈12-25 ms of cold start)."""
     loaded = loaded_after(
         """
 from lambda_trace import trace
@@ -70,8 +70,7 @@ with capture():
 """
     )
     loaded.remove("lambda_trace.schema")  # imported by lambda_trace.testing, used here
-    assert set(loaded) <= {"aws_lambda_powertools", "botocore"}  # Powertools' own imports
-    assert "boto3" not in loaded and "urllib3" not in loaded and "wrapt" not in loaded
+    assert loaded == []  # no aws_lambda_powertools, no botocore
 
 
 def test_metrics_off_never_imports_powertools():
