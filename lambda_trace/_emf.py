@@ -80,25 +80,37 @@ def _directive(
     cached = _directives.get(key)
     if cached is not None:
         return cached
-    import json
-
     definitions: list[Any] = []
     define = _powertools_definitions if _POWERTOOLS_METRICS in sys.modules else own_definitions
     # Powertools flushes (prints) by itself when a set reaches 100 metrics: feed it fewer.
     for start in range(0, len(shape), _POWERTOOLS_CHUNK):
         chunk = shape[start : start + _POWERTOOLS_CHUNK]
         definitions.extend(define(namespace, dimension_sets, chunk))
-    directive = {
-        "Namespace": namespace,
-        # Powertools puts every dimension in one set; we want each set on its own.
-        "Dimensions": [list(dims) for dims in dimension_sets],
-        "Metrics": definitions,
-    }
-    text = json.dumps(directive, separators=(",", ":"))
+    # Powertools puts every dimension in one set; we want each set on its own.
+    text = directive_text(namespace, dimension_sets, definitions)
     if len(_directives) >= _MAX_CACHED:
         _directives.clear()  # user metric names that vary per invocation must not leak memory
     _directives[key] = text
     return text
+
+
+def directive_text(namespace: str, dimension_sets: DimensionSets, definitions: list[Any]) -> str:
+    """``json.dumps({"Namespace", "Dimensions", "Metrics"}, separators=(",", ":"))``, without
+    importing ``json`` (≈2 ms of cold start when boto3 has not loaded it)."""
+    sets = ",".join("[" + ",".join(jstr(dim) for dim in dims) + "]" for dims in dimension_sets)
+    metrics = ",".join(
+        "{" + ",".join(f"{jstr(key)}:{_json_scalar(value)}" for key, value in item.items()) + "}"
+        for item in definitions
+    )
+    return f'{{"Namespace":{jstr(namespace)},"Dimensions":[{sets}],"Metrics":[{metrics}]}}'
+
+
+def _json_scalar(value: Any) -> str:
+    if isinstance(value, str):
+        return jstr(value)
+    if type(value) is int:
+        return str(value)
+    return dumps({"v": value})[5:-1]  # anything else Powertools might add one day
 
 
 #: Loaded once the function uses Powertools Metrics (its package ``__init__`` imports it).

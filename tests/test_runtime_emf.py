@@ -236,3 +236,17 @@ print(json.dumps({"emf": cap.emf, "loaded": "aws_lambda_powertools" in sys.modul
             chunk = tuple((m["Name"], m["Unit"]) for m in directive["Metrics"])
             assert directive["Metrics"] == _emf._powertools_definitions(
                 directive["Namespace"], sets, chunk)
+
+
+@pytest.mark.parametrize(
+    "definitions",
+    [[{"Name": "Duration", "Unit": "Milliseconds"}],
+     [{"Name": "Bestellungen \u00fc\u20ac \"q\"\\", "Unit": "Count", "StorageResolution": 1}],
+     [{"Name": f"M{i}", "Unit": "Bytes/Second"} for i in range(60)]],
+)
+def test_directive_text_is_json_dumps(definitions):
+    sets = (("service",), ("service", "Operation \u00e9"))
+    expected = json.dumps(
+        {"Namespace": "Sh\u00f6p", "Dimensions": [list(d) for d in sets], "Metrics": definitions},
+        separators=(",", ":"))
+    assert _emf.directive_text("Sh\u00f6p", sets, definitions) == expected
