@@ -213,3 +213,27 @@ print(sorted(m for m in runtime if m in sys.modules))
     )
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "[]"
+
+
+def test_patching_botocore_and_http_loads_no_error_classifier():
+    """The patches import `_errors` (and `re`) only once a call fails: not at cold start."""
+    result = python(
+        """
+import sys, json, http.client
+import botocore.client
+from lambda_trace import trace
+from lambda_trace._patches import aws_sdk, http_clients
+
+@trace
+def handler(event, context):
+    return 1
+
+from lambda_trace.testing import FakeContext, capture
+with capture():
+    handler({}, FakeContext())
+print(json.dumps({"patched": hasattr(botocore.client.BaseClient._make_api_call, "__wrapped__"),
+                  "errors": "lambda_trace._errors" in sys.modules}))
+"""
+    )
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout.strip().splitlines()[-1]) == {"patched": True, "errors": False}
