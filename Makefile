@@ -12,11 +12,15 @@ $(STAMP): pyproject.toml
 	$(PY) -m pip install --quiet -e '.[dev]'
 	touch $(STAMP)
 
+# The demo's OrdersPg needs PostgreSQL: installed from Debian's packages when possible; without
+# it the demo skips that one function and says so.
 demo: $(STAMP)
+	-./scripts/ensure-db-servers
 	$(PY) -m lambda_trace demo
 
 test: $(STAMP)
 	./scripts/ensure-chromium
+	./scripts/ensure-db-servers
 	$(PY) -m ruff check .
 	$(PY) -m mypy
 	$(PY) -m pytest -q -n 2

@@ -334,8 +334,9 @@ def run(python: str, smoke: bool, log: Any) -> dict[str, Any]:
     size = sum(len(line) + 1 for line in platform)
     rows.append({"row": "Lambda's own START/END/REPORT lines", "bytes_median": size,
                  "bytes_mean": size, "lines_median": 3, "emf_docs_median": 0,
-                 "emf_docs_mean": 0, "by_kind": {"platform": {"bytes_median": size,
-                                                              "lines_median": 3}},
+                 "emf_docs_mean": 0, "by_kind": {"platform": {
+                     "bytes_median": size, "bytes_mean": size, "lines_median": 3,
+                     "lines_mean": 3}},
                  "usd_per_million": size * 1e6 / GB * PRICE_PER_GB})
     return {"name": "bytes", "invocations": invocations, "rows": rows, "series": series_rows,
             "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())}

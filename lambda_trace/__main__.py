@@ -1,5 +1,5 @@
 import sys
 
-from lambda_trace.analyzer.cli import main
+from lambda_trace.cli import main
 
 sys.exit(main())

@@ -48,6 +48,8 @@ _DEFAULTS: dict[str, Any] = {
     "watchdog": True,
     "aws": True,
     "http": True,
+    # database and cache drivers (psycopg2, psycopg, pg8000, PyMySQL, sqlite3, redis-py)
+    "db": True,
     # where lines go; None: the current default sink (stdout, or a test's capture)
     "sink": None,
 }
@@ -75,6 +77,7 @@ class Settings:
     watchdog: bool
     aws: bool
     http: bool
+    db: bool
     sink: Optional[Sink]
 
     def __init__(self, **values: Any) -> None:
@@ -124,17 +127,26 @@ def _mode(text: Any) -> str:
     return value
 
 
+#: Upper bounds of the numeric settings: beyond them a value means nothing (Lambda's longest
+#: timeout is 900 s, https://docs.aws.amazon.com/lambda/latest/dg/configuration-timeout.html) and
+#: arithmetic on it overflows (1e308 ms -> ns is infinite).
+MAX_MS = 900_000.0
+MIN_POLL_MS = 0.1  # a poll interval under 0.1 ms would keep the watchdog thread spinning
+MAX_POLL_MS = 60_000.0
+MAX_CALL_LINES = 1_000_000
+
+
 def _non_negative(text: Any) -> float:
     value = float(text)
-    if not value >= 0 or value == float("inf"):
-        raise ValueError("expected a finite number >= 0")
+    if not 0 <= value <= MAX_MS:  # also refuses NaN and infinities
+        raise ValueError(f"expected a number from 0 to {MAX_MS:.0f}")
     return value
 
 
 def _positive(text: Any) -> float:
-    value = _non_negative(text)
-    if value <= 0:
-        raise ValueError("expected a number > 0")
+    value = float(text)
+    if not MIN_POLL_MS <= value <= MAX_POLL_MS:
+        raise ValueError(f"expected a number from {MIN_POLL_MS} to {MAX_POLL_MS:.0f}")
     return value
 
 
@@ -142,8 +154,8 @@ def _count(text: Any) -> int:
     if isinstance(text, bool):
         raise ValueError("expected an integer >= 0")
     value = int(str(text).strip()) if not isinstance(text, int) else text
-    if value < 0:
-        raise ValueError("expected an integer >= 0")
+    if not 0 <= value <= MAX_CALL_LINES:
+        raise ValueError(f"expected an integer from 0 to {MAX_CALL_LINES}")
     return value
 
 
@@ -175,6 +187,7 @@ _OPTIONS: dict[str, tuple[str, Callable[[Any], Any]]] = {
     "watchdog": ("LAMBDA_TRACE_WATCHDOG", _bool),
     "aws": ("LAMBDA_TRACE_AWS", _bool),
     "http": ("LAMBDA_TRACE_HTTP", _bool),
+    "db": ("LAMBDA_TRACE_DB", _bool),
 }
 
 OPTION_NAMES = frozenset(_OPTIONS) | {"enabled", "sink"}

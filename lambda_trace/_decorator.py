@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+from sys import getrecursionlimit, setrecursionlimit
 
 from lambda_trace import _safety
 from lambda_trace._config import resolve
@@ -29,6 +30,27 @@ else:
 _CO_COROUTINE = 0x80
 
 
+def _instrument_early() -> None:
+    # Database drivers are patched from `from lambda_trace import trace` on, so that connections
+    # opened by module-level code above the decorated handler are traced (docs/runtime.md).
+    # The kill switches are read here: disabled, not even _patches is imported.
+    import os
+
+    disabled = os.environ.get("LAMBDA_TRACE_DISABLED", "").strip().lower()
+    db = os.environ.get("LAMBDA_TRACE_DB", "").strip().lower()
+    if disabled in ("1", "true", "yes", "on") or db in ("0", "false", "no", "off"):
+        return
+    try:
+        from lambda_trace._patches import instrument
+
+        instrument(aws=False, http=False, db=True)
+    except Exception as exc:
+        _safety.report("instrument", exc)
+
+
+_instrument_early()
+
+
 #: Attribute on a traced handler holding its resolved Settings (for tests and introspection).
 SETTINGS_ATTR = "__lambda_trace_settings__"
 
@@ -53,6 +75,7 @@ def trace(  # noqa: F811 - ruff does not see through the runtime `overload` stan
     watchdog: Optional[bool] = None,
     aws: Optional[bool] = None,
     http: Optional[bool] = None,
+    db: Optional[bool] = None,
     sink: Optional[Sink] = None,
 ) -> Callable[[Callable[P, R]], Callable[P, R]]: ...
 
@@ -75,12 +98,20 @@ def trace(  # noqa: F811
 
 
 def _decorate(fn: Callable[..., Any], settings: Settings) -> Callable[..., Any]:
+    if isinstance(fn, (classmethod, staticmethod)):
+        # The wrapper would be a plain function: a classmethod object is not callable, and a
+        # staticmethod's wrapper would receive the instance as `event`. Say so now, not per call.
+        kind = type(fn).__name__
+        raise TypeError(
+            f"@trace must be placed below @{kind}, not above it: "
+            f"@{kind} / @trace / def handler(...)"
+        )
     if not settings.enabled:
         return fn
     try:
         from lambda_trace._patches import instrument
 
-        instrument(aws=settings.aws, http=settings.http)
+        instrument(aws=settings.aws, http=settings.http, db=settings.db)
     except Exception as exc:
         _safety.report("instrument", exc)
     tracer = HandlerTracer(settings)
@@ -91,7 +122,13 @@ def _decorate(fn: Callable[..., Any], settings: Settings) -> Callable[..., Any]:
         async def async_handler(*args: Any, **kwargs: Any) -> Any:
             inv = tracer.start(args, kwargs)
             if inv is None:
-                return await fn(*args, **kwargs)
+                limit = getrecursionlimit()
+                setrecursionlimit(limit + 1)  # our frame of this level, given back (see below)
+                try:
+                    return await fn(*args, **kwargs)
+                finally:
+                    if getrecursionlimit() == limit + 1:
+                        setrecursionlimit(limit)
             try:
                 result = await fn(*args, **kwargs)
             except BaseException as exc:
@@ -107,7 +144,16 @@ def _decorate(fn: Callable[..., Any], settings: Settings) -> Callable[..., Any]:
     def handler(*args: Any, **kwargs: Any) -> Any:
         inv = tracer.start(args, kwargs)
         if inv is None:
-            return fn(*args, **kwargs)
+            # Already inside an invocation: a handler calling itself (or another traced function)
+            # would get one frame of ours per level, half its recursion depth. The frame is
+            # given back by raising the limit by one while the inner call runs (≈0.1 µs).
+            limit = getrecursionlimit()
+            setrecursionlimit(limit + 1)
+            try:
+                return fn(*args, **kwargs)
+            finally:
+                if getrecursionlimit() == limit + 1:  # unless the handler set its own limit
+                    setrecursionlimit(limit)
         try:
             result = fn(*args, **kwargs)
         except BaseException as exc:
@@ -123,9 +169,17 @@ def _decorate(fn: Callable[..., Any], settings: Settings) -> Callable[..., Any]:
 
 
 def is_async(fn: Callable[..., Any]) -> bool:
-    """``inspect.iscoroutinefunction(fn)``, without importing inspect for plain functions."""
+    """``inspect.iscoroutinefunction(fn)``, without importing inspect for plain functions.
+
+    An object whose ``__call__`` is ``async def`` counts as async too (``inspect`` says no).
+    """
     if type(fn).__name__ == "function" and not hasattr(fn, "_is_coroutine_marker"):
         return bool(fn.__code__.co_flags & _CO_COROUTINE)
     import inspect  # partials, methods, marked callables: rare enough to pay for inspect
 
-    return inspect.iscoroutinefunction(fn)
+    if inspect.iscoroutinefunction(fn):
+        return True
+    if inspect.isroutine(fn) or inspect.isclass(fn):
+        return False
+    call = type(fn).__dict__.get("__call__") or getattr(type(fn), "__call__", None)  # noqa: B004
+    return inspect.iscoroutinefunction(call)

@@ -106,7 +106,7 @@ def dumps(obj: dict[str, Any]) -> str:
     orjson = sys.modules.get("orjson")
     if orjson is not None:
         try:
-            return orjson.dumps(obj, default=_safe_str).decode()
+            return str(orjson.dumps(obj, default=_safe_str).decode())
         except (TypeError, AttributeError):  # e.g. a non-str key: the stdlib path handles it
             pass
     return _json_dumps(obj)

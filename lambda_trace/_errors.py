@@ -128,6 +128,8 @@ _NETWORK_TYPES = frozenset(
         "gaierror",
         "HTTPClientError",
         "MaxRetryError",
+        "NetworkError",  # httpx.ConnectError, ReadError, ...
+        "ClientConnectionError",  # aiohttp.ClientConnectorError, ServerDisconnectedError, ...
     }
 )
 _VALIDATION_TYPES = frozenset({"ParamValidationError", "UnknownParameterError", "ValidationError"})
@@ -256,7 +258,7 @@ def iam_details(
         if match:
             resource = match.group("resource")
             if resource:
-                resource = resource.strip('"').rstrip(".,;")
+                resource = redact(resource.strip('"').rstrip(".,;"))  # S3: bucket level only
             return match.group("action"), resource, False
     if service and operation:
         prefix = _IAM_PREFIX.get(service, service)
@@ -319,32 +321,11 @@ def _text_or_none(value: object) -> Optional[str]:
         return None
 
 
-# Values an exception message can echo from a request, cut before it is written: a URL's query
-# string ("?a=b&token=..."), a credential after "Bearer"/"Basic", and "key: value" / "key=value"
-# pairs whose key names a secret. Compiled on first use, not at import.
-_REDACTIONS = (
-    (r"\?[^\s?#\"'<>()]*=[^\s#\"'<>()]*", "?(query withheld)"),
-    (r"(?i)\b(bearer|basic)\s+[A-Za-z0-9._~+/=-]{8,}", r"\1 (withheld)"),
-    (
-        r"(?i)\b(authorization|x-api-key|api[_-]?key|access[_-]?token|token|password|secret)"
-        r"(['\"]?\s*[:=]\s*['\"]?)[^\s\"',;)}]+",
-        r"\1\2(withheld)",
-    ),
-)
-_redaction_res: list[tuple[re.Pattern[str], str]] = []
-_REDACTION_HINTS = ("?", "bearer", "basic", "authoriz", "key", "token", "password", "secret")
-
-
 def redact(text: str) -> str:
-    """``text`` without URL query strings, bearer/basic credentials and ``secret=...`` values."""
-    lowered = text.lower()
-    if not any(hint in lowered for hint in _REDACTION_HINTS):
-        return text
-    if not _redaction_res:
-        _redaction_res.extend((re.compile(p), r) for p, r in _REDACTIONS)
-    for pattern, replacement in _redaction_res:
-        text = pattern.sub(replacement, text)
-    return text
+    """``text`` without credentials, query strings, userinfo or S3 object keys (``redact``)."""
+    from lambda_trace.redact import redact as _redact
+
+    return _redact(text)
 
 
 def describe_exception(exc: BaseException) -> dict[str, Optional[str]]:
@@ -358,7 +339,29 @@ def describe_exception(exc: BaseException) -> dict[str, Optional[str]]:
         return {"error_type": type(exc).__name__, "error_class": None, "error_message": None}
 
 
+#: Packages whose exception messages echo request values: database drivers quote rows and
+#: statements (``Key (email)=(...) already exists``), Redis echoes command arguments.
+_ECHOING_MODULES = ("psycopg2", "psycopg", "pg8000", "pymysql", "MySQLdb", "sqlite3", "redis")
+
+
+def _echoing_error(exc: BaseException) -> Optional[dict[str, Optional[str]]]:
+    """The description of an exception whose message must not be written, else None."""
+    name = type(exc).__name__
+    if name == "InvalidURL":  # http.client echoes the netloc, userinfo and all
+        message = "(message withheld: it may echo the URL's credentials)"
+        return {"error_type": name, "error_class": "validation", "error_message": message}
+    if (type(exc).__module__ or "").split(".", 1)[0] not in _ECHOING_MODULES:
+        return None
+    from lambda_trace._patches.db_errors import describe as describe_db
+
+    message = "(message withheld: database and cache errors echo values)"
+    return {"error_type": name, "error_class": describe_db(exc)[0], "error_message": message}
+
+
 def _describe(exc: BaseException) -> dict[str, Optional[str]]:
+    echoing = _echoing_error(exc)
+    if echoing is not None:
+        return echoing
     code, _, status = aws_error_facts(exc)
     error_class = classify(code, status) if (code or status) else None
     if error_class is None:

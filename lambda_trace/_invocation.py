@@ -18,6 +18,7 @@ once (a kill may follow) and every later call at its end.
 from __future__ import annotations
 
 import itertools
+import os
 import threading
 import time
 from math import ceil, log
@@ -42,6 +43,19 @@ if TYPE_CHECKING:  # annotations only: `typing` costs ≈5 ms of cold start
 
 #: The running invocation, or None outside one (every wrapper calls straight through then).
 current: Optional[Invocation] = None
+
+def _forget_in_child() -> None:
+    """After ``fork``: the child is in no invocation. The parent writes the record of the one
+    that was running; calls the child makes (a ``multiprocessing`` worker) are not traced, so
+    no line carries the parent's request id without being counted in its record."""
+    global current
+    inv, current = current, None
+    if inv is not None:
+        inv.finished = True  # the child's copy: its calls in flight are dropped when they end
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_forget_in_child)
 
 #: perf_counter_ns() when lambda_trace was imported: the start of ``init_ms``.
 IMPORTED_NS = time.perf_counter_ns()
@@ -156,6 +170,8 @@ class Invocation:
         self.init_ms: Optional[float] = None
         self.peak_reset = False
         self.deadline_ns: Optional[int] = None
+        #: a faulthandler stack dump is armed for the deadline (``_lastword``)
+        self.stack_dump_armed = False
         #: name -> (count, errors, latency values) already published as EMF (watchdog flush)
         self.metrics_published: dict[str, tuple[int, int, int]] = {}
         #: error class -> failed calls already published as EMF (watchdog flush)
@@ -233,6 +249,11 @@ class Invocation:
                 self._active -= 1
                 if self._active == 0:
                     self._busy_ns += t1 - self._busy_since
+            if self.finished:
+                # Ended after its invocation (a thread the handler left running): the record is
+                # written, so the call is dropped rather than written under a closed request id
+                # where no summary counts it. The record's counts stay equal to its lines.
+                return None
             entry = self.stats.get(name)
             if entry is None:
                 if len(self.stats) >= MAX_NAMES:

@@ -6,11 +6,21 @@ import atexit
 import os
 import time
 
-from lambda_trace import _batch, _emf, _invocation, _memory, _powertools, _records, _safety, context
+from lambda_trace import (
+    _batch,
+    _emf,
+    _invocation,
+    _lastword,
+    _memory,
+    _powertools,
+    _records,
+    _safety,
+    context,
+)
 from lambda_trace._config import Settings, Sink
 from lambda_trace._invocation import Invocation
 from lambda_trace._watchdog import Watchdog, default_margin_ms
-from lambda_trace.sinks import LINES_ATTR, get_default_sink
+from lambda_trace.sinks import BEGIN_ATTR, LINES_ATTR, get_default_sink
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:  # annotations only: `typing` costs ≈5 ms of cold start
@@ -50,9 +60,13 @@ class HandlerTracer:
         settings = self.settings
         ctx = _find_context(args, kwargs)
         remaining = context.remaining_ms(ctx)
+        sink = settings.sink or get_default_sink()
+        begin = getattr(sink, BEGIN_ATTR, None)
+        if begin is not None:
+            begin()  # the stdout sink checks fd 1 still is the stdout it writes to
         inv = Invocation(
             settings,
-            settings.sink or get_default_sink(),
+            sink,
             context.request_id(ctx),
             context.function_name(ctx),
             remaining,
@@ -85,6 +99,13 @@ class HandlerTracer:
                 threshold = int(inv.memory_limit_mb * settings.memory_warning_ratio * 1024 * 1024)
             if fire_at is not None or threshold is not None:
                 _get_watchdog().arm(inv, fire_at, threshold, settings.memory_poll_ms)
+            if fire_at is not None and inv.deadline_ns is not None and _lastword.enabled():
+                try:
+                    due = _lastword.dump_at(fire_at, inv.deadline_ns)
+                    _lastword.arm((due - time.perf_counter_ns()) / 1e9)
+                    inv.stack_dump_armed = True
+                except Exception as exc:  # stderr closed at the first arming, or stranger
+                    _safety.report("stack dump", exc)
         _invocation.current = inv
         return inv
 
@@ -102,6 +123,8 @@ class HandlerTracer:
         try:
             if _watchdog:
                 _watchdog[0].disarm()
+            if inv.stack_dump_armed:
+                _lastword.cancel()
             remaining = context.remaining_ms(inv.context)
             try:
                 peak = _peak_bytes(inv)
@@ -317,6 +340,8 @@ def _downstream(inv: Invocation) -> list[tuple[str, str, list[float]]]:
             continue
         if kind == "aws":
             service, _, operation = name.partition(".")
+        elif kind == "db":  # "postgresql SELECT orders": Service postgresql
+            service, _, operation = name.partition(" ")
         elif kind == "http":
             service, operation = "http", name[len("http ") :]
         else:  # another kind of client (a database): its kind names it

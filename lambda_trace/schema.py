@@ -216,10 +216,18 @@ class CallRecord(Record):
     http_status: Optional[int] = None
     retries: Optional[int] = None
     aws_request_id: Optional[str] = None
-    #: HTTP calls: method, host and path (never the query string).
+    #: HTTP calls: method, host (never userinfo) and ``route``, the path as a template
+    #: (``/v1/orders/{id}``: no query string, id-like segment or object key). ``path`` is
+    #: no longer written; kept for older records.
     method: Optional[str] = None
     host: Optional[str] = None
     path: Optional[str] = None
+    route: Optional[str] = None
+    #: db calls (``kind: "db"``): ``system`` (postgresql, mysql, sqlite, redis), ``operation``
+    #: (SQL verb, Redis command, CONNECT, PIPELINE), ``target`` (first table; never a Redis
+    #: key), ``host``; ``command_count`` for a Redis pipeline. Never statement text or values.
+    system: Optional[str] = None
+    command_count: Optional[int] = None
     #: permission_denied only: the IAM action and resource parsed from the error message.
     action: Optional[str] = None
     resource: Optional[str] = None
@@ -264,6 +272,10 @@ class InvocationRecord(Record):
     #: v2: why every call got its line (``error``, ``5xx``, ``slow``, ``warning``); None: only
     #: slow and failed calls did (mode ``slow``) or the mode decided alone.
     detail: Optional[str] = None
+    #: a record over CloudWatch's 256 KB event limit: how many ``calls`` names were left out
+    #: (those with the least total time), and whether the annotations were dropped
+    calls_truncated: Optional[int] = None
+    annotations_truncated: Optional[bool] = None
 
 
 @dataclass
@@ -272,6 +284,8 @@ class TimeoutWarningRecord(Record):
 
     TYPE: ClassVar[str] = "timeout_warning"
 
+    #: v2: the function's service, as on every v2 record
+    service: Optional[str] = None
     elapsed_ms: float = 0.0
     remaining_ms: float = 0.0
     timeout_ms: Optional[float] = None
@@ -285,6 +299,8 @@ class MemoryWarningRecord(Record):
 
     TYPE: ClassVar[str] = "memory_warning"
 
+    #: v2: the function's service, as on every v2 record
+    service: Optional[str] = None
     rss_mb: float = 0.0
     limit_mb: Optional[int] = None
     elapsed_ms: Optional[float] = None
@@ -346,7 +362,8 @@ def _coerce(key: str, value: Any, default: Any) -> Any:
         return _float(value, default)
     if key in ("init_ms", "remaining_ms", "memory_peak_mb", "timeout_ms", "elapsed_ms"):
         return _float(value, None)
-    if key in ("memory_limit_mb", "limit_mb", "http_status", "retries", "status_code"):
+    if key in ("memory_limit_mb", "limit_mb", "http_status", "retries", "status_code",
+                "command_count"):
         return _int(value, None)
     return value if isinstance(value, (str, int, float, bool)) else str(value)
 

@@ -18,6 +18,9 @@ from dataclasses import dataclass, field
 
 import pytest
 
+# Session-wide PostgreSQL, MariaDB and Redis servers (started only by tests that use them).
+from db_servers import mariadb_server, postgres_server, redis_server  # noqa: F401
+
 # Fake credentials for every test process and its children: a stray call can never sign for a
 # real account, and botocore never looks for a profile or instance metadata.
 os.environ.update(
@@ -124,6 +127,17 @@ def http_server() -> Iterator[LoopbackHTTP]:
     yield LoopbackHTTP(url=f"http://127.0.0.1:{port}", host="127.0.0.1", port=port, requests=seen)
     server.shutdown()
     server.server_close()
+
+
+@pytest.fixture(autouse=True)
+def fresh_warnings() -> Iterator[None]:
+    """Each test sees the configuration warnings afresh (the runtime says each one once per
+    process), and leaves none behind."""
+    from lambda_trace import _config
+
+    _config._warned.clear()
+    yield
+    _config._warned.clear()
 
 
 @pytest.fixture

@@ -321,11 +321,14 @@ def test_errors_are_grouped_by_type_and_top_frame_with_an_example() -> None:
 
 
 def test_orphan_errors_are_still_counted() -> None:
-    """An error no invocation could take (init phase) is grouped all the same."""
+    """An error no invocation could take is grouped all the same; an init error is a fault."""
+    stray = error(None, "KeyError", "'x'")
     init_error = error(None, "Runtime.ImportModuleError", "No module named 'x'")
-    agg = aggregate([init_error, *invocation("a")])
-    assert agg.orphan_events == 1
-    assert agg.error_groups.items()[0][0] == ("Runtime.ImportModuleError", None)
+    agg = aggregate([stray, init_error, *invocation("a")])
+    assert agg.orphan_events == 2
+    assert [key for key, *_ in agg.error_groups.items()] == [("KeyError", None)]
+    fault = agg.faults[("init", "Runtime.ImportModuleError")]
+    assert fault.invocations == 1 and fault.reason == "No module named 'x'"
 
 
 def test_dependency_table_is_bounded() -> None:

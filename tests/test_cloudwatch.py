@@ -23,7 +23,8 @@ from lambda_trace.analyzer import cloudwatch
 from lambda_trace.analyzer.cloudwatch import function_log_group, insights_query
 from lambda_trace.analyzer.errors import CliError
 from lambda_trace.analyzer.model import LogEvent
-from lambda_trace.analyzer.sources import SourceStats, add_source_arguments, open_sources
+from lambda_trace.analyzer.sources import SourceStats, open_sources
+from lambda_trace.cli.sources import add_source_arguments
 
 GROUP = "/aws/lambda/orders"
 STREAMS = [f"2026/11/27/[$LATEST]{i:032x}" for i in (0xA1, 0xB2, 0xC3)]

@@ -69,13 +69,27 @@ def test_orders_api_is_reported_as_n_plus_one(demo_run):
     assert not kinds(out, "OrdersApi") & FAILURES
 
 
+def test_orders_pg_names_its_n_plus_one_and_its_slow_query(demo_run):
+    """OrdersPg on the demo's own PostgreSQL: one SELECT order_items per order (N+1) and the
+    unindexed order_lines total as the slowest dependency; no failure."""
+    out, err = demo_run
+    assert "PostgreSQL at 127.0.0.1:" in err
+    (n_plus_one,) = findings(out, "OrdersPg", "n_plus_one")
+    assert n_plus_one["subject"] == "postgresql SELECT order_items"
+    assert n_plus_one["evidence"]["max_sequential_calls"] >= 30
+    (slow,) = findings(out, "OrdersPg", "slow_dependency")
+    assert slow["subject"] == "postgresql SELECT order_lines"
+    assert slow["evidence"]["kind"] == "db"
+    assert not kinds(out, "OrdersPg") & FAILURES
+
+
 def test_price_quote_times_out_with_the_http_call_in_flight(demo_run):
     """PriceQuote: every timeout happened during the GET to the (loopback) price service."""
     out, _ = demo_run
     (finding,) = findings(out, "PriceQuote", "timeout")
     evidence = finding["evidence"]
     assert evidence["timeouts"] == 4 and evidence["with_in_flight_calls"] == 4
-    assert [c["calls"] for c in evidence["in_flight"]] == ["http GET 127.0.0.1"]
+    assert [c["calls"] for c in evidence["in_flight"]] == ["http GET 127.0.0.1/"]
     assert kinds(out, "PriceQuote") & FAILURES == {"timeout"}
 
 
@@ -120,21 +134,21 @@ def test_thumbnail_shows_its_cold_start_and_no_failure(demo_run):
 
 
 def test_the_combined_report_html_and_logs_are_written(demo_run):
-    """report.json covers all 144 invocations; report.html and logs.jsonl exist; all named."""
+    """report.json covers all 168 invocations; report.html and logs.jsonl exist; all named."""
     out, stderr = demo_run
     combined = json.loads((out / "report.json").read_text())
-    assert combined["invocations"] == 144
+    assert combined["invocations"] == 168  # 7 functions x 24 (the unwired one is never run)
     assert (combined["timeouts"], combined["out_of_memory"]) == (4, 4)
     assert "<html" in (out / "report.html").read_text()[:2000].lower()
     events = (out / "logs.jsonl").read_text().splitlines()
     assert len(events) > 1000
     assert "demo: MISSING" not in stderr
-    assert stderr.count("demo: ok ") == 7
+    assert stderr.count("demo: ok ") == 8
     # every function's Lambda metrics, from the same run
     assert {name: m["Invocations"]["sum"] for name, m in combined["metrics"].items()} == {
-        **{f"lambda-trace-{n}": 24.0 for n in ("thumbnail", "orders-api", "price-quote",
-                                                "report-export", "receipt-archiver",
-                                                "invoice-totals")},
+        **{f"lambda-trace-{n}": 24.0 for n in ("thumbnail", "orders-api", "orders-pg",
+                                                "price-quote", "report-export",
+                                                "receipt-archiver", "invoice-totals")},
         "lambda-trace-thumbnail-unwired": 0.0,
     }
 

@@ -51,13 +51,36 @@ def test_slow_dependency_is_the_call_with_the_largest_share_of_time() -> None:
         events += invocation(f"r{i}", t0=T0 + i * 1000, duration=100,
                              calls=[("s3.GetObject", 0, 60.0), ("dynamodb.GetItem", 61, 10.0)])
     f = only(find_all(aggregate(events)), "slow_dependency")
-    assert (f.subject, f.severity) == ("s3.GetObject", "high")
+    # 60% of the time, but 60 ms per invocation: medium, not high (under 100 ms per invocation)
+    assert (f.subject, f.severity) == ("s3.GetObject", "medium")
     approx_evidence(f.evidence, {
         "name": "s3.GetObject", "kind": "aws", "share": 0.6, "calls": 10,
         "calls_per_invocation": 1.0, "total_ms": 600.0, "p50_ms": 60.0, "p95_ms": 60.0,
-        "p99_ms": 60.0, "max_ms": 60.0, "errors": 0,
+        "p99_ms": 60.0, "max_ms": 60.0, "errors": 0, "ms_per_invocation": 60.0,
     })
     assert "60.0% of invocation time" in f.advice
+
+
+@pytest.mark.parametrize(("scale", "severity"), [(0.1, "low"), (1.0, "medium"), (5.0, "high")])
+def test_slow_dependency_severity_needs_time_per_invocation(scale: float, severity: str) -> None:
+    """The same 60% share is low at 6 ms per invocation and high at 300 ms."""
+    events = []
+    for i in range(10):
+        events += invocation(f"r{i}", t0=T0 + i * 1000, duration=100 * scale,
+                             calls=[("s3.GetObject", 0, 60.0 * scale)])
+    assert only(find_all(aggregate(events)), "slow_dependency").severity == severity
+
+
+def test_a_dependency_whose_every_call_failed_is_not_the_slow_one() -> None:
+    """The denied PutObject of every invocation is a permission problem, not where time goes."""
+    events = []
+    for i in range(10):
+        rid = f"r{i}"
+        events += invocation(rid, t0=T0 + i * 1000, duration=100, extra=[
+            call(rid, "s3.PutObject", 0, 70.0, status="error"),
+            call(rid, "s3.GetObject", 71, 20.0)])
+    f = only(find_all(aggregate(events)), "slow_dependency")
+    assert f.subject == "s3.GetObject"
 
 
 def test_n_plus_one_names_the_operation_and_the_batch_alternative() -> None:
@@ -126,17 +149,43 @@ def test_timeouts_from_platform_lines_alone() -> None:
     assert (f.evidence["timeouts"], f.evidence["timeout_seconds"]) == (1, 6)
 
 
-def test_out_of_memory_recommends_twice_the_size() -> None:
-    """A crash at 128 MB with Max Memory Used = Memory Size recommends 256 MB."""
+def test_out_of_memory_without_a_measurement_steps_up_and_says_so() -> None:
+    """A kill at 128 MB with Max Memory Used = Memory Size and nothing measured: 256 MB."""
     exit_ = make_event("runtime_exit", request_id="a", log_stream=STREAM, oom=True,
-                       reason="signal: killed")
+                       reason="signal: killed", signal="killed")
     events = invocation("a", memory=128, used=128, extra=[exit_]) + invocation("b", t0=T0 + 999)
     findings = find_all(aggregate(events))
     f = only(findings, "out_of_memory")
-    assert f.evidence == {"out_of_memory": 1, "invocations": 2, "rate": 0.5,
-                          "memory_size_mb": [128], "recommended_memory_mb": 256}
-    assert "256 MB" in f.advice
+    assert f.evidence["memory_size_mb"] == [128] and f.evidence["out_of_memory"] == 1
+    assert f.evidence["recommended_memory_mb"] == 256
+    assert f.evidence["recommendation_basis"] == "headroom"
+    assert "256 MB" in f.advice and "no growth was measured" in f.advice
     assert "memory_pressure" not in kinds(findings)
+    assert "runtime_crash" not in kinds(findings)
+
+
+def test_out_of_memory_size_comes_from_the_measured_growth() -> None:
+    """The memory warning at 1 s and 230 MB, the kill at 256 MB at 1.5 s: 52 MB/s; a typical
+    invocation lasts 4 s, so ~360 MB are needed, 448 MB with headroom (not 512 = 2 x 256)."""
+    warning = make_event("memory_warning", request_id="oom", log_stream=STREAM, lambda_trace=1,
+                         rss_mb=230.0, limit_mb=256, elapsed_ms=1000.0,
+                         in_flight=[{"name": "s3.GetObject", "kind": "aws",
+                                     "running_ms": 800.0}])
+    exit_ = make_event("runtime_exit", request_id="oom", log_stream=STREAM, oom=True,
+                       reason="signal: killed", signal="killed")
+    events = []
+    for i in range(6):
+        events += invocation(f"ok{i}", t0=T0 + i * 10_000, memory=256, used=200, duration=4000)
+    events += invocation("oom", t0=T0 + 99_000, memory=256, used=256, duration=1500,
+                         extra=[warning, exit_])
+    f = only(find_all(aggregate(events)), "out_of_memory")
+    assert f.evidence["recommendation_basis"] == "growth"
+    assert f.evidence["growth_mb_per_s"] == 52.0
+    # 230 MB + 52 MB/s x 3 s (from the warning to the end of a 4 s invocation) = 386 MB,
+    # x 1.3 headroom = 502 -> 512 MB.
+    assert f.evidence["recommended_memory_mb"] == 512
+    assert f.evidence["memory_warning"]["in_flight"]["name"] == "s3.GetObject"
+    assert "s3.GetObject" in f.advice and "memory growth measured" in f.advice
 
 
 def test_memory_pressure_on_failures_near_the_limit() -> None:
@@ -197,12 +246,15 @@ def test_code_errors_are_grouped_with_an_example_request() -> None:
     assert "request a" in f.advice
 
 
-def test_import_errors_get_packaging_advice() -> None:
-    """Runtime.ImportModuleError explains what is usually wrong with the package."""
+def test_import_errors_are_init_failures_with_packaging_advice() -> None:
+    """Runtime.ImportModuleError is the platform failing to load the handler, not a code bug."""
     events = [error(None, "Runtime.ImportModuleError", "No module named 'requests'")]
     events += invocation("a")
-    f = only(find_all(aggregate(events)), "code_error")
+    findings = find_all(aggregate(events))
+    f = only(findings, "init_failure")
+    assert f.evidence["error_type"] == "Runtime.ImportModuleError"
     assert "deployment package" in f.advice
+    assert "code_error" not in kinds(findings)
 
 
 def test_init_timeouts_are_reported() -> None:
@@ -211,9 +263,9 @@ def test_init_timeouts_are_reported() -> None:
                       status="timeout")
     events = [init, *invocation("a")]
     f = only(find_all(aggregate(events)), "init_failure")
-    assert f.evidence == {"phase": "init", "status": "timeout", "error_type": None, "count": 1,
-                          "init_duration_ms": 10000.5}
-    assert "10-second" in f.advice
+    assert f.evidence == {"phases": ["init"], "status": "timeout", "error_type": None,
+                          "init_reports": 1, "init_duration_ms": 10000.5}
+    assert "10 s" in f.advice
 
 
 def test_cold_start_share_init_percentiles_and_billed_share() -> None:

@@ -10,19 +10,12 @@ import pytest
 from emf_validation import assert_valid_emf
 from runtime_support import assert_all_valid
 
-from lambda_trace import _config, _invocation, annotate, metric, segment, trace
+from lambda_trace import _invocation, annotate, metric, segment, trace
 from lambda_trace._contract import MAX_LINE_BYTES
 from lambda_trace.testing import FakeContext, capture
 
 # These tests read call lines: every call gets one (the default writes them tail-based).
 pytestmark = pytest.mark.usefixtures("every_call_line")
-
-
-@pytest.fixture(autouse=True)
-def fresh_warnings():
-    _config._warned.clear()
-    yield
-    _config._warned.clear()
 
 
 def big_context(**kw: Any) -> FakeContext:

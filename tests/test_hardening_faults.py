@@ -18,7 +18,6 @@ from hypothesis import strategies as st
 from runtime_support import assert_all_valid, python
 
 from lambda_trace import (
-    _config,
     _emf,
     _invocation,
     _lifecycle,
@@ -54,13 +53,6 @@ class UnprintableError(Exception):
         raise RuntimeError("unprintable")
 
     __repr__ = __str__
-
-
-@pytest.fixture(autouse=True)
-def fresh_warnings():
-    _config._warned.clear()
-    yield
-    _config._warned.clear()
 
 
 def big_context(**kw: Any) -> FakeContext:

@@ -91,7 +91,7 @@ def handler(event, context):
 
 TIMEOUT_KINDS = {
     # kind: the in-flight call the warning must name first (longest running)
-    "socket_read": "http GET 127.0.0.1",
+    "socket_read": "http GET 127.0.0.1/quote",
     "dynamodb": "dynamodb.GetItem",
     "s3": "s3.GetObject",
     "sleep": "nap",

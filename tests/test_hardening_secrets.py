@@ -21,18 +21,11 @@ import pytest
 import requests
 import urllib3
 
-from lambda_trace import _config, trace
+from lambda_trace import trace
 from lambda_trace.testing import FakeContext, validate_emf, validate_record
 
 # These tests read call lines: every call gets one (the default writes them tail-based).
 pytestmark = pytest.mark.usefixtures("every_call_line")
-
-
-@pytest.fixture(autouse=True)
-def fresh_warnings():
-    _config._warned.clear()
-    yield
-    _config._warned.clear()
 
 
 def sentinel() -> str:
@@ -221,7 +214,7 @@ def test_http_authorization_and_query_tokens(client: Any, http_server: Any, capf
     result, text = run_and_collect(handler, capfd)
     assert result == (200, 404)
     assert any(secret in r.get("Authorization", "") for r in http_server.requests)
-    assert '"path":"/items"' in text
+    assert '"route":"/items"' in text
     assert_absent(secret, text)
 
 
@@ -272,7 +265,8 @@ def test_warnings_written_while_a_secret_bearing_call_is_in_flight(
     types = {r.get("type") for r in records}
     assert {"timeout_warning", "memory_warning"} <= types
     warning = next(r for r in records if r.get("type") == "timeout_warning")
-    assert [c["name"] for c in warning["in_flight"]] == ["http GET 127.0.0.1"], json.dumps(warning)
+    in_flight = [c["name"] for c in warning["in_flight"]]
+    assert in_flight == ["http GET 127.0.0.1/sleep/{id}"], json.dumps(warning)
     assert_absent(secret, text)
 
 

@@ -17,7 +17,7 @@ from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 from runtime_support import assert_all_valid
 
-from lambda_trace import _config, trace
+from lambda_trace import trace
 from lambda_trace.testing import FakeContext, capture
 
 LONG = os.environ.get("LAMBDA_TRACE_LONG_FUZZ") == "1"
@@ -157,13 +157,6 @@ def outcome(call: Callable[[], Any], raised: list[BaseException]) -> dict[str, A
             "suppress": caught.__suppress_context__,
         }
     raise AssertionError("the handler did not raise")
-
-
-@pytest.fixture(autouse=True)
-def fresh_warnings():
-    _config._warned.clear()
-    yield
-    _config._warned.clear()
 
 
 @FUZZ

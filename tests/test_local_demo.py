@@ -65,3 +65,29 @@ def test_the_demo_exits_3_when_cloudwatch_refuses_its_logs(tmp_path: Path, capsy
     lost = int(sink_line.split("did not store ")[1].split(" of ")[0])
     assert lost > 0 and f"{lost} of {lost} log events: {lost} older than 14 days" in sink_line
     assert f"demo: {lost} log events did not reach CloudWatch Logs" in err
+
+
+def test_without_postgresql_the_demo_skips_orders_pg_in_one_line(tmp_path: Path, capsys,
+                                                                 monkeypatch):
+    """No initdb anywhere: OrdersPg is left out with one line; the rest runs and exits 0."""
+    from lambda_trace.local import postgres
+
+    monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
+    monkeypatch.setattr(postgres, "find_initdb", lambda search=postgres.DEBIAN_BIN: None)
+    status = main(["demo", "-t", str(SAMPLES.parent / "template.yaml"), "-n", "1",
+                   "--out", str(tmp_path)])  # fmt: skip
+    err = capsys.readouterr().err
+    assert status == 0, err[-2000:]
+    assert ("demo: OrdersPg skipped: PostgreSQL is not installed "
+            "(scripts/ensure-db-servers installs it)") in err.splitlines()
+    reported = {p.stem for p in (tmp_path / "functions").iterdir()}
+    checked = {line.split()[2] for line in err.splitlines()
+               if line.startswith(("demo: ok ", "demo: MISSING "))}
+    assert "OrdersApi" in reported and "OrdersApi" in checked  # the others ran
+    assert "OrdersPg" not in reported | checked
+
+
+def test_the_orders_pg_events_walk_the_customers():
+    """OrdersPg asks for schema.sql's customers c-1..c-20 (2 to 40 orders each)."""
+    customers = {e["pathParameters"]["customerId"] for e in plans()["OrdersPg"].events}
+    assert customers == {f"c-{n}" for n in range(1, 21)}

@@ -417,7 +417,10 @@ def test_access_denied_node_invoke_error_cut_short(access_denied: Parsed) -> Non
     has(legacy[0], action="lambda:InvokeFunction",
         resource="arn:aws:lambda:us-east-1:507296099304:function:QnABot2-ESQidLambda-M9LBJLAZJB9N")
     assert access_denied.stats.malformed == 2
-    assert access_denied.stats.unparsed == 12
+    # 24-30: "AccessDenied: User: ..." then aws-sdk frames is a Node.js error printed without
+    # the runtime's prefix (its frames are continued lines).
+    has(access_denied.one(25, "error"), error_type="AccessDenied", runtime="nodejs")
+    assert access_denied.stats.unparsed == 6
 
 
 @pytest.fixture(scope="module")
@@ -526,7 +529,7 @@ def test_telemetry_api_events() -> None:
 
 #: Free text per file, counted by reading the files: print() output, other tools' lines, elisions.
 UNPARSED = {
-    "access_denied.log": 12, "emf.log": 0, "extensions.log": 15, "init_restore.log": 5,
+    "access_denied.log": 6, "emf.log": 0, "extensions.log": 15, "init_restore.log": 5,
     "json_app.jsonl": 0, "json_platform.jsonl": 0, "messy.log": 1, "node_errors.log": 0,
     "oom_crashes.log": 3, "python_errors.log": 1, "report_text.log": 13,
     "telemetry_api.jsonl": 0, "timeouts.log": 0,
@@ -555,3 +558,35 @@ def test_every_corpus_line_parses_without_raising(name: str) -> None:
     for event in produced:
         assert set(COMMON_KEYS) <= event.keys()
         assert set(EVENT_KEYS[event["type"]]) <= event.keys()
+
+
+def test_python_errors_a_traceback_pasted_on_one_line_groups_with_its_copy() -> None:
+    """Line 34 is lines 35-39 flattened onto one line (a console copy): the frame's function is
+    ``lambda_handler``, not ``lambda_handler instance = instance['Item']…``, so both copies of
+    the KeyError at lambda_function.py:80 are one error group."""
+    from lambda_trace.analyzer.aggregate import aggregate_events
+
+    parser = Parser()
+    events = (event for number, line in enumerate(corpus_lines("python_errors.log"), 1)
+              for event in parser.parse(LogEvent(message=line, origin=f"python_errors:{number}")))
+    agg, _ = aggregate_events(events)
+    groups = [(key, count) for key, count, _, _ in agg.error_groups.items()
+              if "lambda_function.py:80" in str(key[1])]
+    assert groups == [(("KeyError", "lambda_function.py:80 in lambda_handler"), 2)]
+
+
+def test_access_denied_raised_by_the_sdk_is_a_permission_not_a_code_error() -> None:
+    """access_denied.log's Node ``AccessDenied: User: … is not authorized to perform:
+    cloudwatch:GetMetricStatistics`` with its aws-sdk stack, outside any START/END: one
+    permission finding for that role, and no code_error for the SDK's Request.extractError."""
+    from lambda_trace.analyzer.aggregate import aggregate_events
+    from lambda_trace.analyzer.findings import find_all
+
+    parser = Parser()
+    events = (event for number, line in enumerate(corpus_lines("access_denied.log"), 1)
+              for event in parser.parse(LogEvent(message=line, origin=f"access_denied:{number}")))
+    findings = find_all(aggregate_events(events)[0])
+    assert not [f for f in findings if f.kind == "code_error" and "AccessDenied" in f.subject]
+    denied = [f for f in findings if f.kind == "permission_denied"
+              and f.subject == "lambda-dashboard-dev-us-east-1-lambdaRole"]
+    assert len(denied) == 1

@@ -103,13 +103,16 @@ def test_embedded_json_cannot_end_its_script_element() -> None:
     assert json.loads(text) == data
 
 
-def test_chart_data_holds_the_waterfall_distributions_and_timeline() -> None:
-    """The slowest invocation's calls, per-dependency shares and the time series are there."""
+def test_chart_data_holds_the_timelines_distributions_and_series() -> None:
+    """Every slowest invocation's calls (in start order), histogram shares, the time series."""
     _, charts = page()
-    waterfall = charts["waterfall"]
-    assert waterfall["calls"] and all(c["start_ms"] is not None for c in waterfall["calls"])
-    starts = [c["start_ms"] for c in waterfall["calls"]]
-    assert starts == sorted(starts)
+    invocations = charts["invocations"]
+    assert len(invocations) == 10
+    chosen = invocations[charts["first_with_calls"]]
+    assert chosen["calls"] and all(c["start_ms"] is not None for c in chosen["calls"])
+    for inv in invocations:
+        starts = [c["start_ms"] for c in inv["calls"]]
+        assert starts == sorted(starts)
     latency = charts["latency"]
     for series in latency["series"]:
         assert len(series["shares"]) == len(latency["labels"])

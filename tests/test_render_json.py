@@ -19,7 +19,7 @@ TOP_LEVEL = {
     "schema", "schema_version", "time_range", "invocations", "cold_starts", "errors", "timeouts",
     "out_of_memory", "error_rate", "duration_ms", "init_duration_ms", "billed_ms_total",
     "memory", "dependencies", "error_groups", "slowest_invocations", "baseline", "findings",
-    "input",
+    "functions", "input",
 }
 DEPENDENCY_KEYS = {"name", "kind", "calls", "total_ms", "p50_ms", "p95_ms", "p99_ms", "max_ms",
                    "errors", "share", "invocations", "throttled", "retries"}

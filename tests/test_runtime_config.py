@@ -4,15 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from lambda_trace import _config
 from lambda_trace._config import Settings, resolve
-
-
-@pytest.fixture(autouse=True)
-def fresh_warnings():
-    _config._warned.clear()
-    yield
-    _config._warned.clear()
 
 
 def test_defaults_without_options_or_environment():

@@ -170,7 +170,7 @@ def test_asyncio_run_inside_the_handler_is_traced(http_server):
     with capture() as cap:
         assert handler({}, FakeContext()) == "ok"
     calls = cap.invocations[0]["calls"]
-    assert calls["http GET 127.0.0.1"]["n"] == 2
+    assert calls["http GET 127.0.0.1/a"]["n"] == calls["http GET 127.0.0.1/b"]["n"] == 1
     assert calls["gather"]["n"] == 1
     assert_all_valid(cap)
 

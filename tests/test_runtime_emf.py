@@ -80,7 +80,8 @@ def test_http_calls_are_downstream_metrics_segments_are_not(http_server):
     with capture() as cap, pytest.raises(urllib.error.HTTPError):
         handler({}, FakeContext())
     downstream = [d for d in cap.emf if "Service" in d]
-    assert [(d["Service"], d["Operation"]) for d in downstream] == [("http", "GET 127.0.0.1")]
+    pairs = [(d["Service"], d["Operation"]) for d in downstream]
+    assert pairs == [("http", "GET 127.0.0.1/status/{id}")]
     assert isinstance(downstream[0]["DownstreamLatency"], float)  # one call, one value
     # Failed calls are counted by error class, not per operation (fewer metric series).
     [errors] = [d for d in cap.emf if "DownstreamErrors" in d]

@@ -92,7 +92,10 @@ def test_exceptions_without_a_response_are_classified_by_type_name(exc, expected
 
 
 def test_iam_action_and_resource_come_from_the_message():
-    """The 'not authorized to perform: X on resource: Y because ...' text yields X and Y."""
+    """The 'not authorized to perform: X on resource: Y because ...' text yields X and Y.
+
+    An S3 object ARN is reduced to its bucket: object keys are user data (issue 17).
+    """
     message = (
         "User: arn:aws:sts::123456789012:assumed-role/r/f is not authorized to perform: "
         "s3:PutObject on resource: arn:aws:s3:::bucket/key because no identity-based policy "
@@ -100,7 +103,7 @@ def test_iam_action_and_resource_come_from_the_message():
     )
     assert _errors.iam_details(message, "s3", "PutObject") == (
         "s3:PutObject",
-        "arn:aws:s3:::bucket/key",
+        "arn:aws:s3:::bucket/*",
         False,
     )
 

@@ -37,13 +37,14 @@ def test_urllib3_call(http_server):
     cap, status = run(handler)
     [call] = cap.calls
     assert status == 200
-    assert call["name"] == "http GET 127.0.0.1"
-    assert (call["kind"], call["method"], call["host"], call["path"]) == (
+    assert call["name"] == "http GET 127.0.0.1/users/{id}"
+    assert (call["kind"], call["method"], call["host"], call["route"]) == (
         "http",
         "GET",
         "127.0.0.1",
-        "/users/7",
+        "/users/{id}",
     )
+    assert "path" not in call
     assert call["http_status"] == 200 and call["status"] == "ok"
     assert "secret" not in cap.lines[0]
 
@@ -57,7 +58,8 @@ def test_requests_call_counted_once(http_server):
 
     cap, status = run(handler)
     [call] = cap.calls
-    assert status == 200 and call["name"] == "http POST 127.0.0.1" and call["path"] == "/orders"
+    assert status == 200 and call["name"] == "http POST 127.0.0.1/orders"
+    assert call["route"] == "/orders"
     assert "4111" not in "".join(cap.lines)
 
 
@@ -74,9 +76,9 @@ def test_http_client_call(http_server):
     cap, status = run(handler)
     [call] = cap.calls
     assert status == 200
-    assert (call["name"], call["path"], call["http_status"]) == (
-        "http PUT 127.0.0.1",
-        "/items/1",
+    assert (call["name"], call["route"], call["http_status"]) == (
+        "http PUT 127.0.0.1/items/{id}",
+        "/items/{id}",
         200,
     )
 
@@ -90,7 +92,8 @@ def test_urllib_request_call(http_server):
     cap, status = run(handler)
     [call] = cap.calls
     assert status == 200
-    assert (call["name"], call["path"], call["status"]) == ("http GET 127.0.0.1", "/search", "ok")
+    assert (call["name"], call["route"], call["status"]) == (
+        "http GET 127.0.0.1/search", "/search", "ok")
     assert "private" not in cap.lines[0]
 
 
@@ -107,7 +110,7 @@ def test_error_statuses_are_classified(http_server, status, error_class):
     [call] = cap.calls
     assert call["status"] == "error" and call["http_status"] == status
     assert call["error_class"] == error_class and call["error_code"] == str(status)
-    assert cap.invocations[0]["calls"]["http GET 127.0.0.1"].get("err", 0) == 1
+    assert cap.invocations[0]["calls"]["http GET 127.0.0.1/status/{id}"].get("err", 0) == 1
 
 
 def test_urllib_request_http_error_is_still_one_call(http_server):

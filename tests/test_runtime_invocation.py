@@ -59,7 +59,7 @@ def test_calls_from_worker_threads_belong_to_the_invocation(http_server):
 
     with capture() as cap:
         handler({}, FakeContext())
-    summary = cap.invocations[0]["calls"]["http GET 127.0.0.1"]
+    summary = cap.invocations[0]["calls"]["http GET 127.0.0.1/x"]
     assert summary["n"] == 40 and len(cap.calls) == 40
 
 

@@ -73,7 +73,7 @@ def test_a_good_record_passes():
         ({"lambda_trace": "1"}, "schema version"),
         ({"type": "span"}, "unknown type"),
         ({"timestamp": "2026-11-27 04:43:42"}, "timestamp"),
-        ({"kind": "queue"}, "kind"),
+        ({"kind": "database"}, "kind"),
         ({"status": "failed"}, "status"),
         ({"duration_ms": "20"}, "duration_ms"),
         ({"duration_ms": -1}, "negative"),

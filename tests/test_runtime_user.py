@@ -5,13 +5,8 @@ from __future__ import annotations
 import pytest
 from runtime_support import assert_all_valid
 
-from lambda_trace import _config, annotate, metric, trace
+from lambda_trace import annotate, metric, trace
 from lambda_trace.testing import FakeContext, capture
-
-
-@pytest.fixture(autouse=True)
-def fresh_warnings():
-    _config._warned.clear()
 
 
 def test_metric_lands_in_the_invocation_document():

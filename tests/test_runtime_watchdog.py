@@ -81,7 +81,7 @@ def test_timeout_warning_names_the_blocked_http_call():
     assert len(warnings) == 1, lines
     warning = validate_record(warnings[0])
     names = [f["name"] for f in warning["in_flight"]]
-    assert names == ["fetch-report", "http GET 127.0.0.1"]
+    assert names == ["fetch-report", "http GET 127.0.0.1/report"]
     assert warning["calls"] == {}  # nothing had finished yet
     assert warning["remaining_ms"] > 0 and warning["timeout_ms"] > warning["elapsed_ms"]
     # Pending metrics were flushed with it: a Timeouts count, schema-valid.

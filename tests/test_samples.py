@@ -104,7 +104,7 @@ def test_price_quote_times_out_with_the_http_call_in_flight(world: LocalWorld):
     assert json.loads(fast.response()["body"])["quote"]["sku"] == "sku-1001"
     assert slow.outcome == "timeout"
     (warning,) = records(slow, "timeout_warning")
-    assert [f["name"] for f in warning["in_flight"]] == ["http GET 127.0.0.1"]
+    assert [f["name"] for f in warning["in_flight"]] == ["http GET 127.0.0.1/"]
     assert slow.logs[-1].message.endswith("Task timed out after 3.00 seconds\n")
 
 

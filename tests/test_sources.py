@@ -23,13 +23,10 @@ from testdata import CORPUS, ENVELOPES
 
 from lambda_trace.analyzer.errors import CliError
 from lambda_trace.analyzer.model import LogEvent
-from lambda_trace.analyzer.sources import (
-    SourceStats,
-    add_source_arguments,
-    open_sources,
-    parse_size,
-)
+from lambda_trace.analyzer.sources import SourceStats, open_sources
 from lambda_trace.analyzer.timestamps import iso_to_ms
+from lambda_trace.cli.argtypes import size as parse_size
+from lambda_trace.cli.sources import add_source_arguments
 
 
 def parse(*argv: str) -> argparse.Namespace:

@@ -93,6 +93,7 @@ def test_the_sam_transform_accepts_the_template(cloudformation: dict[str, Any]):
     assert lambdas == {
         "Thumbnail",
         "OrdersApi",
+        "OrdersPg",
         "PriceQuote",
         "ReportExport",
         "ReceiptArchiver",

@@ -1,7 +1,11 @@
 """Downstream auto-instrumentation, installed lazily by module name; the only user of wrapt.
 
 ``instrument()`` registers post-import hooks for the targets by *string*: nothing here imports
-botocore, urllib3 or wrapt until the user's code imports a target. Idempotent.
+botocore, urllib3, a database driver or wrapt until the user's code imports a target.
+Idempotent. ``lambda_trace._decorator`` registers the database hooks as soon as ``trace`` is
+imported (not only at decoration): drivers with C connection types (psycopg2, sqlite3) can only
+be traced for connections opened after their patch, and module-level code connects before the
+handler below it is decorated.
 """
 
 from __future__ import annotations
@@ -19,15 +23,30 @@ _TARGETS = {
     "http": (
         ("urllib3.connectionpool", "http_clients", "patch_urllib3"),
         ("http.client", "http_clients", "patch_http_client"),
+        ("httpx", "httpx_client", "patch"),
+        ("aiohttp.client", "aiohttp_client", "patch"),
+    ),
+    "db": (
+        ("psycopg2", "pg_psycopg2", "patch_psycopg2"),
+        ("psycopg", "pg_psycopg", "patch_psycopg"),
+        ("pg8000.core", "pg_pg8000", "patch_pg8000"),
+        ("pymysql.connections", "mysql", "patch_connections"),
+        ("pymysql.cursors", "mysql", "patch_cursors"),
+        ("sqlite3", "sqlite", "patch"),
+        ("redis.client", "redis_client", "patch_client"),
+        ("redis.connection", "redis_client", "patch_connection"),
+        ("redis.asyncio.client", "redis_client", "patch_async_client"),
+        ("redis.asyncio.connection", "redis_client", "patch_async_connection"),
     ),
 }
 
 _registered: set[str] = set()
 
 
-def instrument(aws: bool = True, http: bool = True) -> None:
-    """Patch botocore (``aws``) and urllib3/http.client (``http``) as soon as they are imported."""
-    for switch, on in (("aws", aws), ("http", http)):
+def instrument(aws: bool = True, http: bool = True, db: bool = True) -> None:
+    """Patch botocore (``aws``), HTTP clients (``http``) and database/cache drivers (``db``)
+    as soon as they are imported."""
+    for switch, on in (("aws", aws), ("http", http), ("db", db)):
         if not on or switch in _registered:
             continue
         _registered.add(switch)

@@ -1,6 +1,8 @@
-"""urllib3 (and so requests) and http.client (and so urllib.request): method, host, path, status.
+"""urllib3 (and so requests) and http.client (and so urllib.request): method, host, route, status.
 
-The path is written without its query string and fragment, and no header or body is read.
+The host is written without userinfo and the path only as its route template (``_url``): no
+query string, no id-like segment, no object key. No body is read, and of the headers only
+whether the request is signed for S3 (SigV4's credential scope), which makes its path a key.
 Calls made inside an instrumented AWS call, and urllib3's own recursion for retries and
 redirects, are not counted again (``_suppress``). The time is up to the response headers
 (``urlopen``/``getresponse`` returning), not the reading of a streamed body.
@@ -13,16 +15,18 @@ from typing import Any, Callable, Optional
 
 from lambda_trace import _invocation, _safety
 from lambda_trace._encode import jstr
-from lambda_trace._patches import _wrap
+from lambda_trace._patches import _url, _wrap
 from lambda_trace._patches._suppress import get_ident as _get_ident
 from lambda_trace._patches._suppress import inside as _inside
 
 MAX_PATH_CHARS = 256
 MAX_CACHED_NAMES = 256
 _ATTR = "_lambda_trace_call"
+#: SigV4's credential scope of a request signed for S3 (``.../us-east-1/s3/aws4_request``)
+_S3_SCOPE = "/s3/aws4_request"
 
-#: (method, host) -> (call name, pre-encoded method/host fragment)
-_names: dict[tuple[str, str], tuple[str, str]] = {}
+#: (method, host, route) -> (call name, pre-encoded method/host/route fragment)
+_names: dict[tuple[str, str, str], tuple[str, str]] = {}
 
 
 def patch_urllib3(module: ModuleType) -> None:
@@ -39,35 +43,47 @@ def patch_http_client(module: ModuleType) -> None:
 
 def path_only(url: Any) -> str:
     """The path of ``url`` (absolute or origin-form), without query string or fragment."""
-    text = url if isinstance(url, str) else str(url)
-    if "://" in text[:16]:
-        after = text.split("://", 1)[1]
-        slash = after.find("/")
-        text = after[slash:] if slash >= 0 else "/"
-    for sep in ("?", "#"):
-        cut = text.find(sep)
-        if cut >= 0:
-            text = text[:cut]
-    return (text or "/")[:MAX_PATH_CHARS]
+    return _url.split_target(url)[0][:MAX_PATH_CHARS]
 
 
-def _name(method: str, host: str) -> tuple[str, str]:
-    key = (method, host)
+def call_name(method: str, host: Any, url: Any, s3_signed: bool = False) -> tuple[str, str]:
+    """``(name, fixed fields)`` of a request: ``http GET host/route`` and method/host/route."""
+    clean_host = _url.strip_userinfo(str(host))
+    path, query = _url.split_target(url)
+    route = _url.http_route(clean_host, path[:MAX_PATH_CHARS], query, s3_signed)
+    return _name(method, clean_host, route)
+
+
+def _name(method: str, host: str, route: str) -> tuple[str, str]:
+    key = (method, host, route)
     found = _names.get(key)
     if found is None:
         if len(_names) >= MAX_CACHED_NAMES:
-            _names.clear()  # one entry per host: bounded across warm invocations
+            _names.clear()  # bounded across warm invocations, whatever the code calls
         found = _names[key] = (
-            f"http {method} {host}"[:200],
-            f',"method":{jstr(method)},"host":{jstr(host)}',
+            f"http {method} {host}{route}"[:200],
+            f',"method":{jstr(method)},"host":{jstr(host)},"route":{jstr(route)}',
         )
     return found
 
 
+def signed_for_s3(headers: Any) -> bool:
+    """True when ``headers`` carry a SigV4 signature scoped to S3 (its path is an object key)."""
+    if not headers:
+        return False
+    try:
+        value = headers.get("Authorization") or headers.get("authorization")
+    except Exception:
+        return False
+    if isinstance(value, bytes):
+        value = value.decode("latin-1")
+    return isinstance(value, str) and _S3_SCOPE in value
+
+
 def _fields(
-    fixed: str, path: str, status: Optional[int], exc: Optional[BaseException]
+    fixed: str, status: Optional[int], exc: Optional[BaseException]
 ) -> tuple[str, bool]:
-    out = f'{fixed},"path":{jstr(path)}'
+    out = fixed
     error_class = None
     if status is not None:
         out += f',"http_status":{status}'
@@ -86,18 +102,17 @@ def _fields(
     return out, exc is not None or (status is not None and status >= 400)
 
 
-def _finish(
+def finish(
     inv: Any,
     token: int,
     name: str,
     t0: int,
     fixed: str,
-    path: str,
     status: Optional[int],
     exc: Optional[BaseException],
 ) -> None:
     try:
-        fields, error = _fields(fixed, path, status, exc)
+        fields, error = _fields(fixed, status, exc)
     except Exception as err:
         _safety.report("http wrapper", err)
         # the call is still counted, with what is known for sure
@@ -118,8 +133,8 @@ def _urlopen(
     try:
         method = str(args[0] if args else kwargs["method"]).upper()
         url = args[1] if len(args) > 1 else kwargs["url"]
-        name, fixed = _name(method, str(instance.host))
-        path = path_only(url)
+        headers = args[3] if len(args) > 3 else kwargs.get("headers")
+        name, fixed = call_name(method, instance.host, url, signed_for_s3(headers))
         token, t0 = inv.begin(name, "http")
     except Exception as exc:
         _safety.report("urllib3 wrapper", exc)
@@ -129,11 +144,11 @@ def _urlopen(
         response = wrapped(*args, **kwargs)
     except BaseException as exc:
         _inside.discard(ident)
-        _finish(inv, token, name, t0, fixed, path, None, exc)
+        finish(inv, token, name, t0, fixed, None, exc)
         raise
     _inside.discard(ident)
     status = getattr(response, "status", None)
-    _finish(inv, token, name, t0, fixed, path, status if isinstance(status, int) else None, None)
+    finish(inv, token, name, t0, fixed, status if isinstance(status, int) else None, None)
     return response
 
 
@@ -146,9 +161,9 @@ def _putrequest(
             _abandon(instance)
             method = str(args[0] if args else kwargs["method"]).upper()
             url = args[1] if len(args) > 1 else kwargs["url"]
-            name, fixed = _name(method, str(instance.host))
+            name, fixed = call_name(method, instance.host, url)
             token, t0 = inv.begin(name, "http")
-            instance.__dict__[_ATTR] = (inv, token, name, t0, fixed, path_only(url))
+            instance.__dict__[_ATTR] = (inv, token, name, t0, fixed)
         except Exception as exc:
             _safety.report("http.client wrapper", exc)
     return wrapped(*args, **kwargs)
@@ -163,8 +178,8 @@ def _endheaders(
         # connect or send failed: the call ends here, getresponse will never come
         pending = instance.__dict__.pop(_ATTR, None)
         if pending is not None:
-            inv, token, name, t0, fixed, path = pending
-            _finish(inv, token, name, t0, fixed, path, None, exc)
+            inv, token, name, t0, fixed = pending
+            finish(inv, token, name, t0, fixed, None, exc)
         raise
 
 
@@ -174,14 +189,14 @@ def _getresponse(
     pending = instance.__dict__.pop(_ATTR, None)
     if pending is None:
         return wrapped(*args, **kwargs)
-    inv, token, name, t0, fixed, path = pending
+    inv, token, name, t0, fixed = pending
     try:
         response = wrapped(*args, **kwargs)
     except BaseException as exc:
-        _finish(inv, token, name, t0, fixed, path, None, exc)
+        finish(inv, token, name, t0, fixed, None, exc)
         raise
     status = getattr(response, "status", None)
-    _finish(inv, token, name, t0, fixed, path, status if isinstance(status, int) else None, None)
+    finish(inv, token, name, t0, fixed, status if isinstance(status, int) else None, None)
     return response
 
 
@@ -189,5 +204,5 @@ def _abandon(instance: Any) -> None:
     """A request started and never read (reused connection): close it as an error."""
     pending = instance.__dict__.pop(_ATTR, None)
     if pending is not None:
-        inv, token, name, t0, fixed, path = pending
-        _finish(inv, token, name, t0, fixed, path, None, RuntimeError("no response read"))
+        inv, token, name, t0, fixed = pending
+        finish(inv, token, name, t0, fixed, None, RuntimeError("no response read"))

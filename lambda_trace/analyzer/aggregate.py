@@ -15,6 +15,14 @@ from collections.abc import Container, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple, Optional
 
+from lambda_trace.analyzer.faults import (
+    CRASH,
+    FaultStats,
+    category,
+    dependency_failure,
+    invocation_fault,
+    returned_5xx,
+)
 from lambda_trace.analyzer.join import (
     UNNAMED,
     Call,
@@ -409,7 +417,7 @@ class TimeSeries:
 
 @dataclass
 class DependencyStats:
-    """Everything known about one call name (``kind`` is aws, http or segment)."""
+    """Everything known about one call name (``kind`` is aws, http, db or segment)."""
 
     name: str
     kind: str = ""
@@ -489,6 +497,21 @@ class Aggregator:
         self.slowest = Slowest(slowest)
         self.timeline = TimeSeries()
         self.init_failures = SpaceSaving(50)
+        #: platform failures: (category, error type) -> their counts (faults.py)
+        self.faults: dict[tuple[str, Optional[str]], FaultStats] = {}
+        #: (call name, error class) -> count, example (request id, error type, message)
+        self.dependency_errors = SpaceSaving(50)
+        #: invocations whose handler returned a statusCode >= 500 without raising
+        self.returned_5xx = 0
+        #: out-of-memory invocations' evidence (the first few): size, duration, memory warning
+        self.oom_examples: list[dict[str, Any]] = []
+        #: Max Memory Used of invocations that did not fail, in arrival order (bounded), for
+        #: the peak trend of the out-of-memory advice
+        self.ok_peaks_first: list[float] = []
+        self.ok_peaks_last: list[float] = []
+        self.ok_duration = QuantileSketch()
+        self._last_environment: Optional[Event] = None
+        self._last_orphan: Optional[Event] = None
         self.environments = 0
         self.orphan_events = 0
         self.orphan_timeouts = 0
@@ -505,18 +528,41 @@ class Aggregator:
 
     def add_environment_event(self, event: Event) -> None:
         """INIT_START / INIT_REPORT: per execution environment, not per invocation."""
+        if _repeats(event, self._last_environment):
+            return  # the console shows an event collapsed and expanded: one event
+        self._last_environment = event
         if event["type"] == "init_start":
             self.environments += 1
         elif event["type"] == "init_report" and event.get("status") not in (None, "success"):
+            found = category(event.get("error_type"))
+            if found is not None:
+                fault = self._fault(found, event.get("error_type"))
+                fault.init_reports += 1
+                fault.phases.add(str(event.get("phase") or "init"))
+                return
             key = (event.get("phase") or "init", event.get("status"), event.get("error_type"))
             self.init_failures.add(key, example=event.get("duration_ms"))
 
     def add_orphan(self, event: Event) -> None:
         """An event no invocation could take: failures in it are still counted by kind."""
+        if _repeats(event, self._last_orphan):
+            return  # one event shown twice in a console copy (collapsed and expanded)
+        self._last_orphan = event
         self.orphan_events += 1
         kind = event["type"]
         if kind == "error":
-            self._add_error(event, event.get("request_id"))
+            found = category(event.get("error_type"))
+            if found is not None:
+                self._add_fault(found, event.get("error_type"), event.get("request_id"),
+                                event.get("message"))
+            # An AccessDenied is reported as permission_denied (the parser makes an
+            # access_denied event of the same text), handled or not: not as a code error.
+            elif not _is_access_denied(event):
+                self._add_error(event, event.get("request_id"))
+        elif kind == "runtime_exit":
+            error_type = event.get("error_type")
+            self._add_fault(category(error_type) or CRASH, error_type, event.get("request_id"),
+                            event.get("reason"))
         elif kind == "access_denied":
             self._add_access_denied(event, event.get("request_id"))
         elif kind == "timeout":
@@ -568,7 +614,8 @@ class Aggregator:
             inv.timed_out or inv.errors or inv.runtime_exit is not None
             or (report is not None and (report.get("status") not in _QUIET_STATUSES
                                         or report.get("error_type") is not None))
-            or (record is not None and record.get("status") == "error")
+            or (record is not None and (record.get("status") == "error"
+                                        or record.get("status_code") is not None))
         ):
             outcome = classify(inv, size, peak)
         else:  # nothing classify could find (most invocations)
@@ -582,6 +629,17 @@ class Aggregator:
             self.out_of_memory += 1
             if size is not None:
                 self.oom_sizes.add(int(size))
+            if len(self.oom_examples) < 5:
+                self.oom_examples.append(_oom_example(inv, size, peak, duration))
+        elif not (outcome.failed or outcome.timed_out) and peak is not None:
+            if len(self.ok_peaks_first) < 50:
+                self.ok_peaks_first.append(peak)
+            else:
+                self.ok_peaks_last.append(peak)
+                if len(self.ok_peaks_last) > 50:
+                    del self.ok_peaks_last[0]
+            if duration is not None:
+                self.ok_duration.add(duration)
         elif outcome.pressure:
             self.memory_pressure += 1
             if peak is not None:
@@ -614,9 +672,28 @@ class Aggregator:
             if outcome.failed or outcome.timed_out:
                 mem.failures += 1
 
+        fault = invocation_fault(inv, outcome.oom) if outcome.failed else None
+        if fault is not None:
+            self._add_fault(fault[0], fault[1], inv.request_id, fault[2])
+        code = returned_5xx(record)
+        if code is not None and not inv.errors:
+            self.returned_5xx += 1
+            self._add_error({"error_type": f"HTTP {code}",
+                             "message": f"the handler returned statusCode {code}"},
+                            inv.request_id)
+        unhandled = any(e.get("unhandled") is not False for e in inv.errors)
         for error in inv.errors:
             # An AccessDenied that ended the invocation is reported as permission_denied.
             if inv.access_denied and _is_access_denied(error):
+                continue
+            if category(error.get("error_type")) is not None:
+                continue  # a platform failure (init, extension): counted in faults
+            if error.get("unhandled") is False and (unhandled or not outcome.failed):
+                continue  # caught and logged by the code, and not what ended the invocation
+            failed_call = dependency_failure(inv, error) if error.get("unhandled") else None
+            if failed_call is not None:
+                self.dependency_errors.add(failed_call, example=(
+                    inv.request_id, error.get("error_type"), error.get("message")))
                 continue
             self._add_error(error, inv.request_id)
         if not inv.errors and record is not None and record.get("status") == "error":
@@ -652,6 +729,26 @@ class Aggregator:
         timeout_ms = as_float(warning.get("timeout_ms"))
         if inv.timeout_seconds is None and timeout_ms:
             self.timeout_seconds.add(round(timeout_ms / 1000))
+
+    def _fault(self, found: str, error_type: Any) -> FaultStats:
+        key = (found, str(error_type) if error_type else None)
+        fault = self.faults.get(key)
+        if fault is None:
+            if len(self.faults) >= MAX_NAMES:
+                key = (found, OTHER)
+                fault = self.faults.get(key)
+            if fault is None:
+                fault = self.faults[key] = FaultStats(found, key[1])
+        return fault
+
+    def _add_fault(self, found: str, error_type: Any, request_id: Optional[str],
+                   reason: Any) -> None:
+        fault = self._fault(found, error_type)
+        fault.invocations += 1
+        if fault.example_request_id is None and request_id:
+            fault.example_request_id = request_id
+        if fault.reason is None and reason:
+            fault.reason = str(reason)[:300]
 
     def _add_error(self, error: Event, request_id: Optional[str]) -> None:
         error_type = error.get("error_type") or "Error"
@@ -1010,17 +1107,23 @@ def classify(inv: Invocation, size: Optional[float], peak: Optional[float]) -> O
     at_limit = limited and peak >= size  # type: ignore[operator]
     timed_out = inv.timed_out or status == "timeout"
     exit_ = inv.runtime_exit
+    # "signal: killed" is how Lambda ends a function at its memory limit, but also any other
+    # kill: without Max Memory Used at the limit it is a crash, not evidence of memory.
     oom = (
         report.get("error_type") == "Runtime.OutOfMemory"
-        or bool(exit_ is not None and (exit_.get("oom") or at_limit))
+        or bool(exit_ is not None and (
+            (exit_.get("oom") and exit_.get("signal") != "killed") or at_limit))
         or (status == "error" and at_limit)
     )
+    record = inv.record
     failed = (
         oom
         or status == "error"
         or exit_ is not None
-        or (inv.record is not None and inv.record.get("status") == "error")
-        or any(e.get("error_type") for e in inv.errors)
+        or (record is not None and (record.get("status") == "error"
+                                    or returned_5xx(record) is not None))
+        # an exception the code caught and logged does not fail the invocation
+        or any(e.get("error_type") and e.get("unhandled") is not False for e in inv.errors)
     )
     pressure = (
         not oom and limited and (timed_out or failed)
@@ -1054,9 +1157,53 @@ _LIBRARY_PATH = re.compile(
 )
 
 
+def _repeats(event: Event, previous: Optional[Event]) -> bool:
+    """The same event again, but for its timestamp and whitespace (a console's two renderings)."""
+    if previous is None or previous["type"] != event["type"] or event["type"] == "call":
+        return False
+    if previous.get("log_stream") != event.get("log_stream") or previous.keys() != event.keys():
+        return False
+    for key, value in event.items():
+        if key == "timestamp_ms":
+            continue
+        other = previous[key]
+        if isinstance(value, str) and isinstance(other, str):
+            if value.split() != other.split():
+                return False
+        elif value != other:
+            return False
+    return True
+
+
 def _is_access_denied(error: Event) -> bool:
-    text = f"{error.get('error_type') or ''} {error.get('message') or ''}"
+    stack = error.get("stack")
+    last = stack[-1] if isinstance(stack, list) and stack else ""
+    text = f"{error.get('error_type') or ''} {error.get('message') or ''} {last}"
     return "AccessDenied" in text or "not authorized to perform" in text
+
+
+def _oom_example(inv: Invocation, size: Optional[float], peak: Optional[float],
+                 duration: Optional[float]) -> dict[str, Any]:
+    """What one out-of-memory invocation tells: its size, when it died, the memory warning."""
+    warning = getattr(inv, "memory_warning", None)
+    example: dict[str, Any] = {
+        "request_id": inv.request_id,
+        "memory_size_mb": size,
+        "max_memory_used_mb": peak,
+        "duration_ms": duration,
+        "warning_rss_mb": None,
+        "warning_elapsed_ms": None,
+        "in_flight": None,
+    }
+    if warning is not None:
+        example["warning_rss_mb"] = as_float(warning.get("rss_mb"))
+        example["warning_elapsed_ms"] = as_float(warning.get("elapsed_ms"))
+        running = [c for c in warning.get("in_flight") or () if isinstance(c, dict)]
+        if running:
+            longest = max(running, key=lambda c: as_float(c.get("running_ms")) or 0.0)
+            example["in_flight"] = {"name": longest.get("name"), "kind": longest.get("kind"),
+                                    "running_ms": as_float(longest.get("running_ms"))}
+    return example
 
 
 def top_frame(stack: Any) -> Optional[str]:
@@ -1087,6 +1234,9 @@ def top_frame(stack: Any) -> Optional[str]:
         parts = [p.strip() for p in rest.split(",")]
         line_no = parts[1].split()[-1] if len(parts) > 1 else "?"
         func = parts[2][3:] if len(parts) > 2 and parts[2].startswith("in ") else ""
+        # a function name is one word: a traceback pasted on one line (the console's copy)
+        # continues with the source line after it
+        func = func.split()[0] if func.split() else ""
         short = path.rsplit("/", 1)[-1]
         return f"{short}:{line_no} in {func}".strip()[:200]
     except (ValueError, IndexError):
@@ -1125,7 +1275,8 @@ def _slow_entry(
          for c in inv.calls),
         key=lambda c: (c["start_ms"] is None, c["start_ms"] or 0.0),
     )
-    return {
+    not_shown = inv.calls_dropped
+    entry: dict[str, Any] = {
         "request_id": inv.request_id,
         "log_stream": inv.log_stream,
         "start_ms": ts,
@@ -1134,8 +1285,51 @@ def _slow_entry(
         "memory_size_mb": size,
         "max_memory_used_mb": peak,
         "calls": calls,
-        "calls_not_shown": inv.calls_dropped,
+        "calls_not_shown": not_shown,
     }
+    if outcome.timed_out and inv.timeout_warning is not None:
+        _add_in_flight(entry, inv.timeout_warning, duration)
+    return entry
+
+
+def _add_in_flight(entry: dict[str, Any], warning: Event, duration: float) -> None:
+    """A timed-out invocation: the call in flight at the watchdog's warning, as an open bar.
+
+    Lambda ends a timed-out invocation without letting it write more (no call record for the
+    call that was running, often no invocation record), so the warning's ``in_flight`` list and
+    ``calls`` summary are what says which call it was and how many calls there had been.
+    """
+    running = [c for c in warning.get("in_flight") or () if isinstance(c, dict)]
+    elapsed = as_float(warning.get("elapsed_ms"))
+    longest = max(running, key=lambda c: as_float(c.get("running_ms")) or 0.0, default=None)
+    kept = len(entry["calls"])
+    summary = warning.get("calls")
+    counted = 0
+    if isinstance(summary, dict):
+        for stats in summary.values():
+            if isinstance(stats, dict):
+                counted += _summary_counts(stats)[0]
+    if longest is None:
+        entry["in_flight"] = None
+    else:
+        running_ms = as_float(longest.get("running_ms")) or 0.0
+        entry["in_flight"] = {"name": str(longest.get("name") or UNNAMED),
+                              "kind": longest.get("kind"), "running_ms": running_ms}
+    for call in running:
+        running_ms = as_float(call.get("running_ms")) or 0.0
+        start = elapsed - running_ms if elapsed is not None else None
+        # The bar runs to the deadline: the invocation's end (REPORT's duration).
+        end = duration if duration and start is not None and duration > start else None
+        entry["calls"].append({
+            "name": str(call.get("name") or UNNAMED),
+            "start_ms": start,
+            "duration_ms": (end - start) if end is not None and start is not None
+            else running_ms,
+            "status": "in_flight",
+            "open": True,
+        })
+    # Finished calls the warning's summary counted that left no record.
+    entry["calls_not_shown"] = max(entry["calls_not_shown"], counted - kept)
 
 
 def as_float(value: Any) -> Optional[float]:

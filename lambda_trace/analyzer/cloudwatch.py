@@ -153,6 +153,10 @@ class CloudWatchQuery:
     #: a log group that does not exist is noted in the stats and skipped, not an error
     missing_ok: bool = False
 
+    #: FilterLogEvents only: a filter pattern (``"<request id>"`` for ``show``) and streams
+    filter_pattern: Optional[str] = None
+    log_streams: tuple[str, ...] = ()
+
 
 class _MissingGroup(Exception):
     pass
@@ -265,7 +269,8 @@ class CloudWatchReader:
         while True:
             self.stats.requests += 1
             try:
-                return getattr(self._client, operation)(**params)
+                response: dict[str, Any] = getattr(self._client, operation)(**params)
+                return response
             except ClientError as exc:
                 code = exc.response.get("Error", {}).get("Code", "")
                 if code == "ResourceNotFoundException" and self.query.missing_ok:
@@ -282,7 +287,8 @@ class CloudWatchReader:
     # -- reading -------------------------------------------------------------------------------
 
     def events(self) -> Iterator[LogEvent]:
-        self._client = self._make_client()
+        if self._client is None:  # one client for every read of a live tail
+            self._client = self._make_client()
         for group in self.query.log_groups:
             self._group = group
             self.stats.inputs += 1
@@ -312,6 +318,10 @@ class CloudWatchReader:
             "endTime": end,
             "limit": PAGE_LIMIT,
         }
+        if self.query.filter_pattern:
+            params["filterPattern"] = self.query.filter_pattern
+        if self.query.log_streams:
+            params["logStreamNames"] = list(self.query.log_streams)
         origin = f"cloudwatch:{group}"
         stats = self.stats
         count = 0

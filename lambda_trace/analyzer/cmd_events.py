@@ -9,48 +9,16 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from typing import Any, BinaryIO, Callable, Optional
+from typing import BinaryIO, Callable, Optional
 
-from lambda_trace.analyzer.model import EVENT_KEYS, Event
+from lambda_trace.analyzer.errors import CliError
+from lambda_trace.analyzer.inputs import not_a_log
+from lambda_trace.analyzer.model import Event
 from lambda_trace.analyzer.parse import Parser
-from lambda_trace.analyzer.sources import SourceStats, add_source_arguments, open_sources
+from lambda_trace.analyzer.sources import SourceStats, open_sources
 
 #: Bytes of output gathered before one write (when stdout is not a terminal).
 _WRITE_BYTES = 64 * 1024
-
-
-def add_parser(subparsers: Any) -> None:
-    parser = subparsers.add_parser(
-        "events",
-        help="print the events found in Lambda logs, one JSON object per line",
-        description=(
-            "Parse Lambda's log lines (platform START/END/REPORT, INIT/RESTORE, timeouts, crashes, "
-            "runtime errors, AccessDenied, EMF) and lambda-trace records from files, stdin or "
-            "CloudWatch, and print each recognised event as one JSON object per line. A summary "
-            "of counts goes to stderr."
-        ),
-    )
-    add_source_arguments(parser)
-    parser.add_argument(
-        "--type",
-        dest="types",
-        action="append",
-        type=_event_types,
-        metavar="TYPE[,TYPE]",
-        help="print only these event types (repeatable): " + ", ".join(sorted(EVENT_KEYS)),
-    )
-    parser.set_defaults(func=run)
-
-
-def _event_types(text: str) -> frozenset[str]:
-    names = frozenset(part.strip() for part in text.split(",") if part.strip())
-    unknown = sorted(names - EVENT_KEYS.keys())
-    if not names or unknown:
-        raise argparse.ArgumentTypeError(
-            f"unknown event type {', '.join(unknown) or repr(text)} "
-            f"(known: {', '.join(sorted(EVENT_KEYS))})"
-        )
-    return names
 
 
 def run(args: argparse.Namespace) -> int:
@@ -77,6 +45,9 @@ def run(args: argparse.Namespace) -> int:
             size = 0
     out.write(b"".join(pending))
     out.flush()
+    problem = not_a_log(source_stats, sum(parser.stats.events.values()))
+    if problem is not None:
+        raise CliError(problem)
     print(f"lambda-trace: {parser.stats.summary()}; read {source_stats.summary()}",
           file=sys.stderr)
     # Where an input stopped early (a broken gzip, the decompression limit) and why.

@@ -17,6 +17,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any, Optional, Union
 
+from lambda_trace.analyzer.jsondepth import too_deep
 from lambda_trace.analyzer.model import LogEvent
 from lambda_trace.analyzer.sourcestats import SourceStats
 from lambda_trace.analyzer.timestamps import iso_to_ms
@@ -272,6 +273,8 @@ def decode_embedded(data: str, ctx: Context, stats: SourceStats) -> Optional[lis
 
 def _json_documents(text: str) -> Optional[list[Any]]:
     """One or more JSON documents written back to back (Firehose concatenates payloads)."""
+    if too_deep(text):
+        return None
     decoder = json.JSONDecoder()
     docs: list[Any] = []
     pos, end = 0, len(text)

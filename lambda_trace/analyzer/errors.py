@@ -1,11 +1,7 @@
-"""The one error type the CLI turns into a single line on stderr and a non-zero exit."""
+"""``CliError``, re-exported from ``lambda_trace.errors`` (where it lives, below both halves)."""
 
 from __future__ import annotations
 
+from lambda_trace.errors import CliError
 
-class CliError(Exception):
-    """A user-facing failure: bad input, unreadable file, missing credentials, bad time window."""
-
-    def __init__(self, message: str, exit_code: int = 2) -> None:
-        super().__init__(message)
-        self.exit_code = exit_code
+__all__ = ["CliError"]

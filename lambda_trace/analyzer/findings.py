@@ -31,7 +31,10 @@ KINDS = (
     "out_of_memory",
     "memory_pressure",
     "init_failure",
+    "extension_failure",
+    "runtime_crash",
     "permission_denied",
+    "dependency_error",
     "code_error",
     "throttling",
     "retries",
@@ -72,6 +75,23 @@ BATCH_OPERATIONS = {
     "Invoke": "one invocation with a batch payload, or asynchronous fan-out",
 }
 
+#: db call names start with their system (``postgresql SELECT orders``): the batched form.
+DB_BATCH = {
+    "postgresql": "one query for all the items (WHERE id = ANY(%s), IN (...) or a JOIN)",
+    "mysql": "one query for all the items (WHERE id IN (...) or a JOIN)",
+    "sqlite": "one query for all the items (WHERE id IN (...) or a JOIN)",
+    "redis": "MGET/HMGET, or one pipeline for all the commands",
+}
+
+
+def batch_advice(name: str) -> str:
+    """How to batch the calls of ``name``, by AWS operation or database system."""
+    system = name.split(" ", 1)[0]
+    if system in DB_BATCH and " " in name:
+        return DB_BATCH[system]
+    operation = name.replace(" ", ".").split(".")[-1]
+    return BATCH_OPERATIONS.get(operation, "one batched request, or concurrent requests")
+
 
 @dataclass
 class Finding:
@@ -82,12 +102,15 @@ class Finding:
     subject: str
     evidence: dict[str, Any]
     advice: str
+    #: the function it is about (None: not known, e.g. a plain log copy)
+    function: Optional[str] = None
 
     def to_dict(self) -> dict[str, Any]:
         return {
             "kind": self.kind,
             "severity": self.severity,
             "subject": self.subject,
+            "function": self.function,
             "evidence": self.evidence,
             "advice": self.advice,
         }
@@ -106,6 +129,10 @@ class Thresholds:
     #: a p95 must grow by this share and by at least ``regression_min_ms`` to be a regression
     regression_ratio: float = 0.2
     regression_min_ms: float = 5.0
+    #: a slow_dependency is high (medium) only when it costs at least this much time per
+    #: invocation on average: half of a 30 ms invocation is where time goes, not a problem
+    slow_high_ms_per_invocation: float = 100.0
+    slow_medium_ms_per_invocation: float = 20.0
 
 
 @dataclass
@@ -163,7 +190,7 @@ def find_all(
 
 
 def no_invocations(agg: Aggregator, t: Thresholds, b: Optional[Baseline]) -> list[Finding]:
-    if agg.invocations:
+    if agg.invocations or _failures_seen(agg):
         return []
     events = sum(agg.events_by_type.values())
     advice = (
@@ -175,6 +202,12 @@ def no_invocations(agg: Aggregator, t: Thresholds, b: Optional[Baseline]) -> lis
         f"See {LOGS_PERMISSIONS_DOC}"
     )
     return [Finding("no_invocations", "high", "function", {"events": events}, advice)]
+
+
+def _failures_seen(agg: Aggregator) -> bool:
+    """Lines that report failures: the function logs, whatever the invocations' lines lack."""
+    return bool(agg.error_groups.total or agg.faults or agg.access_denied.total
+                or agg.orphan_timeouts or agg.init_failures.total)
 
 
 def timeouts(agg: Aggregator, t: Thresholds, b: Optional[Baseline]) -> list[Finding]:
@@ -233,35 +266,6 @@ def timeouts(agg: Aggregator, t: Thresholds, b: Optional[Baseline]) -> list[Find
 
 
 # -- memory ------------------------------------------------------------------------------------
-
-
-def out_of_memory(agg: Aggregator, t: Thresholds, b: Optional[Baseline]) -> list[Finding]:
-    if not agg.out_of_memory:
-        return []
-    sizes = sorted(int(k) for k, _, _, _ in agg.oom_sizes.items())
-    largest = sizes[-1] if sizes else None
-    recommended = _round_memory(largest * 2) if largest else None
-    evidence = {
-        "out_of_memory": agg.out_of_memory,
-        "invocations": agg.invocations,
-        "rate": _r(_ratio(agg.out_of_memory, agg.invocations), 4),
-        "memory_size_mb": sizes,
-        "recommended_memory_mb": recommended,
-    }
-    if recommended:
-        advice = (
-            f"The function ran out of memory at {largest} MB (Max Memory Used reached Memory Size "
-            f"and the runtime was killed). Raise MemorySize to about {recommended} MB, then read "
-            "the new peak from REPORT's Max Memory Used and trim it; look for data read whole into "
-            "memory (large S3 objects, unpaginated queries) and caches that only grow."
-        )
-    else:
-        advice = (
-            "The runtime was killed for lack of memory. Raise MemorySize and look for data read "
-            "whole into memory (large S3 objects, unpaginated queries) and caches that only grow."
-        )
-    subject = f"{largest} MB" if largest else "function"
-    return [Finding("out_of_memory", "high", subject, evidence, advice)]
 
 
 def memory_pressure(agg: Aggregator, t: Thresholds, b: Optional[Baseline]) -> list[Finding]:
@@ -361,28 +365,6 @@ def memory_cost(agg: Aggregator, t: Thresholds, b: Optional[Baseline]) -> list[F
 # -- failures ----------------------------------------------------------------------------------
 
 
-def init_failures(agg: Aggregator, t: Thresholds, b: Optional[Baseline]) -> list[Finding]:
-    found = []
-    for (phase, status, error_type), count, _, duration in agg.init_failures.items():
-        evidence = {"phase": phase, "status": status, "error_type": error_type, "count": count,
-                    "init_duration_ms": _r(as_float(duration))}
-        if status == "timeout":
-            advice = (
-                "The init phase (imports and code outside the handler) hit its 10-second limit. "
-                "Move slow work (downloads, connections, model loading) out of module scope or "
-                "make it lazy, shrink what is imported, or raise memory for more CPU."
-            )
-        else:
-            advice = (
-                f"The init phase failed ({error_type or status}); every request to a new "
-                "environment pays for it again. Fix the import-time error shown in the code "
-                "errors (missing module or wrong handler setting are the usual causes)."
-            )
-        subject = f"{phase} {status}"
-        found.append(Finding("init_failure", "high", subject, evidence, advice))
-    return found
-
-
 def permission_denied(agg: Aggregator, t: Thresholds, b: Optional[Baseline]) -> list[Finding]:
     by_principal: dict[Optional[str], list[tuple[Any, int, Any]]] = {}
     for (principal, action, resource), count, _, example in agg.access_denied.items():
@@ -469,6 +451,12 @@ def _error_advice(error_type: str, frame: Optional[str], request_id: Optional[st
         return "The Handler setting names a function that does not exist in the module." + look
     if error_type == "Runtime.UserCodeSyntaxError":
         return "The code does not compile; run it locally on the same Python version." + look
+    if error_type.startswith("HTTP 5"):
+        return (
+            f"The handler returned {error_type[5:]} without raising: the client saw a server "
+            "error. Look at what the code turns into that response (usually a caught exception "
+            "or a failed dependency) in the example request's log lines." + look
+        )
     return f"Fix the code{where} that raises {error_type}, or handle it where expected." + look
 
 
@@ -478,10 +466,16 @@ def _error_advice(error_type: str, frame: Optional[str], request_id: Optional[st
 def slow_dependency(agg: Aggregator, t: Thresholds, b: Optional[Baseline]) -> list[Finding]:
     if not agg.dependencies or not agg.duration_total_ms:
         return []
-    dep = max(agg.dependencies.values(), key=lambda d: d.total_ms)
+    # A dependency whose every call failed is reported by its failure (permission_denied,
+    # dependency_error, retries...), not as where the time goes.
+    working = [d for d in agg.dependencies.values() if d.errors < d.calls]
+    if not working:
+        return []
+    dep = max(working, key=lambda d: d.total_ms)
     if not dep.total_ms:
         return []
     share = dep.total_ms / agg.duration_total_ms
+    per_invocation = dep.total_ms / agg.invocations if agg.invocations else dep.total_ms
     p50, p95, p99 = dep.sketch.quantiles([0.5, 0.95, 0.99])
     evidence = {
         "name": dep.name,
@@ -495,14 +489,26 @@ def slow_dependency(agg: Aggregator, t: Thresholds, b: Optional[Baseline]) -> li
         "p99_ms": _r(p99),
         "max_ms": _r(dep.max_ms),
         "errors": dep.errors,
+        "ms_per_invocation": _r(per_invocation),
     }
     severity = "high" if share >= 0.5 else "medium" if share >= 0.2 else "low"
+    if severity == "high" and per_invocation < t.slow_high_ms_per_invocation:
+        severity = "medium"
+    if severity == "medium" and per_invocation < t.slow_medium_ms_per_invocation:
+        severity = "low"
     pct = round(share * 100, 1)
     if dep.kind == "segment":
         advice = (
             f"The code section {dep.name} takes {pct}% of invocation time. Profile it (or wrap its "
             "parts in segments) and make it cheaper, cache its result between invocations, or "
             "move it out of the request path."
+        )
+    elif dep.kind == "db":
+        advice = (
+            f"{dep.name} takes {pct}% of invocation time (p95 {_r(p95)} ms). Check the "
+            "statement's plan (EXPLAIN ANALYZE) and indexes, fetch fewer rows, cache results "
+            "between invocations, and connect once outside the handler (or through RDS Proxy) "
+            "rather than per invocation."
         )
     else:
         advice = (
@@ -517,8 +523,7 @@ def slow_dependency(agg: Aggregator, t: Thresholds, b: Optional[Baseline]) -> li
 def n_plus_one(agg: Aggregator, t: Thresholds, b: Optional[Baseline]) -> list[Finding]:
     found = []
     for entry in sorted(agg.n_plus_one.values(), key=lambda e: -e.total_ms):
-        operation = entry.name.replace(" ", ".").split(".")[-1]
-        batch = BATCH_OPERATIONS.get(operation, "one batched request, or concurrent requests")
+        batch = batch_advice(entry.name)
         evidence = {
             "name": entry.name,
             "invocations": entry.invocations,
@@ -651,25 +656,6 @@ def cold_start(agg: Aggregator, t: Thresholds, b: Optional[Baseline]) -> list[Fi
     return [Finding("cold_start", severity, "function", evidence, advice)]
 
 
-FINDERS: tuple[Finder, ...] = (
-    no_invocations,
-    timeouts,
-    out_of_memory,
-    memory_pressure,
-    init_failures,
-    permission_denied,
-    code_errors,
-    throttling,
-    retries,
-    latency_regression,
-    slow_dependency,
-    n_plus_one,
-    cold_start,
-    overprovisioned_memory,
-    memory_cost,
-)
-
-
 # -- helpers -----------------------------------------------------------------------------------
 
 
@@ -726,3 +712,34 @@ def _clip(text: Optional[str], limit: int) -> Optional[str]:
     if text is None:
         return None
     return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+# The failures that are not the code's own live in causes.py (which builds on this module).
+from lambda_trace.analyzer.causes import (  # noqa: E402
+    dependency_errors,
+    extension_failures,
+    init_failures,
+    out_of_memory,
+    runtime_crashes,
+)
+
+FINDERS: tuple[Finder, ...] = (
+    no_invocations,
+    timeouts,
+    out_of_memory,
+    memory_pressure,
+    init_failures,
+    extension_failures,
+    runtime_crashes,
+    permission_denied,
+    dependency_errors,
+    code_errors,
+    throttling,
+    retries,
+    latency_regression,
+    slow_dependency,
+    n_plus_one,
+    cold_start,
+    overprovisioned_memory,
+    memory_cost,
+)

@@ -41,21 +41,6 @@ DEFAULT_SINCE = "1h"
 _TOLD: set[str] = set()
 
 
-def add_arguments(parser: argparse.ArgumentParser) -> None:
-    group = parser.add_argument_group("metrics and configuration (with --function)")
-    group.add_argument("--no-metrics", action="store_true",
-                       help="do not read the functions' CloudWatch metrics")
-    group.add_argument("--no-config", action="store_true",
-                       help="do not read the functions' configuration, policies and triggers")
-    group.add_argument("--bucket", action="append", default=[], metavar="BUCKET",
-                       help="an S3 bucket whose notifications may target the function "
-                            "(repeatable; default: those in the resource policy and up to 50 "
-                            "of the account's buckets)")
-    group.add_argument("--full-logs", action="store_true",
-                       help="in a window over a day, read all logs instead of only around the "
-                            "failures the metrics show")
-
-
 @dataclass
 class FunctionChecks:
     """The metrics and configuration view of ``analyze --function`` runs."""
@@ -220,11 +205,10 @@ class FunctionChecks:
         A skip already told in this process (the demo runs analyze nine times) is not
         repeated; every report still lists it in ``aws_checks.skipped``.
         """
-        lines = [line for line in dict.fromkeys(self.skipped) if line not in _TOLD]
+        missing = [f"log group {group} does not exist: the report uses the metrics and "
+                   "configuration only" for group in getattr(stats, "missing_log_groups", [])]
+        lines = [line for line in dict.fromkeys([*self.skipped, *missing]) if line not in _TOLD]
         _TOLD.update(lines)
-        for group in getattr(stats, "missing_log_groups", []):
-            lines.append(f"log group {group} does not exist: the report uses the metrics and "
-                         "configuration only")
         plan = self._log_plan_with_cost(stats)
         if plan:
             starts = ", ".join(w["start"] for w in plan["windows"])

@@ -9,7 +9,6 @@ most a couple of megabytes of memory: text readers keep the first piece, JSON re
 from __future__ import annotations
 
 import errno
-import gzip
 import os
 import re
 import sys
@@ -130,16 +129,13 @@ def read_chunks(
     ``close`` closes the stream at the end.
     """
     raw = stream
-    source: BinaryIO = stream
     compressed = _peek(stream, 2) == GZIP_MAGIC
-    if compressed:
-        source = gzip.GzipFile(fileobj=stream, mode="rb")  # type: ignore[assignment]
+    source = _gunzip(stream) if compressed else iter(lambda: stream.read(CHUNK_BYTES), b"")
     total = 0
     try:
-        while True:
-            chunk = source.read(CHUNK_BYTES)
-            if not chunk:
-                break
+        for chunk in source:
+            if not total:
+                _check_text(chunk, origin, stats)
             total += len(chunk)
             if max_decompressed and total > max_decompressed:
                 keep = len(chunk) - (total - max_decompressed)
@@ -158,14 +154,135 @@ def read_chunks(
                     on_progress(raw.tell())
                 except (OSError, ValueError):
                     on_progress(total)
-    except (EOFError, gzip.BadGzipFile, zlib.error) as exc:
+    except GzipBroken as exc:
         stats.malformed += 1
-        stats.note(origin, f"gzip data ends or breaks after {total} bytes ({exc}); rest skipped")
+        stats.note(
+            origin,
+            f"gzip data ends or breaks after {total} bytes of log text, at compressed byte "
+            f"{exc.offset} ({exc.reason}); everything before it was read, the rest skipped",
+        )
     except OSError as exc:
         stats.note(origin, f"read error after {total} bytes: {_os_error_text(exc)}; rest skipped")
     finally:
         if close:
             stream.close()
+
+
+#: Leading bytes of common binary formats, for the "not a log" message.
+_MAGIC = (
+    (b"\x89PNG\r\n\x1a\n", "a PNG image"),
+    (b"\xff\xd8\xff", "a JPEG image"),
+    (b"GIF8", "a GIF image"),
+    (b"%PDF-", "a PDF document"),
+    (b"PK\x03\x04", "a ZIP archive"),
+    (b"\x7fELF", "an executable"),
+    (b"BZh", "a bzip2 archive"),
+    (b"\xfd7zXZ\x00", "an xz archive"),
+    (b"\x28\xb5\x2f\xfd", "a zstd archive"),
+    (b"\xff\xfe", "UTF-16 text (convert it to UTF-8)"),
+    (b"\xfe\xff", "UTF-16 text (convert it to UTF-8)"),
+)
+_TEXT_CONTROLS = frozenset(b"\t\n\r\f\v\x1b")
+
+
+NOT_A_LOG = "not a log ({what}); give a text, JSON or gzip file of log lines"
+
+
+def _check_text(head: bytes, origin: str, stats: SourceStats) -> None:
+    """A known binary format stops the run; bytes that only look binary are judged at the end
+    (``not_a_log``): a log with garbage after its lines is still read."""
+    for magic, kind in _MAGIC:
+        if head.startswith(magic):
+            raise CliError(f"{origin}: " + NOT_A_LOG.format(what=kind))
+    what = binary_kind(head)
+    if what is not None:
+        stats.binary_inputs.append(f"{origin}: " + NOT_A_LOG.format(what=what))
+
+
+def not_a_log(stats: SourceStats, events_found: int) -> Optional[str]:
+    """The error for a run whose inputs looked binary and held no event at all, else None."""
+    if stats.binary_inputs and not events_found:
+        return stats.binary_inputs[0]
+    return None
+
+
+def binary_kind(head: bytes) -> Optional[str]:
+    """What the first bytes of an input are when they are not text, else None.
+
+    A known file signature is binary. So is a sample (the first 4 KB) in which more than 10% of
+    the bytes are control characters (NUL included) or broken UTF-8: log text may carry a stray
+    NUL or escape sequence, but not that many.
+    """
+    for magic, what in _MAGIC:
+        if head.startswith(magic):
+            return what
+    sample = head[:4096]
+    if not sample:
+        return None
+    controls = sum(1 for b in sample if b < 0x20 and b not in _TEXT_CONTROLS)
+    # (a multi-byte character cut by the sample's end is not broken text)
+    broken = sample[:_char_boundary(sample, len(sample))].decode("utf-8", "replace").count(
+        "\ufffd")
+    if (controls + broken) * 10 > len(sample):
+        return "binary data"
+    return None
+
+
+class GzipBroken(Exception):
+    """The gzip stream is cut short or corrupt at compressed byte ``offset``."""
+
+    def __init__(self, reason: str, offset: int) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.offset = offset
+
+
+def _gunzip(stream: BinaryIO) -> Iterator[bytes]:
+    """The decompressed bytes of a gzip stream (of its members back to back), as they come.
+
+    ``zlib.decompressobj`` rather than ``gzip.GzipFile``: GzipFile raises ``EOFError`` for a cut
+    stream and drops what it had decompressed in that read (up to ``CHUNK_BYTES`` of text), while
+    a decompressor hands out everything up to the last complete deflate block. Output is taken
+    at most ``CHUNK_BYTES`` at a time, so a bomb never inflates in one call.
+    """
+    decoder = zlib.decompressobj(wbits=31)  # 31: gzip header and trailer (RFC 1952)
+    consumed = 0  # compressed bytes read so far
+    pending = b""
+    member_done = False
+    while True:
+        if not pending:
+            pending = stream.read(CHUNK_BYTES)
+            if not pending:
+                if member_done:
+                    return
+                try:
+                    rest = decoder.flush()  # output zlib still holds for input it has taken
+                except zlib.error:
+                    rest = b""
+                if rest:
+                    yield rest
+                if decoder.eof:
+                    return
+                raise GzipBroken("the compressed data is cut short", consumed)
+            consumed += len(pending)
+        if member_done:  # another member follows (`cat a.gz b.gz`), or trailing junk
+            if pending[:1] == b"\0" and not pending.strip(b"\0"):
+                pending = b""  # zero padding after the last member (tape-style), as gzip allows
+                continue
+            if pending[:2] != GZIP_MAGIC[: len(pending[:2])]:
+                raise GzipBroken("data after the gzip stream is not gzip", consumed - len(pending))
+            decoder = zlib.decompressobj(wbits=31)
+            member_done = False
+        try:
+            out = decoder.decompress(pending, CHUNK_BYTES)
+        except zlib.error as exc:
+            raise GzipBroken(str(exc), consumed - len(pending)) from None
+        pending = decoder.unconsumed_tail or b""
+        if decoder.eof:
+            member_done = True
+            pending = decoder.unused_data + pending
+        if out:
+            yield out
 
 
 def decode_lines(

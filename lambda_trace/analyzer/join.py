@@ -30,7 +30,7 @@ from lambda_trace.schema import aws_service_operation
 #: Event types that describe an execution environment, not an invocation.
 ENVIRONMENT_TYPES = frozenset({"init_start", "init_report"})
 #: Event types the join does not keep (they are only counted).
-IGNORED_TYPES = frozenset({"emf", "memory_warning"}) | ENVIRONMENT_TYPES
+IGNORED_TYPES = frozenset({"emf"}) | ENVIRONMENT_TYPES
 
 # Where an event sits inside its invocation, in time: the opening boundary, the closing one, or
 # anywhere in between.
@@ -110,8 +110,9 @@ class Invocation:
     """Everything joined for one request id."""
 
     __slots__ = ("access_denied", "calls", "complete_seq", "end_ts", "errors", "has_end",
-                 "has_start", "log_stream", "overflow", "record", "report", "request_id",
-                 "runtime_exit", "start_ts", "timed_out", "timeout_seconds", "timeout_warning")
+                 "has_start", "log_stream", "memory_warning", "overflow", "record", "report",
+                 "request_id", "runtime_exit", "start_ts", "timed_out", "timeout_seconds",
+                 "timeout_warning")
 
     #: errors / access-denied events kept per invocation (the rest are only counted)
     MAX_DETAILS = 5
@@ -126,6 +127,8 @@ class Invocation:
         self.report: Optional[Event] = None
         self.record: Optional[Event] = None
         self.timeout_warning: Optional[Event] = None
+        #: the last memory_warning record (the runtime's RSS crossed its share of the limit)
+        self.memory_warning: Optional[Event] = None
         self.timed_out = False
         self.timeout_seconds: Optional[float] = None
         self.runtime_exit: Optional[Event] = None
@@ -366,6 +369,19 @@ class Joiner:
         self._done.clear()
         return done
 
+    def finalise_completed(self, before_seq: int) -> list[Invocation]:
+        """Finalise the complete invocations that completed by event number ``before_seq``.
+
+        A live tail's grace is time, not events: what completed in an earlier poll is final,
+        however few events came since (``analyze --follow``).
+        """
+        for seq, inv in list(self._grace):
+            if seq <= before_seq and inv.complete_seq == seq and inv.request_id in self._open:
+                self._finalise(inv)
+        done = self._done[:]
+        self._done.clear()
+        return done
+
     @property
     def stats(self) -> JoinStats:
         self._stats.events = self._seq
@@ -588,6 +604,13 @@ class Joiner:
         ):
             inv.timeout_warning = event
 
+    def _on_memory_warning(self, inv: Invocation, event: Event) -> None:
+        previous = inv.memory_warning
+        if previous is None or _float(event.get("elapsed_ms")) >= _float(
+            previous.get("elapsed_ms")
+        ):
+            inv.memory_warning = event
+
     def _on_call(self, inv: Invocation, event: Event) -> None:
         error_class = event.get("error_class")
         if error_class == "permission_denied":
@@ -623,6 +646,7 @@ _HANDLERS: dict[str, Any] = {
     "access_denied": Joiner._on_access_denied,
     "invocation": Joiner._on_invocation,
     "timeout_warning": Joiner._on_timeout_warning,
+    "memory_warning": Joiner._on_memory_warning,
     "call": Joiner._on_call,
 }
 

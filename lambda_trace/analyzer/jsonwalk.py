@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from typing import Any, Callable, Optional, Union
 
 from lambda_trace.analyzer.inputs import MAX_LINE_CHARS, Line, LongLine
+from lambda_trace.analyzer.jsondepth import MAX_JSON_DEPTH, too_deep
 
 #: Largest single JSON value (one event, or a document with no event array) held while parsing.
 MAX_VALUE_CHARS = 64 * 1024 * 1024
@@ -149,6 +150,10 @@ class JsonWalker:
                 if self._incomplete(exc) and self._more(max(_READ_AHEAD_CHARS, len(self._buf))):
                     continue
                 raise _Fail(exc.msg, exc.pos) from None
+            except RecursionError:  # the stdlib decoder recurses per level
+                raise _Fail(f"JSON nested deeper than {MAX_JSON_DEPTH} levels", self._pos) from None
+            if end - self._pos > MAX_JSON_DEPTH and too_deep(self._buf[self._pos : end]):
+                raise _Fail(f"JSON nested deeper than {MAX_JSON_DEPTH} levels", self._pos)
             if end >= len(self._buf) and isinstance(value, (int, float)) and self._more():
                 continue  # the number may go on in the next piece
             self._pos = end

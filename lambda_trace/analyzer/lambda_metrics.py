@@ -296,7 +296,7 @@ def _epoch_s(ts: Any) -> Optional[float]:
     if isinstance(ts, datetime):
         if ts.tzinfo is None:
             ts = ts.replace(tzinfo=timezone.utc)
-        return ts.timestamp()
+        return float(ts.timestamp())
     if isinstance(ts, (int, float)):
         return float(ts)
     if isinstance(ts, str):

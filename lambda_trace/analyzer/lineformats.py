@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import Optional
+from typing import Any, Optional
 
 from lambda_trace.analyzer.timestamps import iso_to_ms
 
@@ -123,6 +123,29 @@ def table_row(line: str, columns: list[str]) -> Optional[dict[str, str]]:
             cell = cell[:-1]
         row[name] = cell if name == "@message" else cell.strip()
     return row
+
+
+#: A table row pasted without its header: ``| 2023-06-11 04:03:30.102 | <message> |`` (Logs
+#: Insights "Copy as markdown") or ``| 1715603870772 | <message>   |`` (``aws logs
+#: filter-log-events --output table``, which pads every cell to the column's width).
+_HEADLESS_ROW = re.compile(
+    r"\|[ \t]*(?P<ts>\d{4}-\d\d-\d\d[ T]\d\d:\d\d:\d\d(?:\.\d+)?Z?|\d{13})[ \t]*\|"
+    r"(?P<msg>.*?)\|?[ \t]*\Z",
+    re.DOTALL,
+)
+
+
+def headless_table_row(line: str) -> Optional[dict[str, Any]]:
+    """A two-column (timestamp, message) table row whose header was not copied."""
+    match = _HEADLESS_ROW.match(line.strip())
+    if match is None:
+        return None
+    ts, message = match.group("ts"), match.group("msg")
+    if ts.isdigit():  # the CLI's table: epoch milliseconds, cells padded to width
+        return {"timestamp": int(ts), "message": message.strip()}
+    if message.startswith(" "):
+        message = message[1:]
+    return {"@timestamp": ts, "@message": message.rstrip()}
 
 
 def is_csv_header(line: str) -> bool:

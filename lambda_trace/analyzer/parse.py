@@ -35,6 +35,8 @@ from lambda_trace.analyzer.records import (
     record_event,
     salvage_emf,
 )
+from lambda_trace.analyzer.redaction import redact_event
+from lambda_trace.analyzer.stackdump import merge_stack_dumps
 from lambda_trace.schema import MARKER
 
 __all__ = ["ParseStats", "Parser", "iso_to_ms"]
@@ -179,6 +181,11 @@ _MAX_JSON_LINES = 20000
 _MAX_JSON_CHARS = 4 * 1024 * 1024
 
 #: error_mode: what may still follow an open error event in a copy
+#: "[ERROR] [1764102960370] LAMBDA_RUNTIME Failed to post handler success response. ..." (the
+#: Node.js runtime's own log line; not Python's "[ERROR]\t<timestamp>" format)
+_NODE_RUNTIME_LINE = re.compile(r"[\t ]*\[(\d{12,14})\][\t ]*LAMBDA_RUNTIME[\t ]+(.*)", re.DOTALL)
+#: "REPORT RequestId: <id>" with its fields on the next lines (a copy that split them)
+_BARE_REPORT = re.compile(r"REPORT RequestId:[\t ]*\S+[\t ]*\Z")
 _TRACEBACK_MAY_FOLLOW = 1
 _JSON_MAY_FOLLOW = 2
 
@@ -233,6 +240,9 @@ class Parser:
         self._env_ts: Optional[int] = None
         self._stream: Optional[str] = None
         self._copy = False
+        #: (line number, text, request id, timestamp) of a "<Name>: <message>" line that a
+        #: Node.js stack frame on the next line would make an error
+        self._candidate: Optional[tuple[int, str, Optional[str], Optional[int]]] = None
         self._bucket: Optional[str] = None
         # events a later line may still complete, and the stream they belong to
         self._report: Optional[Event] = None
@@ -381,7 +391,15 @@ class Parser:
         return events
 
     def iter_events(self, log_events: Iterable[LogEvent]) -> Iterator[Event]:
-        """Every event of ``log_events``, each yielded once no later line can change it."""
+        """Every event of ``log_events``, each yielded once no later line can change it.
+
+        Every event's free text is redacted on the way out (``redaction``): this is the one door
+        through which log text reaches ``analyze`` and ``events``. A faulthandler stack dump's
+        lines come in as one timeout warning (``stackdump``).
+        """
+        return map(redact_event, self._final_events(merge_stack_dumps(log_events)))
+
+    def _final_events(self, log_events: Iterable[LogEvent]) -> Iterator[Event]:
         held: list[Event] = []
         parse = self.parse
         counts, event_counts = self._counts, self._event_counts
@@ -528,6 +546,9 @@ class Parser:
         error, mode = self._error, self._error_mode
         absorbing = error is not None and mode == _TRACEBACK_MAY_FOLLOW and self._copy \
             and self._open_stream == self._stream
+        if absorbing and error is not None and error.get("runtime") == "nodejs" \
+                and text[:1] not in (" ", "\t") and not pf.NODE_FRAME.match(text):
+            absorbing = False  # a Node.js stack is frames only; an unindented line ends it
         self._close()
         events = self._dispatch(text, allow_weak=not absorbing)
         if events is None:
@@ -603,7 +624,7 @@ class Parser:
             if s.startswith("EXTENSION"):
                 return self._one(pf.extension_event(s, self._stamp(line_ts), self._stream))
         elif c == "R":
-            if s.startswith("REPORT ") and "Duration" in s:
+            if s.startswith("REPORT ") and ("Duration" in s or _BARE_REPORT.match(s)):
                 report = pf.report_event(s, self._stamp(line_ts), self._stream, request_id)
                 self._open_report(report)
                 return [report]
@@ -635,6 +656,8 @@ class Parser:
                 return self._lambda_warning(s)
             if s.startswith("LOGS"):
                 return self._one(pf.subscription_event(s, self._stamp(line_ts), self._stream))
+        elif c == "P" and s.startswith("Process exited before completing request"):
+            return self._fault(s, request_id, line_ts)
         elif c == "X" and s.startswith("XRAY TraceId:"):
             self._bucket = "app"  # its REPORT is not in this input
             return []
@@ -702,6 +725,9 @@ class Parser:
                     return self._python_log(level, match.group(1), match.group(2),
                                             match.group(3) or "")
             if level == "ERROR":
+                runtime_line = _NODE_RUNTIME_LINE.match(after)
+                if runtime_line is not None:
+                    return self._node_runtime_error(runtime_line, request_id, line_ts)
                 event = pf.python_error_event(after.lstrip(" \t"), self._stamp(line_ts),
                                               self._stream, request_id)
                 self._open_error(event, _TRACEBACK_MAY_FOLLOW)
@@ -712,6 +738,20 @@ class Parser:
             return None  # a log-group prefix: stripped by the caller
         # "[Extension name] ...", "[Information] ..." (PowerShell), "[NR_EXT] ...": log-format lines
         return self._weak(s, request_id, line_ts, "app")
+
+    def _node_runtime_error(
+        self, match: re.Match[str], request_id: Optional[str], line_ts: Optional[int]
+    ) -> list[Event]:
+        """``[ERROR] [<epoch ms>] LAMBDA_RUNTIME <what>``: the Node.js runtime's own failure
+        (posting the response, a payload over 6 MB); its JSON error object may follow."""
+        ts = self._stamp(line_ts)
+        if ts is None:
+            ts = int(match.group(1))
+        event = pf.error_event(None, match.group(2).strip(), None, runtime="nodejs",
+                               unhandled=True, request_id=request_id, ts=ts,
+                               stream=self._stream)
+        self._open_error(event, _JSON_MAY_FOLLOW)
+        return [event]
 
     def _python_log(self, level: str, ts_text: str, request_id: str, message: str) -> list[Event]:
         line_ts = iso_to_ms(ts_text) if self._env_ts is None else None
@@ -978,6 +1018,14 @@ class Parser:
     ) -> list[Event]:
         """Phrases found anywhere in a line nothing else claimed."""
         ts = self._stamp(line_ts)
+        line_no = self._counts["lines"]
+        candidate, self._candidate = self._candidate, None
+        if candidate is not None and candidate[0] == line_no - 1 and pf.NODE_FRAME.match(s):
+            # "<Name>: <message>" then a stack frame: a Node.js error printed without the
+            # runtime's prefix (stderr, or a copy of the error alone).
+            return self._bare_node_error(candidate, s)
+        if s[:1].isupper() and pf.NODE_ERROR_NAME.match(s):
+            self._candidate = (line_no, s, request_id, ts)
         for marker in _GLUED:
             at = s.find(marker)
             if at > 0:
@@ -999,6 +1047,8 @@ class Parser:
             if events is not None:
                 return events
         at = s.find('{"')
+        if at > 1 and s[at - 1] == "[":
+            at -= 1  # an array of them: a Telemetry API batch an extension printed
         if at > 0:
             events = self._json_text(s[at:], request_id, line_ts)
             if events or self._bucket == "malformed":
@@ -1009,6 +1059,8 @@ class Parser:
             event = pf.platform_error_line_event(s, ts, self._stream, request_id)
         if event is None and s[:1] in "pfE":
             event = pf.crash_line_event(s, ts, self._stream, request_id)
+        if event is None and s.startswith(pf.NODE_LEGACY_FAILURE):
+            event = pf.node_legacy_error_event(s, ts, self._stream, request_id)
         if event is None:
             event = pf.legacy_python_error_event(s, ts, self._stream, request_id)
         if event is not None:
@@ -1023,6 +1075,17 @@ class Parser:
                 return [event]
         self._bucket = default
         return []
+
+    def _bare_node_error(self, candidate: tuple[int, str, Optional[str], Optional[int]],
+                         frame: str) -> list[Event]:
+        _, text, request_id, ts = candidate
+        named = pf.NODE_ERROR_NAME.match(text)
+        assert named is not None
+        event = pf.error_event(named.group(1), named.group(2).strip(), [frame.strip()],
+                               runtime="nodejs", unhandled=True, request_id=request_id, ts=ts,
+                               stream=self._stream)
+        self._open_error(event, _TRACEBACK_MAY_FOLLOW)
+        return [event]
 
     # ---------------------------------------------------------------------------- open events
 
@@ -1094,8 +1157,20 @@ class Parser:
                 if error["stack"] is None:
                     error["stack"] = []
                 error["stack"].append(line)
-                if line[:1] not in (" ", "\t") and pf.ERROR_LINE.match(line):
+                last = pf.ERROR_LINE.match(line) if line[:1] not in (" ", "\t") else None
+                if last is not None:
+                    # The traceback's last line names the exception a logger.exception line
+                    # did not; a denial in it is a permission failure, whoever caught it.
+                    if error.get("error_type") is None:
+                        error["error_type"] = last.group(1)
                     self._close()
+                    if pf.has_access_denied(line):
+                        denied = pf.access_denied_event(
+                            line, error["request_id"], error["timestamp_ms"],
+                            error["log_stream"], code=error.get("error_type"))
+                        if denied is not None:
+                            self._bucket = "recognised"
+                            return [denied]
         self._bucket = "continued"
         if tail is not None:
             self._close()

@@ -84,10 +84,8 @@ def _status(value: Any) -> Optional[str]:
     """A platform status as success | timeout | error (Telemetry's "failure" is an error)."""
     if not isinstance(value, str) or not value:
         return None
-    value = value.lower()
-    if value in ("success", "timeout", "error"):
-        return value
-    return "error"
+    status: str = value.lower()
+    return status if status in ("success", "timeout", "error") else "error"
 
 
 def _name_list(text: Optional[str]) -> list[str]:
@@ -109,8 +107,8 @@ _KNOWN_STATUSES = frozenset(("success", "timeout", "error", "failure"))
 
 #: A line that continues a REPORT cut in two by a copy (messy.log:32-33) or its XRAY line (§9.3).
 REPORT_CONTINUATION = re.compile(
-    r"[\t ]*(?:XRAY TraceId:|Billed Duration:|Memory Size:|Max Memory Used:|Init Duration:"
-    r"|Restore Duration:|Billed Restore Duration:|Status:|Error Type:)"
+    r"[\t ]*(?:XRAY TraceId:|Duration:|Billed Duration:|Memory Size:|Max Memory Used:"
+    r"|Init Duration:|Restore Duration:|Billed Restore Duration:|Status:|Error Type:)"
 )
 
 
@@ -279,8 +277,9 @@ _EXTENSION = re.compile(
     r"EXTENSION[\t ]+Name:[\t ]*(.*?)[\t ]+State:[\t ]*(\S+)"
     r"(?:[\t ]+Events:[\t ]*\[([^\]]*)\])?(?:.*?Error Type:[\t ]*(\S+))?"
 )
+# The state may be two words ("State: Already subscribed", when an extension subscribes twice).
 _SUBSCRIPTION = re.compile(
-    r"(TELEMETRY|LOGS)[\t ]+Name:[\t ]*(.*?)[\t ]+State:[\t ]*(\S+)"
+    r"(TELEMETRY|LOGS)[\t ]+Name:[\t ]*(.*?)[\t ]+State:[\t ]*(\S+(?: [a-z]\w*)*)"
     r"(?:[\t ]+Types:[\t ]*\[([^\]]*)\])?"
 )
 
@@ -375,7 +374,13 @@ _EXITED = re.compile(
     r"|Runtime exited without providing a reason"
     r"|Process exited before completing request"
 )
-_ERROR_TYPE_TOKEN = re.compile(r"\b((?:Runtime|Sandbox)\.\w+)")
+_ERROR_TYPE_TOKEN = re.compile(r"\b((?:Runtime|Sandbox|Extension)\.\w+)")
+#: Any other platform fault: "RequestId: <id> Error: <what>", its error type ("Extension.Crash",
+#: "Runtime.InvalidEntrypoint") after a space or on the next line (FORMATS §1.8; the Lambda
+#: docs' troubleshooting pages show "Error: fork/exec /var/task/bootstrap: ..." and
+#: "Error: exit code 0 Extension.Crash").
+_PLATFORM_FAULT = re.compile(r"RequestId:[\t ]*(\S+)[\t ]+Error:[\t ]*(.*)", re.DOTALL)
+_TRAILING_TYPE = re.compile(r"(?:^|[\t \n])((?:Runtime|Sandbox|Extension)\.\w+)[\t \r\n]*$")
 _MANAGED_FAULT = re.compile(
     r"RequestId:[\t ]*(\S+)[\t ]+Status:[\t ]*(\w+)[\t ]+ErrorType:[\t ]*(\S+)"
 )
@@ -416,7 +421,7 @@ def runtime_exit_event(
     """
     match = _EXITED.search(text)
     if match is None:
-        return _managed_fault(text, ts, stream)
+        return _managed_fault(text, ts, stream) or _platform_fault(text, ts, stream)
     signal, status = match.group(1), match.group(2)
     if signal is not None:
         reason = f"signal: {signal}"
@@ -457,6 +462,24 @@ def _managed_fault(text: str, ts: Optional[int], stream: Optional[str]) -> Optio
     )
 
 
+def _platform_fault(text: str, ts: Optional[int], stream: Optional[str]) -> Optional[Event]:
+    match = _PLATFORM_FAULT.match(text)
+    if not match:
+        return None
+    what = match.group(2)
+    token = _TRAILING_TYPE.search(what)
+    reason = (what[: token.start(1)] if token else what).strip() or None
+    return make_event(
+        "runtime_exit",
+        request_id=clean_id(match.group(1)),
+        timestamp_ms=ts,
+        log_stream=stream,
+        reason=reason[:300] if reason else None,
+        oom=bool(_OOM_TEXT.search(what)),
+        error_type=token.group(1) if token else None,
+    )
+
+
 def amend_exit(event: Event, text: str) -> bool:
     """Take the ``Runtime.ExitError`` line that follows a fault line in a copy."""
     match = _ERROR_TYPE_TOKEN.match(text.strip())
@@ -482,6 +505,14 @@ _LEGACY_PYTHON = re.compile(
 _LEGACY_ENDINGS = ("Error", "Exception", "Exit", "Interrupt")
 _LEGACY_MAX_CHARS = 8192
 #: The last line of a traceback, or a Node "TypeError: ..." line: "<Type>: <message>".
+#: Node's Error.prototype.toString(): "<name>: <message>", the name one CamelCase word.
+NODE_ERROR_NAME = re.compile(
+    r"([A-Z][A-Za-z0-9]*(?:Error|Exception|Denied|Fault|NotFound|Throttling|Timeout|Expired"
+    r"|Invalid\w*|Limit\w*)):[\t ]+(.*)",
+    re.DOTALL,
+)
+#: A Node.js stack frame, indented or not (copies lose the indent).
+NODE_FRAME = re.compile(r"[\t ]*at [^\s].*(?::\d+:\d+\)?|\(native\)|\(<anonymous>\))[\t ]*\Z")
 ERROR_LINE = re.compile(r"([A-Za-z_][\w.]*(?:Error|Exception|Exit|Interrupt|Warning)):[\t ](.*)")
 _PLATFORM_ERROR_LINE = re.compile(r"((?:Runtime|Sandbox|Function|Extension)\.\w+):[\t ]*(.*)")
 NODE_LABEL = re.compile(
@@ -627,6 +658,21 @@ def platform_error_line_event(
                        unhandled=True, request_id=request_id, ts=ts, stream=stream)
 
 
+#: Node.js 0.10 (2015): "Failure while running task: TypeError: <message>", then its stack.
+NODE_LEGACY_FAILURE = "Failure while running task: "
+
+
+def node_legacy_error_event(
+    text: str, ts: Optional[int], stream: Optional[str], request_id: Optional[str] = None
+) -> Optional[Event]:
+    """The Node.js 0.10 runtime's report of an uncaught exception (its process then exits)."""
+    match = ERROR_LINE.match(text[len(NODE_LEGACY_FAILURE):].strip())
+    if match is None:
+        return None
+    return error_event(match.group(1), match.group(2).strip(), None, runtime="nodejs",
+                       unhandled=True, request_id=request_id, ts=ts, stream=stream)
+
+
 _GO_PANIC = re.compile(r"(panic|fatal error): (.*)", re.DOTALL)
 _JAVA_UNCAUGHT = re.compile(r'Exception in thread "[^"]*" ([\w.$]+)(?::[\t ]*(.*))?', re.DOTALL)
 
@@ -757,7 +803,14 @@ def logged_error_event(
             last = ERROR_LINE.match(stack[-1].strip())
         if last:
             error_type = last.group(1)
-    return error_event(error_type, lines[0].strip(), stack, runtime=runtime, unhandled=False,
+    first = lines[0].strip()
+    if error_type is None and runtime == "nodejs":
+        # console.error(err) prints err.toString(), "<name>: <message>": an AWS SDK error's name
+        # is its code ("AccessDenied"), which ends in neither Error nor Exception.
+        named = NODE_ERROR_NAME.match(first)
+        if named is not None:
+            error_type, first = named.group(1), named.group(2).strip()
+    return error_event(error_type, first, stack, runtime=runtime, unhandled=False,
                        request_id=request_id, ts=ts, stream=stream)
 
 

@@ -12,6 +12,7 @@ import json
 import re
 from typing import Any, Callable, Optional
 
+from lambda_trace.analyzer.jsondepth import MAX_JSON_DEPTH, TooDeep, too_deep
 from lambda_trace.analyzer.model import Event, make_event
 from lambda_trace.schema import MARKER, RECORD_CLASSES, histogram_pairs
 
@@ -21,11 +22,20 @@ SummaryExtra = tuple[dict[int, int], Optional[str], Optional[int]]
 try:  # orjson decodes a typical record line 3-5x faster than json.loads
     import orjson
 
-    loads: Callable[[Any], Any] = orjson.loads
+    _decode: Callable[[Any], Any] = orjson.loads
     JSON_ERRORS: tuple[type[Exception], ...] = (ValueError, TypeError, RecursionError)
 except ImportError:  # pragma: no cover - exercised only where orjson is absent
-    loads = json.loads
+    _decode = json.loads
     JSON_ERRORS = (ValueError, TypeError, RecursionError)
+
+
+def loads(text: Any) -> Any:
+    """The decoded JSON value; ``ValueError`` for invalid JSON or nesting past the depth limit."""
+    # the two counts inline: nearly every line has fewer brackets than the limit (one call less)
+    if (text.count("{") + text.count("[") > MAX_JSON_DEPTH if text.__class__ is str
+            else True) and too_deep(text):
+        raise TooDeep(f"JSON nested deeper than {MAX_JSON_DEPTH} levels")
+    return _decode(text)
 
 RECORD_TYPES = frozenset(RECORD_CLASSES)
 

@@ -1,6 +1,6 @@
 """Where log events come from: files, stdin and CloudWatch Logs, with their envelopes taken off.
 
-``add_source_arguments`` gives a command the input options; ``open_sources`` checks them all
+The input options are ``lambda_trace.cli.sources``'s; ``open_sources`` checks them all
 (paths readable, time window sensible) before anything is read, then streams ``LogEvent``s:
 files in the order given, then each CloudWatch log group.
 """
@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import argparse
 import itertools
-import re
 from collections.abc import Iterator
 from typing import Any, Optional
 
@@ -20,78 +19,12 @@ from lambda_trace.analyzer.model import LogEvent
 from lambda_trace.analyzer.progress import Progress, wanted
 from lambda_trace.analyzer.sourcestats import SourceStats
 from lambda_trace.analyzer.textreader import TextReader
-from lambda_trace.analyzer.timewindow import HELP as TIME_HELP
 from lambda_trace.analyzer.timewindow import TimeWindow, resolve_window
 
-__all__ = ["SourceStats", "add_source_arguments", "open_sources", "parse_size"]
+__all__ = ["SourceStats", "open_sources", "requested_log_groups"]
 
 #: How far back CloudWatch is read when --since is not given.
 DEFAULT_CLOUDWATCH_SINCE = "1h"
-
-_SIZE = re.compile(r"(\d+(?:\.\d+)?)\s*([kmgt]?)i?b?", re.IGNORECASE)
-
-
-def parse_size(text: str) -> int:
-    """Bytes in ``500M`` / ``8G`` / ``1.5GiB`` / ``1048576``; ``0`` means no limit."""
-    m = _SIZE.fullmatch(text.strip())
-    if m is None:
-        raise CliError(f"cannot read size {text!r}: use a number with an optional K, M, G or T")
-    power = " kmgt".index(m.group(2).lower() or " ")
-    return int(float(m.group(1)) * 1024**power)
-
-
-def add_source_arguments(parser: argparse.ArgumentParser) -> None:
-    """The input options every reading command shares."""
-    parser.add_argument(
-        "paths",
-        nargs="*",
-        metavar="PATH",
-        help="log files: plain text, JSON lines or documents, .gz; - for standard input",
-    )
-    group = parser.add_argument_group("CloudWatch Logs")
-    group.add_argument(
-        "--function",
-        action="append",
-        metavar="NAME",
-        help="read the function's log group /aws/lambda/NAME (a name or ARN; repeatable)",
-    )
-    group.add_argument(
-        "--log-group", action="append", metavar="GROUP", help="read this log group (repeatable)"
-    )
-    group.add_argument(
-        "--since",
-        metavar="TIME",
-        help=f"start of the time window: {TIME_HELP} (CloudWatch default: "
-        f"{DEFAULT_CLOUDWATCH_SINCE}); files keep lines without a known time",
-    )
-    group.add_argument("--until", metavar="TIME", help="end of the time window (default: now)")
-    group.add_argument(
-        "--region",
-        metavar="REGION",
-        help="AWS region (default: AWS_REGION, AWS_DEFAULT_REGION or the profile's)",
-    )
-    group.add_argument("--profile", metavar="PROFILE", help="AWS profile from ~/.aws/config")
-    group.add_argument(
-        "--endpoint-url", metavar="URL",
-        help="AWS endpoint for every call: logs, metrics, configuration (moto, LocalStack)",
-    )
-    group.add_argument(
-        "--insights",
-        action="store_true",
-        help="prefilter on the server with Logs Insights: fetches only platform lines, errors, "
-        "lambda-trace records and EMF (faster for large windows; other app lines are left out)",
-    )
-    parser.add_argument(
-        "--no-progress", action="store_true", help="no progress bar on stderr while reading"
-    )
-    parser.add_argument(
-        "--max-decompressed",
-        metavar="SIZE",
-        type=parse_size,
-        default=DEFAULT_MAX_DECOMPRESSED,
-        help="stop reading a .gz input after this much log text (default: 8G; 0: no limit)",
-    )
-
 
 def _log_groups(args: argparse.Namespace) -> tuple[list[str], Optional[str]]:
     """The log groups asked for, and a region taken from a function ARN."""
@@ -106,6 +39,11 @@ def _log_groups(args: argparse.Namespace) -> tuple[list[str], Optional[str]]:
             raise CliError("--log-group needs a log group name")
         groups.append(group)
     return list(dict.fromkeys(groups)), region
+
+
+def requested_log_groups(args: argparse.Namespace) -> tuple[list[str], Optional[str]]:
+    """The log groups of ``--function``/``--log-group``, and a region from a function ARN."""
+    return _log_groups(args)
 
 
 def open_sources(args: argparse.Namespace, stats: SourceStats) -> Iterator[LogEvent]:
@@ -132,6 +70,8 @@ def open_sources(args: argparse.Namespace, stats: SourceStats) -> Iterator[LogEv
             endpoint_url=getattr(args, "endpoint_url", None),
             insights=insights,
             missing_ok=bool(getattr(args, "missing_log_groups_ok", False)),
+            filter_pattern=getattr(args, "filter_pattern", None),
+            log_streams=tuple(getattr(args, "log_streams", None) or ()),
         )
     max_decompressed = getattr(args, "max_decompressed", DEFAULT_MAX_DECOMPRESSED)
     show = wanted(bool(getattr(args, "no_progress", False)))

@@ -32,6 +32,8 @@ class SourceStats:
     missing_log_groups: list[str] = field(default_factory=list)
     #: CloudWatch log events read per log group
     events_by_group: dict[str, int] = field(default_factory=dict)
+    #: inputs whose first bytes look binary: "<origin>: not a log (...)" (inputs.not_a_log)
+    binary_inputs: list[str] = field(default_factory=list)
 
     def note(self, origin: str, text: str) -> None:
         self.notes.append(f"{origin}: {text}")

@@ -41,10 +41,12 @@ from lambda_trace.analyzer.envelopes import (
     is_event_like,
 )
 from lambda_trace.analyzer.inputs import MAX_LINE_CHARS, Line, LongLine
+from lambda_trace.analyzer.jsondepth import too_deep
 from lambda_trace.analyzer.jsonwalk import Document, Element, JsonWalker, NotJson
 from lambda_trace.analyzer.lineformats import (
     PREFIX_START,
     Prefixed,
+    headless_table_row,
     is_csv_header,
     is_table_separator,
     split_prefix,
@@ -325,6 +327,8 @@ class TextReader:
 
     def _decode_line(self, line: str) -> Optional[list[LogEvent]]:
         """Events of the envelope documents on one line (Firehose writes them back to back)."""
+        if too_deep(line):
+            return None  # read as a plain line: the parser counts it as malformed
         docs, pos, end = [], 0, len(line)
         try:
             while pos < end:
@@ -346,7 +350,7 @@ class TextReader:
 
     def _python_dict_line(self, line: str) -> Optional[list[LogEvent]]:
         """``print(event)`` of a boto3 event dict: a Python literal, not JSON."""
-        if "'message'" not in line:
+        if "'message'" not in line or too_deep(line):
             return None
         try:
             doc = ast.literal_eval(line)
@@ -451,7 +455,11 @@ class TextReader:
             self._table = header
             return _Outcome()
         if self._table is None:
-            return None
+            headless = headless_table_row(line)
+            if headless is None:
+                return None
+            event = event_from_mapping(headless, self._ctx)
+            return _Outcome(events=[event] if event is not None else None)
         if is_table_separator(line):
             return _Outcome()
         row = table_row(line, self._table)

@@ -20,8 +20,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from lambda_trace.analyzer.errors import CliError
-from lambda_trace.local.cmd_invoke import positive_int
+from lambda_trace.errors import CliError
 from lambda_trace.local.intrinsics import TemplateError
 from lambda_trace.local.provision import Credentials
 from lambda_trace.local.runner import InvokeResult
@@ -30,48 +29,6 @@ if TYPE_CHECKING:
     from lambda_trace.local.demo import Plan
     from lambda_trace.local.demo_account import MetricsRecorder
     from lambda_trace.local.world import LocalWorld
-
-
-def add_parser(subparsers: Any) -> None:
-    parser = subparsers.add_parser(
-        "demo",
-        help="run every sample function locally with its planted problem, then analyze the logs",
-        description=(
-            "Invoke each sample function of template.yaml many times on an embedded moto "
-            "server (no AWS account), write the logs into its CloudWatch Logs and analyze them "
-            "from there. Writes report.html, report.json and logs.jsonl into --out."
-        ),
-    )
-    parser.add_argument(
-        "--template",
-        "-t",
-        default="template.yaml",
-        metavar="FILE",
-        help="the sample template (default: ./template.yaml)",
-    )
-    parser.add_argument(
-        "--out",
-        "-o",
-        default="out",
-        metavar="DIR",
-        help="directory for report.html, report.json, logs.jsonl (default: out)",
-    )
-    parser.add_argument(
-        "--invocations",
-        "-n",
-        type=positive_int,
-        default=24,
-        metavar="N",
-        help="invocations per function (default: 24)",
-    )
-    parser.add_argument(
-        "--workers",
-        type=positive_int,
-        default=3,
-        metavar="N",
-        help="functions run at the same time (default: 3)",
-    )
-    parser.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -93,11 +50,13 @@ def run(args: argparse.Namespace) -> int:
         raise CliError(f"cannot write to {out}: {exc.strerror or exc}") from exc
     started = time.monotonic()
     try:
-        plans = demo.plans(samples, args.invocations)
-        with LocalWorld(template) as world:
-            recorder, lost = _invoke_all(world, plans, out, args, started)
-            unwired = _register(world, recorder)
-            status = _analyze(world, plans, out, unwired)
+        with _orders_database(samples) as parameters:
+            skip = frozenset() if parameters else demo.NEEDS_POSTGRES
+            plans = demo.plans(samples, args.invocations, skip=skip)
+            with LocalWorld(template, parameters=parameters) as world:
+                recorder, lost = _invoke_all(world, plans, out, args, started)
+                unwired = _register(world, recorder)
+                status = _analyze(world, plans, out, unwired)
     except TemplateError as exc:
         raise CliError(str(exc)) from exc
     except ImportError as exc:
@@ -126,6 +85,31 @@ def run(args: argparse.Namespace) -> int:
         f"{out / 'logs.jsonl'} in {time.monotonic() - started:.0f} s"
     )
     return 0
+
+
+@contextlib.contextmanager
+def _orders_database(samples: Path) -> Iterator[dict[str, str]]:
+    """OrdersPg's PostgreSQL for the length of the demo: the template parameters pointing the
+    function at it, or nothing (and one line) when PostgreSQL or psycopg2 is missing."""
+    from lambda_trace.local import demo, postgres
+
+    stack = contextlib.ExitStack()
+    try:
+        server = stack.enter_context(postgres.running())
+        sql = (samples / "orders_pg" / "schema.sql").read_text(encoding="utf-8")
+        postgres.create_database(server, demo.ORDERS_PG_DATABASE, sql)
+    except (postgres.PostgresUnavailable, ImportError) as exc:
+        stack.close()
+        reason = f"{exc.name} is not installed" if isinstance(exc, ImportError) else str(exc)
+        _say(f"OrdersPg skipped: {reason}")
+        yield {}
+        return
+    with stack:
+        _say(f"PostgreSQL at {server.host}:{server.port} for OrdersPg "
+             f"(database {demo.ORDERS_PG_DATABASE} from schema.sql)")
+        yield {"OrdersDbHost": server.host, "OrdersDbPort": str(server.port),
+               "OrdersDbName": demo.ORDERS_PG_DATABASE, "OrdersDbUser": server.user,
+               "OrdersDbPassword": server.password}
 
 
 def _invoke_all(
@@ -201,7 +185,7 @@ def _register(world: LocalWorld, recorder: MetricsRecorder) -> str:
 def _analyze(world: LocalWorld, plans: list[Plan], out: Path, unwired: str = "") -> int:
     """``lambda-trace analyze --function`` in moto (logs, metrics and configuration): all
     together, then one by one."""
-    from lambda_trace.analyzer import cli
+    from lambda_trace.cli import main
     from lambda_trace.local.demo_account import UNWIRED
 
     assert world.template is not None and world.account is not None
@@ -221,7 +205,7 @@ def _analyze(world: LocalWorld, plans: list[Plan], out: Path, unwired: str = "")
         runs.append([*base, "--function", name, "--format", "json", "-o", str(path)])
     with _credentials(world.account.admin):
         for argv in runs:
-            status = cli.main(argv)
+            status = main(argv)
             if status != 0:
                 return status
     return 0

@@ -38,6 +38,7 @@ class Plan:
 PLANTED = {
     "Thumbnail": "cold_start",
     "OrdersApi": "n_plus_one",
+    "OrdersPg": "n_plus_one",
     "PriceQuote": "timeout",
     "ReportExport": "out_of_memory",
     "ReceiptArchiver": "permission_denied",
@@ -48,18 +49,28 @@ PLANTED = {
 SAMPLES = {
     "Thumbnail": ("thumbnail", "cold_start (Pillow and boto3 at init); resize segment dominates"),
     "OrdersApi": ("orders_api", "n_plus_one: sequential dynamodb.GetItem, latency rising"),
-    "PriceQuote": ("slow_dependency", "timeout with the http GET 127.0.0.1 call in flight"),
+    "OrdersPg": ("orders_pg", "n_plus_one: a SELECT order_items per order; the slow order_lines "
+                              "total (PostgreSQL)"),
+    "PriceQuote": ("slow_dependency", "timeout with the http GET 127.0.0.1/ call in flight"),
     "ReportExport": ("memory_hog", "out_of_memory (Runtime.OutOfMemory at 128 MB)"),
     "ReceiptArchiver": ("permission_denied", "permission_denied: s3:PutObject on the archive"),
     "InvoiceTotals": ("code_error", "code_error: ZeroDivisionError in average_line_value"),
 }
 
 
-def plans(samples_dir: Path, invocations: int) -> list[Plan]:
-    """One plan per sample, ``invocations`` events each (PriceQuote's timeouts cost 3 s each)."""
+#: samples that need a PostgreSQL server (the demo skips them, saying so, without one)
+NEEDS_POSTGRES = frozenset({"OrdersPg"})
+#: OrdersPg's database on the demo's server, made from the sample's schema.sql
+ORDERS_PG_DATABASE = "orders"
+
+
+def plans(samples_dir: Path, invocations: int, skip: frozenset[str] = frozenset()) -> list[Plan]:
+    """One plan per sample but ``skip``, ``invocations`` events each (PriceQuote's timeouts
+    cost 3 s each)."""
     builders: dict[str, Callable[[Any, int], Any]] = {
         "Thumbnail": _photo_event,
         "OrdersApi": _orders_event,
+        "OrdersPg": _orders_pg_event,
         "PriceQuote": _quote_event,
         "ReportExport": _export_event,
         "ReceiptArchiver": _receipt_event,
@@ -67,6 +78,8 @@ def plans(samples_dir: Path, invocations: int) -> list[Plan]:
     }
     out = []
     for function, (sample, expected) in SAMPLES.items():
+        if function in skip:
+            continue
         base = json.loads((samples_dir / sample / "event.json").read_text(encoding="utf-8"))
         events = [builders[function](copy.deepcopy(base), i) for i in range(invocations)]
         out.append(Plan(function, sample, events, expected))
@@ -84,6 +97,14 @@ def _orders_event(event: Any, i: int) -> Any:
     customer = customer_id(2 + (i * 3) % (CUSTOMERS - 1))
     event["pathParameters"]["customerId"] = customer
     event["path"] = f"/customers/{customer}/orders"
+    return event
+
+
+def _orders_pg_event(event: Any, i: int) -> Any:
+    # schema.sql's customers c-1..c-20 have 2..40 orders: one items query per order.
+    customer = f"c-{1 + (i * 7) % 20}"
+    event["pathParameters"]["customerId"] = customer
+    event["path"] = f"/customers/{customer}/orders-pg"
     return event
 
 

@@ -18,7 +18,7 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import IO, Any, Callable, Optional, Protocol
 
-from lambda_trace.analyzer.model import LogEvent
+from lambda_trace.logevent import LogEvent
 
 #: PutLogEvents limits: 10,000 events and 1,048,576 bytes (message bytes + 26 per event).
 MAX_BATCH_EVENTS = 10_000

@@ -29,12 +29,12 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any, Optional
 
-from lambda_trace.analyzer.model import LogEvent
 from lambda_trace.local import memory
 from lambda_trace.local.logsink import LogSink
 from lambda_trace.local.platform_log import PlatformLog, Report, XRay
 from lambda_trace.local.runtime_api import Invocation, RuntimeAPIServer, RuntimeMessage
 from lambda_trace.local.template import FunctionSpec
+from lambda_trace.logevent import LogEvent
 
 #: Lambda's limit on the init phase (docs/formats.md §1.5).
 INIT_TIMEOUT_S = 10.0

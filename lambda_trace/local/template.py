@@ -136,7 +136,8 @@ def read_yaml(path: Path) -> dict[str, Any]:
         raise TemplateError(f"{path} is not valid YAML: {str(exc).splitlines()[0]}") from exc
     if not isinstance(data, Mapping) or not isinstance(data.get("Resources"), Mapping):
         raise TemplateError(f"{path} has no Resources section")
-    return json.loads(json.dumps(data))  # plain dicts, no OrderedDict subclasses
+    plain: dict[str, Any] = json.loads(json.dumps(data))  # plain dicts, no OrderedDict subclasses
+    return plain
 
 
 def sam_transform(
@@ -180,7 +181,8 @@ def sam_transform(
         None, Parser(), boto_session=boto3.session.Session(region_name=region), metrics=metrics
     )
     try:
-        return translator.translate(doc, values, get_managed_policy_map=dict)
+        translated: dict[str, Any] = translator.translate(doc, values, get_managed_policy_map=dict)
+        return translated
     except InvalidDocumentException as exc:
         causes = "; ".join(str(cause) for cause in exc.causes) or str(exc)
         raise TemplateError(f"SAM transform failed: {causes}") from exc

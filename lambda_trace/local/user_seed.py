@@ -39,7 +39,7 @@ def local_session(account: Account) -> Any:
 
     endpoint, admin = account.endpoint_url, account.admin
 
-    class LocalSession(boto3.session.Session):
+    class LocalSession(boto3.session.Session):  # type: ignore[misc]  # (boto3 has no stubs here)
         def client(self, *args: Any, **kwargs: Any) -> Any:
             kwargs.setdefault("endpoint_url", endpoint)
             return super().client(*args, **kwargs)

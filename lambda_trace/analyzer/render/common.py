@@ -122,6 +122,18 @@ def footer_sections(report: dict[str, Any]) -> list[tuple[str, list[tuple[str, i
 def footer_lines(report: dict[str, Any]) -> list[str]:
     """The footer as plain text lines."""
     return [
-        f"{title}: " + ", ".join(f"{n:,} {label}" for label, n in rows)
+        f"{title}: " + ", ".join(f"{n:,} {counted(label, n)}" for label, n in rows)
         for title, rows in footer_sections(report)
     ]
+
+
+def counted(label: str, n: int) -> str:
+    """``lines attributed by stream`` for many, ``line attributed by stream`` for one."""
+    if n != 1:
+        return label
+    words = label.split(" ")
+    for i, word in enumerate(words):
+        if len(word) > 3 and word.endswith("s"):
+            words[i] = word[:-1]
+            break
+    return " ".join(words)

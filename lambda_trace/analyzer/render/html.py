@@ -20,16 +20,9 @@ from importlib import resources
 from typing import Any, Optional
 
 from lambda_trace.analyzer.aggregate import Aggregator
-from lambda_trace.analyzer.render import metrics_section
-from lambda_trace.analyzer.render.common import (
-    SEVERITY_LABELS,
-    clean,
-    evidence_items,
-    fmt_count,
-    fmt_ms,
-    fmt_pct,
-    footer_lines,
-)
+from lambda_trace.analyzer.render import metrics_section, tables
+from lambda_trace.analyzer.render.common import SEVERITY_LABELS, clean, fmt_ms, footer_lines
+from lambda_trace.analyzer.render.evidence import describe
 
 CHART_JS = "chart.umd.min.js"
 #: dependencies shown in the latency-distribution chart
@@ -37,17 +30,20 @@ LATENCY_SERIES = 6
 
 _STYLE = """
 :root{--fg:#1d2330;--muted:#5b6474;--line:#e2e6ee;--bg:#f7f8fb;--card:#fff;
---high:#c62828;--medium:#b26a00;--low:#1565c0;--info:#607080}
+--high:#c62828;--medium:#b26a00;--low:#1565c0;--info:#607080;--pick:#e8f0fe}
 *{box-sizing:border-box}
 body{margin:0;font:14px/1.45 system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;
 color:var(--fg);background:var(--bg)}
 main{max-width:1180px;margin:0 auto;padding:24px}
 h1{font-size:22px;margin:0 0 4px}h2{font-size:17px;margin:28px 0 10px}
-h3{font-size:15px;margin:0 0 6px}
+h3{font-size:15px;margin:0 0 6px}h4{font-size:13px;margin:10px 0 4px}
 .muted{color:var(--muted)}
-.cards{display:grid;grid-template-columns:repeat(auto-fit,minmax(105px,1fr));gap:10px}
-.card{background:var(--card);border:1px solid var(--line);border-radius:8px;padding:10px 12px}
-.card b{display:block;font-size:20px}
+.cards{display:flex;flex-wrap:wrap;gap:10px}
+.card{flex:1 0 auto;background:var(--card);border:1px solid var(--line);border-radius:8px;
+padding:8px 10px}
+.card b{display:block;font-size:18px;white-space:nowrap}
+.card span{white-space:nowrap}
+section.function{border-top:2px solid var(--line);margin-top:28px}
 .finding{background:var(--card);border:1px solid var(--line);border-left:5px solid var(--info);
 border-radius:8px;padding:12px 14px;margin:0 0 10px}
 .finding.high{border-left-color:var(--high)}.finding.medium{border-left-color:var(--medium)}
@@ -55,7 +51,7 @@ border-radius:8px;padding:12px 14px;margin:0 0 10px}
 .sev{font-size:11px;font-weight:700;letter-spacing:.05em;margin-right:8px}
 .high .sev{color:var(--high)}.medium .sev{color:var(--medium)}.low .sev{color:var(--low)}
 .info .sev{color:var(--info)}
-.advice{margin:6px 0}
+.advice,.sentence{margin:6px 0}
 dl{display:grid;grid-template-columns:repeat(auto-fill,minmax(230px,1fr));gap:2px 18px;
 margin:6px 0 0;font-size:12px}
 dl div{display:flex;gap:8px;min-width:0}
@@ -63,16 +59,22 @@ dt{color:var(--muted)}
 dd{margin:0;overflow-wrap:anywhere;min-width:0}
 pre{background:#f1f3f7;border-radius:6px;padding:8px;overflow:auto;font-size:12px}
 table{border-collapse:collapse;width:100%;background:var(--card);border:1px solid var(--line)}
+table.small{font-size:12px;margin:6px 0;width:auto}
 th{white-space:nowrap}
 th,td{padding:6px 8px;border-bottom:1px solid var(--line);text-align:right;
 vertical-align:top}
 th:first-child,td:first-child,td.text,th.text{text-align:left;overflow-wrap:anywhere}
+td.id{white-space:nowrap;font-family:ui-monospace,Menlo,Consolas,monospace;font-size:13px;
+line-height:1.6}
+tr.inv{cursor:pointer}tr.inv:hover{background:#f3f6fb}
+tr.inv[aria-selected="true"]{background:var(--pick)}
 .charts{display:grid;grid-template-columns:1fr 1fr;gap:14px}
 .chart{background:var(--card);border:1px solid var(--line);border-radius:8px;padding:10px;
 height:330px;position:relative}
 .chart.wide{grid-column:1 / -1}
-.chart h3{position:absolute;top:8px;left:12px}
+.chart h3{position:absolute;top:8px;left:12px;right:12px}
 .chart canvas{margin-top:18px}
+#timeline-box{margin-top:12px}
 footer{margin:28px 0 8px;font-size:12px;color:var(--muted)}
 """
 
@@ -90,52 +92,106 @@ _APP_JS = r"""
   var palette = ["#1565c0", "#c62828", "#2e7d32", "#b26a00", "#6a1b9a", "#00838f"];
   function chart(id, config) {
     var canvas = document.getElementById(id);
-    if (!canvas || typeof Chart === "undefined") { return; }
+    if (!canvas || typeof Chart === "undefined") { return null; }
     config.options = config.options || {};
     config.options.animation = false;
     config.options.maintainAspectRatio = false;
-    new Chart(canvas, config);
     rendered += 1;
+    return new Chart(canvas, config);
   }
   function axis(title, extra) {
     var out = { title: { display: true, text: title } };
     for (var k in extra) { out[k] = extra[k]; }
     return out;
   }
-  var w = data.waterfall;
-  if (w && w.calls.length) {
-    chart("chart-waterfall", {
-      type: "bar",
-      data: {
-        labels: w.calls.map(function (c, i) { return (i + 1) + ". " + c.name; }),
-        datasets: [{
-          label: "call (ms since the invocation started)",
-          data: w.calls.map(function (c) { return [c.start_ms, c.start_ms + c.duration_ms]; }),
-          backgroundColor: w.calls.map(function (c) {
-            return c.status === "error" ? "#c62828" : "#1565c0";
-          }),
-          borderSkipped: false
-        }]
-      },
+  // One invocation's calls as bars from start to end; the call in flight at a timeout is an
+  // open bar (no end border) that runs to the deadline; failed calls are red.
+  function timelineRows(inv) {
+    var rows = inv.calls.map(function (c) {
+      return { label: c.name + (c.status === "error" ? " (error)" : ""),
+               span: [c.start_ms, c.start_ms + c.duration_ms],
+               kind: c.status === "error" ? "error" : "ok" };
+    });
+    if (inv.in_flight && inv.duration_ms) {
+      var begin = Math.max(0, inv.duration_ms - (inv.in_flight.running_ms || 0));
+      rows.push({ label: inv.in_flight.name + " (in flight at the timeout)",
+                  span: [begin, inv.duration_ms], kind: "in_flight" });
+    }
+    return rows;
+  }
+  var colours = { ok: "#1565c0", error: "#c62828", in_flight: "rgba(178,106,0,0.25)" };
+  var timeline = null;
+  var invocations = data.invocations || [];
+  var caption = document.getElementById("timeline-title");
+  function show(index) {
+    var inv = invocations[index];
+    if (!inv) { return; }
+    var rows = timelineRows(inv);
+    var config = {
+      labels: rows.map(function (r, i) { return (i + 1) + ". " + r.label; }),
+      datasets: [{
+        label: "ms since the invocation started",
+        data: rows.map(function (r) { return r.span; }),
+        backgroundColor: rows.map(function (r) { return colours[r.kind]; }),
+        borderColor: rows.map(function (r) {
+          return r.kind === "in_flight" ? "#b26a00" : colours[r.kind];
+        }),
+        borderWidth: rows.map(function (r) { return r.kind === "in_flight" ? 2 : 0; }),
+        borderSkipped: rows.map(function (r) { return r.kind === "in_flight" ? "end" : false; })
+      }]
+    };
+    if (caption) {
+      caption.textContent = "Timeline of " + inv.request_id + " (" + inv.status + ", " +
+        inv.duration_label + ", " + rows.length + " calls)";
+    }
+    var rowsEls = document.querySelectorAll("tr.inv");
+    for (var i = 0; i < rowsEls.length; i++) {
+      var chosen = rowsEls[i].getAttribute("data-index") === String(index);
+      rowsEls[i].setAttribute("aria-selected", chosen ? "true" : "false");
+    }
+    body.setAttribute("data-timeline", inv.request_id);
+    body.setAttribute("data-timeline-bars", String(rows.length));
+    if (timeline) {
+      timeline.data.labels = config.labels;
+      timeline.data.datasets = config.datasets;
+      timeline.options.scales.x.max = inv.duration_ms || undefined;
+      timeline.update();
+      return;
+    }
+    timeline = chart("chart-timeline", {
+      type: "bar", data: config,
       options: {
         indexAxis: "y",
         plugins: { legend: { display: false } },
-        scales: { x: axis("ms since start", { min: 0, max: w.duration_ms || undefined }) }
+        scales: { x: axis("ms since start", { min: 0, max: inv.duration_ms || undefined }) }
       }
     });
   }
+  var pick = document.querySelectorAll("tr.inv");
+  for (var r = 0; r < pick.length; r++) {
+    (function (row) {
+      function choose() { show(Number(row.getAttribute("data-index"))); }
+      row.addEventListener("click", choose);
+      row.addEventListener("keydown", function (ev) {
+        if (ev.key === "Enter" || ev.key === " ") { ev.preventDefault(); choose(); }
+      });
+    })(pick[r]);
+  }
+  if (invocations.length) { show(data.first_with_calls || 0); }
+  // Latency per dependency as a histogram: one bar per log-scale (power-of-two) bucket.
   var l = data.latency;
   if (l && l.series.length) {
     chart("chart-latency", {
-      type: "line",
+      type: "bar",
       data: {
         labels: l.labels,
         datasets: l.series.map(function (s, i) {
-          return { label: s.name, data: s.shares, borderColor: palette[i % palette.length],
-                   backgroundColor: palette[i % palette.length], tension: 0.25, pointRadius: 2 };
+          return { label: s.name, data: s.shares, backgroundColor: palette[i % palette.length],
+                   barPercentage: 0.9, categoryPercentage: 0.9 };
         })
       },
-      options: { scales: { x: axis("call duration", {}), y: axis("% of calls", { min: 0 }) } }
+      options: { scales: { x: axis("call duration (log-scale buckets)", {}),
+                           y: axis("% of calls", { min: 0 }) } }
     });
   }
   var t = data.timeline;
@@ -161,8 +217,9 @@ _APP_JS = r"""
         datasets: [
           { label: "max memory used", data: t.memory_used, borderColor: "#2e7d32",
             backgroundColor: "#2e7d32", pointRadius: 1 },
+          // The limit changes only when the function is reconfigured: a step, not a slope.
           { label: "memory size (limit)", data: t.memory_size, borderColor: "#555",
-            borderDash: [6, 4], pointRadius: 0 }
+            borderDash: [6, 4], pointRadius: 0, stepped: true }
         ]
       },
       options: { scales: { y: axis("MB", { min: 0 }) } }
@@ -174,17 +231,14 @@ _APP_JS = r"""
 
 
 def chart_data(agg: Aggregator, report: dict[str, Any]) -> dict[str, Any]:
-    """What the charts draw: the slowest invocation's calls, latency shares, the time series."""
-    data: dict[str, Any] = {"waterfall": None, "latency": None, "timeline": None}
-    slowest = report.get("slowest_invocations") or []
-    with_calls = [s for s in slowest if any(c.get("start_ms") is not None for c in s["calls"])]
-    if with_calls:
-        inv = with_calls[0]
-        data["waterfall"] = {
-            "request_id": inv.get("request_id"),
-            "duration_ms": inv.get("duration_ms"),
-            "calls": [c for c in inv["calls"] if c.get("start_ms") is not None],
-        }
+    """What the page's script draws: every slowest invocation's calls (the timeline shown on a
+    click), latency histograms per dependency, and the duration and memory time series."""
+    data: dict[str, Any] = {"invocations": invocation_timelines(report), "first_with_calls": 0,
+                            "latency": None, "timeline": None}
+    for i, inv in enumerate(data["invocations"]):
+        if inv["calls"] or inv["in_flight"]:
+            data["first_with_calls"] = i
+            break
     deps = [d for d in sorted(agg.dependencies.values(), key=lambda d: -d.total_ms)
             if d.sketch.count][:LATENCY_SERIES]
     if deps:
@@ -221,6 +275,36 @@ def chart_data(agg: Aggregator, report: dict[str, Any]) -> dict[str, Any]:
     return data
 
 
+def invocation_timelines(report: dict[str, Any]) -> list[dict[str, Any]]:
+    """The slowest invocations with their calls in start order, for the click-to-show timeline."""
+    out = []
+    for row in report.get("slowest_invocations") or []:
+        calls = sorted(
+            (
+                {"name": str(c.get("name") or "?"), "kind": c.get("kind"),
+                 "start_ms": c["start_ms"], "duration_ms": c.get("duration_ms") or 0.0,
+                 "status": c.get("status")}
+                for c in row.get("calls") or [] if c.get("start_ms") is not None
+            ),
+            key=lambda c: c["start_ms"],
+        )
+        in_flight = row.get("in_flight")
+        if not (isinstance(in_flight, dict) and in_flight.get("name")):
+            in_flight = None
+        out.append({
+            "request_id": row.get("request_id"),
+            "function": row.get("function"),
+            "status": row.get("status"),
+            "duration_ms": row.get("duration_ms"),
+            "duration_label": fmt_ms(row.get("duration_ms")),
+            "calls": calls,
+            "in_flight": None if in_flight is None else {
+                "name": str(in_flight["name"]), "kind": in_flight.get("kind"),
+                "running_ms": in_flight.get("running_ms")},
+        })
+    return out
+
+
 def render_html(report: dict[str, Any], charts: dict[str, Any]) -> str:
     chart_js = _chart_js()
     csp = (
@@ -228,6 +312,16 @@ def render_html(report: dict[str, Any], charts: dict[str, Any]) -> str:
         f"script-src {_hash(chart_js)} {_hash(_APP_JS)}; "
         f"style-src {_hash(_STYLE)}; img-src data:; base-uri 'none'; form-action 'none'"
     )
+    functions = report.get("functions")
+    if isinstance(functions, dict) and functions:
+        # Findings about no one function (or one the sections lack) are shown above them.
+        loose = [f for f in report.get("findings") or []
+                 if not f.get("function") or f["function"] not in functions]
+        body = (_findings(loose) if loose else "") + "".join(
+            _function_section(i, name, entry or {})
+            for i, (name, entry) in enumerate(functions.items()))
+    else:
+        body = _findings(report.get("findings") or []) + _dependencies(report)
     parts = [
         "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n",
         f"<meta http-equiv=\"Content-Security-Policy\" content=\"{_e(csp)}\">\n",
@@ -236,10 +330,10 @@ def render_html(report: dict[str, Any], charts: dict[str, Any]) -> str:
         "<title>lambda-trace report</title>\n",
         f"<style>{_STYLE}</style>\n</head>\n<body>\n<main>\n",
         _header(report),
-        _findings(report),
-        metrics_section.html_section(report),
+        body,  # the findings first: what to change; the metrics' charts after them
+        render_metrics(report),
+        _slowest(report, charts),
         _charts(charts),
-        _dependencies(report),
         _errors(report),
         _footer(report),
         "</main>\n",
@@ -251,6 +345,12 @@ def render_html(report: dict[str, Any], charts: dict[str, Any]) -> str:
     return "".join(parts)
 
 
+def render_metrics(report: dict[str, Any]) -> str:
+    """The ``metrics`` section (CloudWatch metrics per function, with their charts); empty when
+    it is absent."""
+    return metrics_section.html_section(report)
+
+
 def embed_json(data: Any) -> str:
     """JSON that is inert inside a ``<script>`` element and still parses to ``data``."""
     text = json.dumps(data, ensure_ascii=True, allow_nan=False, separators=(",", ":"))
@@ -259,63 +359,120 @@ def embed_json(data: Any) -> str:
     return text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
 
 
-def _header(report: dict[str, Any]) -> str:
-    tr = report.get("time_range") or {}
-    n = report.get("invocations") or 0
-    d = report.get("duration_ms") or {}
-    when = f"{tr['start']} → {tr.get('end')}" if tr.get("start") else "no timestamps"
-    cards = [
-        ("invocations", fmt_count(n)),
-        ("cold starts", _share(report.get("cold_starts", 0), n)),
-        ("errors", _share(report.get("errors", 0), n)),
-        ("timeouts", _share(report.get("timeouts", 0), n)),
-        ("out of memory", _share(report.get("out_of_memory", 0), n)),
-        ("p50", fmt_ms(d.get("p50"))),
-        ("p95", fmt_ms(d.get("p95"))),
-        ("p99", fmt_ms(d.get("p99"))),
-        ("max", fmt_ms(d.get("max"))),
-    ]
+def _cards(summary: dict[str, Any], element_id: str) -> str:
+    cells = tables.summary_cells(summary)
     html_cards = "".join(
         f"<div class=\"card\"><span class=\"muted\">{_e(k)}</span><b>{_e(v)}</b></div>"
-        for k, v in cards
+        for k, v in zip(tables.SUMMARY_HEADERS, cells)
     )
-    return (f"<header><h1>lambda-trace report</h1><p class=\"muted\">{_e(when)}</p></header>\n"
-            f"<section class=\"cards\" id=\"summary\">{html_cards}</section>\n")
+    return f"<section class=\"cards\" id=\"{element_id}\">{html_cards}</section>\n"
 
 
-def _findings(report: dict[str, Any]) -> str:
-    out = ["<section id=\"findings\"><h2>Findings</h2>\n"]
-    findings = report.get("findings") or []
+def _header(report: dict[str, Any]) -> str:
+    tr = report.get("time_range") or {}
+    when = f"{tr['start']} → {tr.get('end')}" if tr.get("start") else "no timestamps"
+    return (f"<header><h1>lambda-trace report</h1><p class=\"muted\">{_t(when)}</p></header>\n"
+            + _cards(report, "summary"))
+
+
+def _function_section(index: int, name: str, entry: dict[str, Any]) -> str:
+    """One function: its summary cards, findings and dependencies."""
+    summary = entry.get("summary") or {}
+    deps = entry.get("dependencies") or []
+    return (
+        f"<section class=\"function\" id=\"function-{index}\">"
+        f"<h2>Function {_t(name, 200)}</h2>\n"
+        + _cards(summary, f"summary-{index}")
+        + _findings(entry.get("findings") or [], level=3)
+        + _dependencies({"dependencies": deps}, level=3)
+        + "</section>\n"
+    )
+
+
+def _findings(findings: list[dict[str, Any]], level: int = 2) -> str:
+    out = [f"<section class=\"findings\"><h{level}>Findings</h{level}>\n"]
     if not findings:
         out.append("<p>Nothing to report.</p>\n")
     for f in findings:
-        severity = f["severity"] if f["severity"] in SEVERITY_LABELS else "info"
-        evidence = f.get("evidence") or {}
+        severity = f.get("severity") if f.get("severity") in SEVERITY_LABELS else "info"
+        view = describe(f)
+        sentence = f"<p class=\"sentence\">{_t(view.sentence, 1000)}</p>" if view.sentence else ""
         items = "".join(f"<div><dt>{_t(k)}</dt><dd>{_t(v, 400)}</dd></div>"
-                        for k, v in evidence_items(evidence))
-        policy = evidence.get("suggested_policy")
+                        for k, v in view.facts)
+        facts = f"<dl>{items}</dl>" if items else ""
+        evidence_tables = "".join(
+            f"<h4>{_t(t.title)}</h4>" + _table((t.headers, t.rows, t.numeric), "small")
+            for t in view.tables
+        )
+        policy = (f.get("evidence") or {}).get("suggested_policy")
         policy_html = (
             f"<p>Suggested IAM policy:</p><pre>{_e(json.dumps(policy, indent=2))}</pre>"
             if policy else ""
         )
+        function = (f"<p class=\"muted\">function: {_t(f['function'], 200)}</p>"
+                    if f.get("function") else "")
         out.append(
             f"<article class=\"finding {severity}\"><h3><span class=\"sev\">"
-            f"{SEVERITY_LABELS[severity]}</span>{_t(f['kind'])} · {_t(f.get('subject'), 160)}"
-            f"</h3><p class=\"advice\">{_t(f.get('advice'), 4000)}</p>{policy_html}"
-            f"<dl>{items}</dl></article>\n"
+            f"{SEVERITY_LABELS[str(severity)]}</span>{_t(f.get('kind'))} · "
+            f"{_t(f.get('subject'), 160)}</h3>{function}{sentence}"
+            f"<p class=\"advice\">{_t(f.get('advice'), 4000)}</p>{facts}{evidence_tables}"
+            f"{policy_html}</article>\n"
         )
     out.append("</section>\n")
     return "".join(out)
 
 
+def _table(table: tables.Table, cls: str = "", id_columns: tuple[str, ...] = ()) -> str:
+    headers, rows, numeric = table
+    head = _head(headers, numeric)
+    body = "".join(
+        "<tr>" + "".join(_cell(cell, n, h in id_columns)
+                         for cell, n, h in zip(row, numeric, headers)) + "</tr>"
+        for row in rows
+    )
+    attr = f" class=\"{cls}\"" if cls else ""
+    return f"<table{attr}><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
+
+
+def _head(headers: list[str], numeric: list[bool]) -> str:
+    return "".join(("<th>" if n else "<th class=\"text\">") + f"{_e(h)}</th>"
+                   for h, n in zip(headers, numeric))
+
+
+def _cell(text: str, numeric: bool, identifier: bool = False) -> str:
+    cls = "id" if identifier else ("" if numeric else "text")
+    attr = f" class=\"{cls}\"" if cls else ""
+    return f"<td{attr}>{_t(text, 400)}</td>"
+
+
+def _slowest(report: dict[str, Any], charts: dict[str, Any]) -> str:
+    """The slowest invocations; a click on a row draws its timeline below the table."""
+    rows = report.get("slowest_invocations") or []
+    if not rows:
+        return ""
+    with_function = any(row.get("function") for row in rows)
+    headers, cells, numeric = tables.slowest_table(rows, with_function)
+    head = _head(headers, numeric)
+    body = "".join(
+        f"<tr class=\"inv\" data-index=\"{i}\" tabindex=\"0\" aria-selected=\"false\">"
+        + "".join(_cell(cell, n, h == "request id") for cell, n, h in zip(row, numeric, headers))
+        + "</tr>"
+        for i, row in enumerate(cells)
+    )
+    return (
+        "<section id=\"slowest\"><h2>Slowest invocations</h2>"
+        "<p class=\"muted\">Click an invocation to see its calls: bars from start to end, failed "
+        "calls in red, the call in flight at a timeout as an open bar to the deadline.</p>"
+        f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
+        "<div class=\"chart wide\" id=\"timeline-box\"><h3 id=\"timeline-title\">Timeline</h3>"
+        "<canvas id=\"chart-timeline\" role=\"img\" aria-label=\"timeline of the chosen "
+        "invocation\"></canvas></div></section>\n"
+    )
+
+
 def _charts(charts: dict[str, Any]) -> str:
-    w = charts.get("waterfall")
-    title = "Calls of the slowest invocation with call records"
-    if w:
-        title += f" ({clean(w.get('request_id'), 60)}, {fmt_ms(w.get('duration_ms'))})"
     boxes = [
-        ("chart-waterfall", title, "wide", w),
-        ("chart-latency", "Latency distribution per dependency", "wide", charts.get("latency")),
+        ("chart-latency", "Latency histogram per dependency", "wide", charts.get("latency")),
         ("chart-duration", "Duration over time", "", charts.get("timeline")),
         ("chart-memory", "Memory over time", "", charts.get("timeline")),
     ]
@@ -330,39 +487,21 @@ def _charts(charts: dict[str, Any]) -> str:
     return "".join(out)
 
 
-def _dependencies(report: dict[str, Any]) -> str:
+def _dependencies(report: dict[str, Any], level: int = 2) -> str:
     deps = report.get("dependencies") or []
     if not deps:
         return ""
-    head = "".join(f"<th>{h}</th>" for h in ("name", "kind", "calls", "total", "share", "p50",
-                                             "p95", "p99", "max", "errors"))
-    rows = "".join(
-        f"<tr><td>{_t(d['name'], 120)}</td><td class=\"text\">{_t(d.get('kind') or '')}</td>"
-        f"<td>{fmt_count(d['calls'])}</td><td>{fmt_ms(d['total_ms'])}</td>"
-        f"<td>{fmt_pct(d.get('share'))}</td><td>{fmt_ms(d['p50_ms'])}</td>"
-        f"<td>{fmt_ms(d['p95_ms'])}</td><td>{fmt_ms(d['p99_ms'])}</td>"
-        f"<td>{fmt_ms(d['max_ms'])}</td><td>{fmt_count(d['errors'])}</td></tr>"
-        for d in deps[:50]
-    )
-    return (f"<section id=\"dependencies\"><h2>Dependencies</h2><table><thead><tr>{head}"
-            f"</tr></thead><tbody>{rows}</tbody></table></section>\n")
+    return (f"<section class=\"dependencies\"><h{level}>Dependencies</h{level}>"
+            f"{_table(tables.dependencies_table(deps[:50]))}</section>\n")
 
 
 def _errors(report: dict[str, Any]) -> str:
     groups = report.get("error_groups") or []
     if not groups:
         return ""
-    rows = "".join(
-        f"<tr><td>{fmt_count(g['count'])}</td><td class=\"text\">{_t(g['error_type'], 100)}</td>"
-        f"<td class=\"text\">{_t(g.get('top_frame') or '', 100)}</td>"
-        f"<td class=\"text\">{_t(g.get('example_request_id') or '', 60)}</td>"
-        f"<td class=\"text\">{_t(g.get('message') or '', 300)}</td></tr>"
-        for g in groups[:50]
-    )
-    return ("<section id=\"errors\"><h2>Errors</h2><table><thead><tr><th>count</th>"
-            "<th class=\"text\">error type</th><th class=\"text\">top frame</th>"
-            "<th class=\"text\">example request id</th><th class=\"text\">message</th></tr>"
-            f"</thead><tbody>{rows}</tbody></table></section>\n")
+    table = tables.error_groups_table(groups[:50])
+    return (f"<section id=\"errors\"><h2>Errors</h2>"
+            f"{_table(table, id_columns=('example request id',))}</section>\n")
 
 
 def _footer(report: dict[str, Any]) -> str:
@@ -392,10 +531,6 @@ def _e(text: Any) -> str:
 def _t(value: Any, limit: int = 300) -> str:
     """Untrusted text: control characters made visible, then HTML-escaped."""
     return html.escape(clean(value, limit), quote=True)
-
-
-def _share(count: int, n: int) -> str:
-    return f"{count:,} ({fmt_pct(count / n)})" if n and count else f"{count:,}"
 
 
 def _ms_label(ms: float) -> str:

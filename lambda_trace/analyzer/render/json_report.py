@@ -28,44 +28,13 @@ def build_report(
     parse_stats: Any = None,
     baseline: Optional[Baseline] = None,
     top: int = 20,
+    functions: Optional[dict[str, Any]] = None,
 ) -> dict[str, Any]:
-    """Everything the renderers show, as plain JSON-ready data."""
-    invocations = agg.invocations
-    total = agg.duration_total_ms
-    deps = sorted(agg.dependencies.values(), key=lambda d: (-d.total_ms, d.name))
-    dependencies = []
-    for dep in deps:
-        p50, p95, p99 = dep.sketch.quantiles([0.5, 0.95, 0.99])
-        dependencies.append({
-            "name": dep.name,
-            "kind": dep.kind or None,
-            "calls": dep.calls,
-            "total_ms": _r(dep.total_ms),
-            "p50_ms": _r(p50),
-            "p95_ms": _r(p95),
-            "p99_ms": _r(p99),
-            "max_ms": _r(dep.max_ms),
-            "errors": dep.errors,
-            "share": _r(dep.total_ms / total, 4) if total else None,
-            "invocations": dep.invocations,
-            "throttled": dep.throttled,
-            "retries": dep.retries,
-        })
-    memory = []
-    for size, mem in sorted(agg.memory_sizes.items()):
-        d50, d95 = mem.duration.quantiles([0.5, 0.95])
-        m50, m99 = mem.peak.quantiles([0.5, 0.99])
-        memory.append({
-            "memory_size_mb": size if size > 0 else None,
-            "invocations": mem.invocations,
-            "duration_p50_ms": _r(d50),
-            "duration_p95_ms": _r(d95),
-            "max_memory_used_p50_mb": _r(m50),
-            "max_memory_used_p99_mb": _r(m99),
-            "max_memory_used_max_mb": _r(mem.peak.max if mem.peak.count else None),
-            "billed_ms_total": _r(mem.billed_ms) if mem.billed_count else None,
-            "failures": mem.failures,
-        })
+    """Everything the renderers show, as plain JSON-ready data.
+
+    ``functions`` is the per-function view (``fleet.function_sections``); ``{}`` when the run
+    named no function.
+    """
     error_groups = [
         {
             "error_type": error_type,
@@ -79,22 +48,13 @@ def build_report(
     report: dict[str, Any] = {
         "schema": SCHEMA,
         "schema_version": SCHEMA_VERSION,
-        "time_range": {"start": _iso(agg.first_ts), "end": _iso(agg.last_ts)},
-        "invocations": invocations,
-        "cold_starts": agg.cold_starts,
-        "errors": agg.errors,
-        "timeouts": agg.timeouts,
-        "out_of_memory": agg.out_of_memory,
-        "error_rate": _r(agg.failure_rate, 4),
-        "duration_ms": _percentiles(agg.duration),
-        "init_duration_ms": _percentiles(agg.init_duration),
-        "billed_ms_total": _r(agg.billed_total_ms) if agg.billed_count else None,
-        "memory": memory,
-        "dependencies": dependencies,
+        **summary_of(agg),
+        "dependencies": dependency_rows(agg),
         "error_groups": error_groups,
         "slowest_invocations": [_slow(entry) for entry in agg.slowest.items()],
         "baseline": None,
         "findings": [f.to_dict() for f in findings],
+        "functions": functions if functions is not None else {},
         "input": {
             "sources": _counters(source_stats),
             "parser": _counters(parse_stats),
@@ -112,6 +72,62 @@ def build_report(
             "comparison": compare_with_baseline(agg, baseline),
         }
     return report
+
+
+def summary_of(agg: Aggregator) -> dict[str, Any]:
+    """The summary keys of a report (top level, and per function in ``functions``)."""
+    memory = []
+    for size, mem in sorted(agg.memory_sizes.items()):
+        d50, d95 = mem.duration.quantiles([0.5, 0.95])
+        m50, m99 = mem.peak.quantiles([0.5, 0.99])
+        memory.append({
+            "memory_size_mb": size if size > 0 else None,
+            "invocations": mem.invocations,
+            "duration_p50_ms": _r(d50),
+            "duration_p95_ms": _r(d95),
+            "max_memory_used_p50_mb": _r(m50),
+            "max_memory_used_p99_mb": _r(m99),
+            "max_memory_used_max_mb": _r(mem.peak.max if mem.peak.count else None),
+            "billed_ms_total": _r(mem.billed_ms) if mem.billed_count else None,
+            "failures": mem.failures,
+        })
+    return {
+        "time_range": {"start": _iso(agg.first_ts), "end": _iso(agg.last_ts)},
+        "invocations": agg.invocations,
+        "cold_starts": agg.cold_starts,
+        "errors": agg.errors,
+        "timeouts": agg.timeouts,
+        "out_of_memory": agg.out_of_memory,
+        "error_rate": _r(agg.failure_rate, 4),
+        "duration_ms": _percentiles(agg.duration),
+        "init_duration_ms": _percentiles(agg.init_duration),
+        "billed_ms_total": _r(agg.billed_total_ms) if agg.billed_count else None,
+        "memory": memory,
+    }
+
+
+def dependency_rows(agg: Aggregator) -> list[dict[str, Any]]:
+    """One row per call name, largest total first."""
+    total = agg.duration_total_ms
+    rows = []
+    for dep in sorted(agg.dependencies.values(), key=lambda d: (-d.total_ms, d.name)):
+        p50, p95, p99 = dep.sketch.quantiles([0.5, 0.95, 0.99])
+        rows.append({
+            "name": dep.name,
+            "kind": dep.kind or None,
+            "calls": dep.calls,
+            "total_ms": _r(dep.total_ms),
+            "p50_ms": _r(p50),
+            "p95_ms": _r(p95),
+            "p99_ms": _r(p99),
+            "max_ms": _r(dep.max_ms),
+            "errors": dep.errors,
+            "share": _r(dep.total_ms / total, 4) if total else None,
+            "invocations": dep.invocations,
+            "throttled": dep.throttled,
+            "retries": dep.retries,
+        })
+    return rows
 
 
 def render_json(report: dict[str, Any], file: TextIO) -> None:
@@ -144,10 +160,20 @@ def _slow(entry: dict[str, Any]) -> dict[str, Any]:
         "calls": [
             {**call, "start_ms": _r(call.get("start_ms"), 3),
              "duration_ms": _r(call["duration_ms"], 3)}
+            # (a call still running at a timeout has "open": true and status "in_flight")
             for call in entry.get("calls", [])
         ],
         "calls_not_shown": entry.get("calls_not_shown", 0),
+        # a timed-out invocation: the call running at the timeout warning (else None)
+        "in_flight": _in_flight(entry.get("in_flight")),
     }
+
+
+def _in_flight(call: Any) -> Optional[dict[str, Any]]:
+    if not isinstance(call, dict):
+        return None
+    return {"name": call.get("name"), "kind": call.get("kind"),
+            "running_ms": _r(call.get("running_ms"), 3)}
 
 
 def _counters(stats: Any) -> dict[str, Any]:

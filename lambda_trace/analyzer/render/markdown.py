@@ -6,20 +6,14 @@ import json
 import re
 from typing import Any, TextIO
 
-from lambda_trace.analyzer.render import metrics_section
-from lambda_trace.analyzer.render.common import (
-    SEVERITY_LABELS,
-    clean,
-    evidence_items,
-    fmt_count,
-    fmt_ms,
-    fmt_pct,
-    footer_lines,
-)
+from lambda_trace.analyzer.render import metrics_section, tables
+from lambda_trace.analyzer.render.common import SEVERITY_LABELS, clean, footer_lines
+from lambda_trace.analyzer.render.evidence import describe
 
 # Characters that Markdown (or the HTML it may carry) would interpret.
 _MD_SPECIAL = re.compile(r"([\\`*_\[\]|~])")
 _LIST_NUMBER = re.compile(r"^(\d+)([.)])")
+_KIND = re.compile(r"^[a-z][a-z0-9_]*$")
 
 
 def md(value: Any, limit: int = 300, *, line_start: bool = False) -> str:
@@ -38,67 +32,85 @@ def md(value: Any, limit: int = 300, *, line_start: bool = False) -> str:
     return _LIST_NUMBER.sub(r"\1\\\2", text, count=1)
 
 
+def md_table(table: tables.Table) -> str:
+    """A GitHub table; every cell escaped, so a pipe in log text cannot add a column."""
+    headers, rows, numeric = table
+    out = ["| " + " | ".join(md(h) for h in headers) + " |",
+           "|" + "|".join("---:" if n else "---" for n in numeric) + "|"]
+    out.extend("| " + " | ".join(md(cell, 400) for cell in row) + " |" for row in rows)
+    return "\n".join(out) + "\n\n"
+
+
 def render_markdown(report: dict[str, Any], file: TextIO, *, top: int = 20) -> None:
     w = file.write
     w("# lambda-trace report\n\n")
     tr = report.get("time_range") or {}
     if tr.get("start"):
-        w(f"{tr['start']} → {tr.get('end')}\n\n")
-    n = report.get("invocations") or 0
-    d = report.get("duration_ms") or {}
-    w("| invocations | cold starts | errors | timeouts | out of memory | p50 | p95 | p99 | max |\n")
-    w("|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n")
-    w(f"| {fmt_count(n)} | {_share(report.get('cold_starts', 0), n)} "
-      f"| {_share(report.get('errors', 0), n)} | {_share(report.get('timeouts', 0), n)} "
-      f"| {_share(report.get('out_of_memory', 0), n)} | {fmt_ms(d.get('p50'))} "
-      f"| {fmt_ms(d.get('p95'))} | {fmt_ms(d.get('p99'))} | {fmt_ms(d.get('max'))} |\n\n")
+        w(f"{md(tr['start'])} → {md(tr.get('end'))}\n\n")
+    w(md_table(tables.summary_table(report)))
+    by_function = tables.functions_table(report)
+    if by_function:
+        w("## By function\n\n" + md_table(by_function))
+    w(render_metrics(report))
 
     w(metrics_section.markdown(report, md))
     deps = report.get("dependencies") or []
     if deps:
-        w("## Dependencies\n\n")
-        w("| name | kind | calls | total | share | p50 | p95 | p99 | max | errors |\n")
-        w("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|\n")
-        for dep in deps[:top]:
-            w(f"| {md(dep['name'], 120)} | {md(dep.get('kind') or '')} "
-              f"| {fmt_count(dep['calls'])} | {fmt_ms(dep['total_ms'])} "
-              f"| {fmt_pct(dep.get('share'))} | {fmt_ms(dep['p50_ms'])} "
-              f"| {fmt_ms(dep['p95_ms'])} | {fmt_ms(dep['p99_ms'])} | {fmt_ms(dep['max_ms'])} "
-              f"| {fmt_count(dep['errors'])} |\n")
-        w("\n")
+        w("## Dependencies\n\n" + md_table(tables.dependencies_table(deps[:top])))
 
     w("## Findings\n\n")
     findings = report.get("findings") or []
     if not findings:
         w("Nothing to report.\n\n")
     for f in findings:
-        label = SEVERITY_LABELS.get(f["severity"], f["severity"].upper())
-        w(f"### {label} · {f['kind']} · {md(f.get('subject'), 160)}\n\n")
-        w(f"{md(f.get('advice'), 4000, line_start=True)}\n\n")
-        for key, text in evidence_items(f.get("evidence") or {}):
-            w(f"- {md(key)}: {md(text, 400)}\n")
-        policy = (f.get("evidence") or {}).get("suggested_policy")
-        if policy:
-            # ensure_ascii keeps every control character escaped inside the fence
-            body = json.dumps(policy, indent=2, ensure_ascii=True).replace("```", "`\\`\\`")
-            w(f"\nSuggested IAM policy:\n\n```json\n{body}\n```\n")
-        w("\n")
+        w(finding_markdown(f))
 
     groups = report.get("error_groups") or []
     if groups:
-        w("## Errors\n\n| count | error type | top frame | example request id | message |\n")
-        w("|---:|---|---|---|---|\n")
-        for g in groups[:top]:
-            w(f"| {fmt_count(g['count'])} | {md(g['error_type'], 100)} "
-              f"| {md(g.get('top_frame') or '', 100)} "
-              f"| {md(g.get('example_request_id') or '', 60)} "
-              f"| {md(g.get('message') or '', 160)} |\n")
-        w("\n")
+        w("## Errors\n\n" + md_table(tables.error_groups_table(groups[:top])))
+    slowest = report.get("slowest_invocations") or []
+    if slowest:
+        with_function = any(row.get("function") for row in slowest)
+        w("## Slowest invocations\n\n" + md_table(tables.slowest_table(slowest[:5], with_function)))
 
     footer = footer_lines(report)
     if footer:
         w("---\n\n" + "  \n".join(md(line, 2000, line_start=True) for line in footer) + "\n")
 
 
-def _share(count: int, n: int) -> str:
-    return f"{count:,} ({fmt_pct(count / n)})" if n and count else f"{count:,}"
+def render_metrics(report: dict[str, Any]) -> str:
+    """The ``metrics`` section (CloudWatch metrics per function); empty when it is absent."""
+    table = tables.metrics_table(report)
+    if table is None:
+        return ""
+    notes = "".join(f"- {md(line)}\n" for line in metrics_section.extras(report))
+    return (f"## {md(metrics_section.title(report))}\n\n" + md_table(table)
+            + (notes + "\n" if notes else ""))
+
+
+def finding_markdown(f: dict[str, Any]) -> str:
+    severity = str(f.get("severity", "info"))
+    label = SEVERITY_LABELS.get(severity, severity.upper())
+    kind = str(f.get("kind"))
+    # Our own kinds are [a-z_] identifiers, shown as they are; anything else is escaped.
+    kind = kind if _KIND.match(kind) else md(kind)
+    out = [f"### {label} · {kind} · {md(f.get('subject'), 160)}\n\n"]
+    if f.get("function"):
+        out.append(f"Function: `{clean(f['function'], 200).replace('`', '')}`\n\n")
+    view = describe(f)
+    if view.sentence:
+        out.append(md(view.sentence, 1000, line_start=True) + "\n\n")
+    out.append(f"{md(f.get('advice'), 4000, line_start=True)}\n\n")
+    for key, text in view.facts:
+        out.append(f"- {md(key)}: {md(text, 400)}\n")
+    if view.facts:
+        out.append("\n")
+    for table in view.tables:
+        out.append(f"{md(table.title, line_start=True)}:\n\n")
+        out.append(md_table((table.headers, table.rows, table.numeric)))
+    policy = (f.get("evidence") or {}).get("suggested_policy")
+    if policy:
+        # ensure_ascii keeps every control character escaped inside the fence
+        body = json.dumps(policy, indent=2, ensure_ascii=True).replace("```", "`\\`\\`")
+        out.append(f"Suggested IAM policy:\n\n```json\n{body}\n```\n\n")
+    return "".join(out)

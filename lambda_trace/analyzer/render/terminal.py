@@ -1,4 +1,8 @@
-"""The report for a terminal: rich tables, colour only on a TTY and never when NO_COLOR is set."""
+"""The report for a terminal: never wider than it, colour only on a TTY and never with NO_COLOR.
+
+Tables are drawn as columns when they fit the width and as stacked ``key: value`` rows when they
+do not (:mod:`layout`); request ids and ARNs are never split across lines.
+"""
 
 from __future__ import annotations
 
@@ -6,26 +10,24 @@ import io
 import json
 import os
 import shutil
+from collections.abc import Sequence
 from typing import Any, Optional, TextIO
 
-from rich import box
 from rich.console import Console
-from rich.padding import Padding
-from rich.table import Table
 from rich.text import Text
 
-from lambda_trace.analyzer.render import metrics_section
-from lambda_trace.analyzer.render.common import (
-    SEVERITY_LABELS,
-    clean,
-    evidence_items,
-    fmt_count,
-    fmt_ms,
-    fmt_pct,
-    footer_lines,
-)
+from lambda_trace.analyzer.render import metrics_section, tables
+from lambda_trace.analyzer.render.common import SEVERITY_LABELS, clean, footer_lines
+from lambda_trace.analyzer.render.evidence import describe
+from lambda_trace.analyzer.render.layout import grid, pack, wrap
 
 SEVERITY_STYLES = {"high": "bold red", "medium": "yellow", "low": "cyan", "info": "dim"}
+#: when the width is unknown (not a terminal and no COLUMNS)
+DEFAULT_WIDTH = 120
+#: narrower than this and nothing is readable; the layout assumes at least this much
+MIN_WIDTH = 40
+#: findings' text starts here, under the severity label
+BODY_INDENT = 9
 
 
 def wants_color(file: TextIO) -> bool:
@@ -41,6 +43,45 @@ def _isatty(file: TextIO) -> bool:
         return False
 
 
+def terminal_width(file: TextIO) -> int:
+    """The terminal's width; ``COLUMNS`` when it is not a terminal (or says so), else 120."""
+    columns = os.environ.get("COLUMNS", "")
+    if columns.isdigit() and int(columns) > 0:
+        return max(int(columns), MIN_WIDTH)
+    if _isatty(file):
+        return max(shutil.get_terminal_size((DEFAULT_WIDTH, 40)).columns, MIN_WIDTH)
+    return DEFAULT_WIDTH
+
+
+class Lines:
+    """The report as lines of styled text, each at most ``width`` cells wide."""
+
+    def __init__(self, width: int) -> None:
+        self.width = width
+        self.items: list[Text] = []
+
+    def text(self, line: str, style: str = "") -> None:
+        self.items.append(Text(line, style=style))
+
+    def styled(self, text: Text) -> None:
+        self.items.append(text)
+
+    def many(self, lines: Sequence[str], style: str = "") -> None:
+        for line in lines:
+            self.text(line, style)
+
+    def blank(self) -> None:
+        if self.items and self.items[-1].plain:
+            self.items.append(Text(""))
+
+    def title(self, title: str) -> None:
+        self.text(title, "bold")
+
+    def table(self, table: tables.Table, indent: int = 2, heading: Optional[int] = 0) -> None:
+        headers, rows, numeric = table
+        self.many(grid(headers, rows, numeric, self.width, indent=indent, heading=heading))
+
+
 def render_terminal(
     report: dict[str, Any], file: TextIO, *, color: Optional[bool] = None,
     width: Optional[int] = None, top: int = 15,
@@ -48,138 +89,128 @@ def render_terminal(
     if color is None:
         color = wants_color(file)
     if width is None:
-        width = shutil.get_terminal_size((120, 40)).columns if _isatty(file) else 120
+        width = terminal_width(file)
+    lines = Lines(max(width, MIN_WIDTH))
+    report_lines(lines, report, top)
+    write_lines(lines, file, color)
+
+
+def write_lines(lines: Lines, file: TextIO, color: bool) -> None:
     buffer = io.StringIO()
     console = Console(
-        file=buffer,
-        force_terminal=color,
-        no_color=not color,
-        color_system="standard" if color else None,
-        width=width,
-        highlight=False,
-        emoji=False,
-        markup=False,
+        file=buffer, force_terminal=color, no_color=not color,
+        color_system="standard" if color else None, width=lines.width, highlight=False,
+        emoji=False, markup=False,
     )
-    _print_report(console, report, top)
-    text = buffer.getvalue()
-    if not color:
-        # rich pads every line to the width; piped output is better without the blanks.
-        text = "\n".join(line.rstrip() for line in text.split("\n"))
-    file.write(text)
+    for text in lines.items:
+        # The lines are already laid out to the width: rich must neither wrap nor pad them.
+        console.print(text, soft_wrap=True)
+    file.write(buffer.getvalue())
 
 
-def _print_report(console: Console, report: dict[str, Any], top: int) -> None:
+def report_lines(lines: Lines, report: dict[str, Any], top: int) -> None:
     tr = report.get("time_range") or {}
-    title = Text("lambda-trace report", style="bold")
+    head = Text("lambda-trace report", style="bold")
     if tr.get("start"):
-        title.append(f"   {tr['start']} → {tr.get('end')}", style="dim")
-    console.print(title)
-    console.print(_summary(report))
-    metrics_section.print_terminal(console, report)
+        span = f"{tr['start']} → {tr.get('end')}"
+        if len(head.plain) + 3 + len(span) <= lines.width:
+            head.append("   " + span, style="dim")
+            lines.styled(head)
+        else:
+            lines.styled(head)
+            lines.text(span, "dim")
+    else:
+        lines.styled(head)
+    lines.blank()
+    lines.title("Invocations")
+    lines.table(tables.summary_table(report), heading=None)
+    by_function = tables.functions_table(report)
+    if by_function:
+        lines.blank()
+        lines.title("By function")
+        lines.table(by_function)
+    render_metrics(lines, report)
     if report.get("dependencies"):
-        console.print(_dependencies(report["dependencies"][:top]))
-    console.print(Text("Findings", style="bold"))
-    if not report.get("findings"):
-        console.print(Padding(Text("Nothing to report."), (0, 0, 0, 2), expand=False))
-    for finding in report.get("findings", []):
-        _finding(console, finding)
+        lines.blank()
+        lines.title("Dependencies (by total time)")
+        lines.table(tables.dependencies_table(report["dependencies"][:top]))
+    lines.blank()
+    lines.title("Findings")
+    findings = report.get("findings") or []
+    if not findings:
+        lines.text("  Nothing to report.")
+    for finding in findings:
+        finding_lines(lines, finding)
     if report.get("error_groups"):
-        console.print(_error_groups(report["error_groups"][:top]))
-    if report.get("slowest_invocations"):
-        console.print(_slowest(report["slowest_invocations"][:5]))
-    for line in footer_lines(report):
-        console.print(Text(line, style="dim"))
+        lines.blank()
+        lines.title("Errors")
+        lines.table(tables.error_groups_table(report["error_groups"][:top]),
+                    heading=tables.ERROR_GROUPS_HEADING)
+    slowest = report.get("slowest_invocations") or []
+    if slowest:
+        lines.blank()
+        lines.title("Slowest invocations")
+        with_function = any(row.get("function") for row in slowest)
+        lines.table(tables.slowest_table(slowest[:5], with_function))
+    footer = footer_lines(report)
+    if footer:
+        lines.blank()
+    for line in footer:
+        lines.many(wrap(line, lines.width, 2, first_indent=0), "dim")
 
 
-def _summary(report: dict[str, Any]) -> Table:
-    table = Table(box=box.SIMPLE_HEAD, title="Invocations", title_justify="left",
-                  title_style="bold")
-    n = report.get("invocations") or 0
-    d = report.get("duration_ms") or {}
-    for header in ("invocations", "cold starts", "errors", "timeouts", "out of memory",
-                   "p50", "p95", "p99", "max"):
-        table.add_column(header, justify="right")
-
-    def with_share(count: int) -> str:
-        return f"{count:,} ({fmt_pct(count / n)})" if n and count else f"{count:,}"
-
-    table.add_row(
-        fmt_count(n), with_share(report.get("cold_starts", 0)),
-        with_share(report.get("errors", 0)), with_share(report.get("timeouts", 0)),
-        with_share(report.get("out_of_memory", 0)),
-        fmt_ms(d.get("p50")), fmt_ms(d.get("p95")), fmt_ms(d.get("p99")), fmt_ms(d.get("max")),
-    )
-    return table
+def render_metrics(lines: Lines, report: dict[str, Any]) -> None:
+    """The ``metrics`` section (CloudWatch metrics per function); nothing when it is absent."""
+    table = tables.metrics_table(report)
+    if table is None:
+        return
+    lines.blank()
+    lines.title(metrics_section.title(report))
+    lines.table(table)
+    for line in metrics_section.extras(report):
+        lines.many(wrap(line, lines.width, 4, first_indent=2), "dim")
 
 
-def _dependencies(deps: list[dict[str, Any]]) -> Table:
-    table = Table(box=box.SIMPLE_HEAD, title="Dependencies (by total time)",
-                  title_justify="left", title_style="bold")
-    table.add_column("name", overflow="fold")
-    table.add_column("kind")
-    for header in ("calls", "total", "share", "p50", "p95", "p99", "max", "errors"):
-        table.add_column(header, justify="right")
-    for dep in deps:
-        table.add_row(
-            Text(clean(dep["name"], 120)), Text(clean(dep.get("kind") or "")),
-            fmt_count(dep["calls"]), fmt_ms(dep["total_ms"]), fmt_pct(dep.get("share")),
-            fmt_ms(dep["p50_ms"]), fmt_ms(dep["p95_ms"]), fmt_ms(dep["p99_ms"]),
-            fmt_ms(dep["max_ms"]), fmt_count(dep["errors"]),
-        )
-    return table
-
-
-def _finding(console: Console, finding: dict[str, Any]) -> None:
-    severity = finding.get("severity", "info")
+def finding_lines(lines: Lines, finding: dict[str, Any]) -> None:
+    width = lines.width
+    severity = str(finding.get("severity", "info"))
+    label = SEVERITY_LABELS.get(severity, severity.upper())
+    subject = clean(finding.get("subject"), 300)
+    head_words = f"{finding.get('kind')} — {subject}"
     header = Text("  ")
-    header.append(f"{SEVERITY_LABELS.get(severity, severity.upper()):<6}",
-                  style=SEVERITY_STYLES.get(severity, ""))
+    header.append(f"{label:<6}", style=SEVERITY_STYLES.get(severity, ""))
     header.append(" ")
-    header.append(finding["kind"], style="bold")
-    header.append(" — " + clean(finding.get("subject"), 160))
-    console.print(header)
-    items = evidence_items(finding.get("evidence") or {})
+    first, *rest = wrap(head_words, width, BODY_INDENT, first_indent=BODY_INDENT)
+    kind = str(finding.get("kind"))
+    body = first[BODY_INDENT:]
+    if body.startswith(kind):
+        header.append(kind, style="bold")
+        header.append(body[len(kind):])
+    else:
+        header.append(body)
+    lines.styled(header)
+    lines.many(rest)
+    if finding.get("function"):
+        lines.many(wrap(f"function: {clean(finding['function'], 200)}", width, BODY_INDENT + 2,
+                        first_indent=BODY_INDENT), "dim")
+    view = describe(finding)
+    if view.sentence:
+        lines.many(wrap(view.sentence, width, BODY_INDENT))
+    items = [f"{key}: {value}" for key, value in view.facts]
     if items:
-        line = "  ·  ".join(f"{key}: {text}" for key, text in items)
-        console.print(Padding(Text(line, style="dim"), (0, 0, 0, 9), expand=False))
+        lines.many(pack(items, width, BODY_INDENT), "dim")
+    for table in view.tables:
+        lines.text(" " * BODY_INDENT + table.title + ":")
+        lines.many(grid(table.headers, table.rows, table.numeric, width, indent=BODY_INDENT + 2))
     policy = (finding.get("evidence") or {}).get("suggested_policy")
     if policy:
+        lines.text(" " * BODY_INDENT + "suggested IAM policy:")
         # ensure_ascii escapes every control and non-ASCII character: safe on a terminal.
-        body = json.dumps(policy, indent=2, ensure_ascii=True)
-        console.print(Padding(Text("suggested IAM policy:\n" + body), (0, 0, 0, 9), expand=False))
-    advice = Text("→ " + clean(finding.get("advice"), 4000))
-    console.print(Padding(advice, (0, 0, 1, 9), expand=False))
-
-
-def _error_groups(groups: list[dict[str, Any]]) -> Table:
-    table = Table(box=box.SIMPLE_HEAD, title="Errors", title_justify="left", title_style="bold")
-    table.add_column("count", justify="right")
-    table.add_column("error type", overflow="fold")
-    table.add_column("top frame", overflow="fold")
-    table.add_column("example request id", overflow="fold")
-    table.add_column("message", overflow="fold")
-    for g in groups:
-        table.add_row(fmt_count(g["count"]), Text(clean(g["error_type"], 100)),
-                      Text(clean(g.get("top_frame") or "", 100)),
-                      Text(clean(g.get("example_request_id") or "", 60)),
-                      Text(clean(g.get("message") or "", 160)))
-    return table
-
-
-def _slowest(rows: list[dict[str, Any]]) -> Table:
-    table = Table(box=box.SIMPLE_HEAD, title="Slowest invocations", title_justify="left",
-                  title_style="bold")
-    table.add_column("request id", no_wrap=True)
-    table.add_column("start", no_wrap=True)
-    table.add_column("duration", justify="right")
-    table.add_column("status")
-    table.add_column("calls", justify="right")
-    table.add_column("slowest call", overflow="fold")
-    for row in rows:
-        calls = row.get("calls") or []
-        slow = max(calls, key=lambda c: c["duration_ms"]) if calls else None
-        slow_text = f"{clean(slow['name'], 80)} {fmt_ms(slow['duration_ms'])}" if slow else ""
-        table.add_row(Text(clean(row.get("request_id"), 60)), row.get("start") or "",
-                      fmt_ms(row.get("duration_ms")), row.get("status") or "",
-                      fmt_count(len(calls) + (row.get("calls_not_shown") or 0)), Text(slow_text))
-    return table
+        body_lines = json.dumps(policy, indent=2, ensure_ascii=True).splitlines()
+        for line in body_lines:
+            depth = len(line) - len(line.lstrip())
+            lines.many(wrap(line.lstrip(), width, BODY_INDENT + depth + 2,
+                            first_indent=BODY_INDENT + depth))
+    lines.many(wrap("→ " + clean(finding.get("advice"), 4000), width, BODY_INDENT + 2,
+                    first_indent=BODY_INDENT))
+    lines.blank()
