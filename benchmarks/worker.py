@@ -1,7 +1,8 @@
 """A benchmark worker: set up one variant, then time batches of invocations on command.
 
 Protocol: one JSON command per line on stdin, one JSON reply per line on ``--reply-fd``.
-``{"cmd": "run", "invocations": N}`` -> ``{"ns": wall, "cpu_ns": process CPU}`` of the handler;
+``{"cmd": "run", "invocations": N}`` -> ``{"ns": wall, "cpu_ns": process CPU}`` of the handler
+(``"calls": K`` sets the calls per invocation from then on);
 ``{"cmd": "memory"}`` -> VmHWM/VmRSS. Stdout belongs to the code under measurement.
 """
 
@@ -77,6 +78,8 @@ def main() -> int:
         try:
             if command["cmd"] == "run":
                 n = int(command["invocations"])
+                if "calls" in command:  # per command: one worker measures several N
+                    args.calls = workload.CALLS_PER_INVOCATION = int(command["calls"])
                 gc.collect()
                 total = cpu_total = 0
                 if stubber is not None and args.calls:

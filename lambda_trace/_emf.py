@@ -1,10 +1,14 @@
-"""CloudWatch Embedded Metric Format documents, built with aws-lambda-powertools.
+"""CloudWatch Embedded Metric Format documents, built with aws-lambda-powertools when loaded.
 
-The only module that imports aws_lambda_powertools, and only on the first flush (its import costs
-≈50 ms because the package ``__init__`` loads Logger and Tracer too). Powertools'
-``EphemeralMetrics`` (no class-level shared state, no ``print``) validates the metric names and
-units and serialises the metric directive of each document *shape*; the directive is cached
-per shape, so later invocations only substitute values and the timestamp.
+The metric directive of each document *shape* is made once and cached, so later invocations only
+substitute values and the timestamp. When the function has loaded Powertools Metrics itself,
+Powertools' ``EphemeralMetrics`` (no class-level shared state, no ``print``) validates the names
+and units and serialises the directive. When it has not, importing Powertools just for that
+would cost ≈12-25 ms of cold start (its package ``__init__`` loads Logger, Tracer, jmespath and
+typing_extensions; ``import aws_lambda_powertools.metrics`` runs it too), so the same directive
+is built here with Powertools' rules (name stripped, 1-255 characters, a CloudWatch unit; a
+repeated name keeps its first place and its last unit; no ``StorageResolution`` for standard
+resolution). ``tests/test_runtime_emf.py`` checks that both give the same text.
 
 EMF limits respected: ≤100 metrics per directive, ≤100 values per metric, ≤30 dimensions per
 set (we use at most 3), finite numbers only, each document ≤256 KB. Reference:
@@ -14,6 +18,7 @@ https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/CloudWatch_Embedd
 from __future__ import annotations
 
 import math
+import sys
 from math import isfinite
 
 from lambda_trace._config import warn_once
@@ -75,33 +80,77 @@ def _directive(
     cached = _directives.get(key)
     if cached is not None:
         return cached
-    import json
-
-    from aws_lambda_powertools.metrics import EphemeralMetrics
-
     definitions: list[Any] = []
+    define = _powertools_definitions if _POWERTOOLS_METRICS in sys.modules else own_definitions
     # Powertools flushes (prints) by itself when a set reaches 100 metrics: feed it fewer.
     for start in range(0, len(shape), _POWERTOOLS_CHUNK):
         chunk = shape[start : start + _POWERTOOLS_CHUNK]
-        metrics = EphemeralMetrics(namespace=namespace)
-        for dims in dimension_sets:
-            for dim in dims:
-                metrics.add_dimension(name=dim, value="_")
-        for name, unit in chunk:
-            metrics.add_metric(name=name, unit=unit, value=0)
-        serialised = metrics.serialize_metric_set()
-        definitions.extend(serialised["_aws"]["CloudWatchMetrics"][0]["Metrics"])
-    directive = {
-        "Namespace": namespace,
-        # Powertools puts every dimension in one set; we want each set on its own.
-        "Dimensions": [list(dims) for dims in dimension_sets],
-        "Metrics": definitions,
-    }
-    text = json.dumps(directive, separators=(",", ":"))
+        definitions.extend(define(namespace, dimension_sets, chunk))
+    # Powertools puts every dimension in one set; we want each set on its own.
+    text = directive_text(namespace, dimension_sets, definitions)
     if len(_directives) >= _MAX_CACHED:
         _directives.clear()  # user metric names that vary per invocation must not leak memory
     _directives[key] = text
     return text
+
+
+def directive_text(namespace: str, dimension_sets: DimensionSets, definitions: list[Any]) -> str:
+    """``json.dumps({"Namespace", "Dimensions", "Metrics"}, separators=(",", ":"))``, without
+    importing ``json`` (≈2 ms of cold start when boto3 has not loaded it)."""
+    sets = ",".join("[" + ",".join(jstr(dim) for dim in dims) + "]" for dims in dimension_sets)
+    metrics = ",".join(
+        "{" + ",".join(f"{jstr(key)}:{_json_scalar(value)}" for key, value in item.items()) + "}"
+        for item in definitions
+    )
+    return f'{{"Namespace":{jstr(namespace)},"Dimensions":[{sets}],"Metrics":[{metrics}]}}'
+
+
+def _json_scalar(value: Any) -> str:
+    if isinstance(value, str):
+        return jstr(value)
+    if type(value) is int:
+        return str(value)
+    return dumps({"v": value})[5:-1]  # anything else Powertools might add one day
+
+
+#: Loaded once the function uses Powertools Metrics (its package ``__init__`` imports it).
+_POWERTOOLS_METRICS = "aws_lambda_powertools.metrics.metrics"
+#: Powertools' metric name bounds (``cloudwatch_emf/constants.py``), after ``strip()``.
+_MIN_NAME, _MAX_NAME = 1, 255
+
+
+def _powertools_definitions(
+    namespace: str, dimension_sets: DimensionSets, chunk: tuple[tuple[str, str], ...]
+) -> list[Any]:
+    """The ``Metrics`` list of a directive, as Powertools' ``EphemeralMetrics`` serialises it."""
+    from aws_lambda_powertools.metrics import EphemeralMetrics
+
+    metrics = EphemeralMetrics(namespace=namespace)
+    for dims in dimension_sets:
+        for dim in dims:
+            metrics.add_dimension(name=dim, value="_")
+    for name, unit in chunk:
+        metrics.add_metric(name=name, unit=unit, value=0)
+    serialised = metrics.serialize_metric_set()
+    definitions: list[Any] = serialised["_aws"]["CloudWatchMetrics"][0]["Metrics"]
+    return definitions
+
+
+def own_definitions(
+    namespace: str, dimension_sets: DimensionSets, chunk: tuple[tuple[str, str], ...]
+) -> list[Any]:
+    """The same list without importing Powertools: its rules, its order, its errors' kind."""
+    units: dict[str, str] = {}
+    for name, unit in chunk:
+        name = name.strip()
+        if not _MIN_NAME <= len(name) <= _MAX_NAME:
+            raise ValueError(f"metric name must be {_MIN_NAME} to {_MAX_NAME} characters")
+        if unit not in UNITS:
+            raise ValueError(f"metric {name!r}: unknown unit")
+        units[name] = unit  # a repeated name: first place, last unit (a dict's update)
+    if not units:
+        raise ValueError("a metric directive needs at least one metric")
+    return [{"Name": name, "Unit": unit} for name, unit in units.items()]
 
 
 def document(

@@ -88,7 +88,7 @@ def _ours_importable() -> bool:
 def test_smoke_run_covers_every_section(smoke: dict[str, Any]) -> None:
     """A smoke run measures calls (stub and moto), invocations, cold starts and the analyzer."""
     sections = smoke["results"]["sections"]
-    assert set(sections) == {"calls", "invocation", "coldstart", "analyzer"}
+    assert set(sections) == {"calls", "scaling", "invocation", "coldstart", "analyzer"}
     assert [t["transport"] for t in sections["calls"]["transports"]] == ["stub", "moto"]
     assert sections["invocation"]["rows"][0]["variant"] == "bare handler"
     assert sections["coldstart"]["rows"][0]["key"] == "bare"

@@ -163,3 +163,91 @@ def test_own_document_declines_what_the_general_path_must_handle():
     assert _emf.own_document("N", "f", 1, shape, [float("nan")]) is None
     assert _emf.own_document("N", "f", 1, shape * 2, [1.0, 2.0]) is None
     assert _emf.own_document("N", "f", 1, (("service", "Count"),), [1]) is None
+
+
+# -- directives without Powertools loaded (cold start: its package import costs ≈12-25 ms) ------
+
+_SHAPES = [
+    (("service",),),
+    (("service",), ("service", "Operation")),
+]
+_CHUNKS = [
+    (("Duration", "Milliseconds"), ("ColdStart", "Count"), ("Errors", "Count")),
+    (("Orders", "Count"), (" Orders ", "Milliseconds"), ("Bytes", "Bytes/Second")),
+    tuple((f"M{i}", sorted(_emf.UNITS)[i % len(_emf.UNITS)]) for i in range(50)),
+    (("x" * 255, "None"),),
+]
+
+
+@pytest.mark.parametrize("sets", _SHAPES)
+@pytest.mark.parametrize("chunk", _CHUNKS)
+def test_own_definitions_equal_powertools(sets, chunk):
+    """Built without Powertools, the directive's metric list is the one Powertools makes."""
+    assert _emf.own_definitions("N", sets, chunk) == _emf._powertools_definitions("N", sets, chunk)
+
+
+@pytest.mark.parametrize(
+    ("namespace", "chunk"),
+    [("N", (("", "Count"),)), ("N", (("  ", "Count"),)), ("N", (("x" * 256, "Count"),)),
+     ("N", (("Orders", "count"),)), ("N", ())],
+)
+def test_own_definitions_refuse_what_powertools_refuses(namespace, chunk):
+    sets = (("service",),)
+    from aws_lambda_powertools.metrics.exceptions import SchemaValidationError
+    from aws_lambda_powertools.metrics.provider.cloudwatch_emf.exceptions import (
+        MetricNameError,
+        MetricUnitError,
+    )
+
+    with pytest.raises((MetricNameError, MetricUnitError, SchemaValidationError)):
+        _emf._powertools_definitions(namespace, sets, chunk)
+    with pytest.raises(ValueError):
+        _emf.own_definitions(namespace, sets, chunk)
+
+
+def test_a_cold_flush_without_powertools_loaded_gives_its_document():
+    """In a fresh process that never loads Powertools, the EMF lines are those Powertools
+    would have built (same directive text), and Powertools stays unloaded."""
+    code = """
+import json, sys
+from lambda_trace import trace, metric
+from lambda_trace.testing import FakeContext, capture
+
+@trace
+def handler(event, context):
+    metric("Orders", 2, "Count")
+    return 1
+
+with capture() as cap:
+    handler({}, FakeContext())
+print(json.dumps({"emf": cap.emf, "loaded": "aws_lambda_powertools" in sys.modules}))
+"""
+    import subprocess
+    import sys
+
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    result = json.loads(out.stdout.strip().splitlines()[-1])
+    assert result["loaded"] is False
+    docs = result["emf"]
+    assert docs and any(m["Name"] == "Orders" for d in docs
+                        for m in d["_aws"]["CloudWatchMetrics"][0]["Metrics"])
+    for doc in docs:
+        for directive in doc["_aws"]["CloudWatchMetrics"]:
+            sets = tuple(tuple(dims) for dims in directive["Dimensions"])
+            chunk = tuple((m["Name"], m["Unit"]) for m in directive["Metrics"])
+            assert directive["Metrics"] == _emf._powertools_definitions(
+                directive["Namespace"], sets, chunk)
+
+
+@pytest.mark.parametrize(
+    "definitions",
+    [[{"Name": "Duration", "Unit": "Milliseconds"}],
+     [{"Name": "Bestellungen \u00fc\u20ac \"q\"\\", "Unit": "Count", "StorageResolution": 1}],
+     [{"Name": f"M{i}", "Unit": "Bytes/Second"} for i in range(60)]],
+)
+def test_directive_text_is_json_dumps(definitions):
+    sets = (("service",), ("service", "Operation \u00e9"))
+    expected = json.dumps(
+        {"Namespace": "Sh\u00f6p", "Dimensions": [list(d) for d in sets], "Metrics": definitions},
+        separators=(",", ":"))
+    assert _emf.directive_text("Sh\u00f6p", sets, definitions) == expected

@@ -13,7 +13,7 @@ from __future__ import annotations
 from types import ModuleType
 from typing import Any, Callable, Optional
 
-from lambda_trace import _errors, _invocation, _safety
+from lambda_trace import _invocation, _safety
 from lambda_trace._encode import jstr
 from lambda_trace._patches import _url, _wrap
 from lambda_trace._patches._suppress import get_ident as _get_ident
@@ -88,9 +88,13 @@ def _fields(
     if status is not None:
         out += f',"http_status":{status}'
         if status >= 400:
+            from lambda_trace import _errors  # only for a failed call: off cold start
+
             error_class = _errors.classify(None, status)
             out += f',"error_code":"{status}"'
     if exc is not None:
+        from lambda_trace import _errors
+
         error_class = _errors.classify_exception(exc)
         out += f',"error_code":{jstr(type(exc).__name__)}'
     if error_class is not None:
