@@ -97,12 +97,17 @@ class HandlerTracer:
             threshold = None
             if inv.memory_limit_mb and settings.memory_warning_ratio > 0:
                 threshold = int(inv.memory_limit_mb * settings.memory_warning_ratio * 1024 * 1024)
+            watchdog = None
             if fire_at is not None or threshold is not None:
-                _get_watchdog().arm(inv, fire_at, threshold, settings.memory_poll_ms)
+                watchdog = _get_watchdog()
+                watchdog.arm(inv, fire_at, threshold, settings.memory_poll_ms)
             if fire_at is not None and inv.deadline_ns is not None and _lastword.enabled():
                 try:
                     due = _lastword.dump_at(fire_at, inv.deadline_ns)
-                    _lastword.arm((due - time.perf_counter_ns()) / 1e9)
+                    # The watchdog thread receives the dump's timer signal (``_lastword``).
+                    thread = getattr(watchdog, "_thread", None)
+                    _lastword.arm((due - time.perf_counter_ns()) / 1e9,
+                                  getattr(thread, "native_id", None))
                     inv.stack_dump_armed = True
                 except Exception as exc:  # stderr closed at the first arming, or stranger
                     _safety.report("stack dump", exc)
