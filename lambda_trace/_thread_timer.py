@@ -32,12 +32,8 @@ class _SigEvent(ctypes.Structure):
     ]
 
 
-class _TimeSpec(ctypes.Structure):
-    _fields_ = [("tv_sec", ctypes.c_long), ("tv_nsec", ctypes.c_long)]
-
-
-class _ITimerSpec(ctypes.Structure):
-    _fields_ = [("it_interval", _TimeSpec), ("it_value", _TimeSpec)]
+#: struct itimerspec as four longs: interval (sec, nsec), then value (sec, nsec)
+_ITimerSpec = ctypes.c_long * 4
 
 
 def _library() -> ctypes.CDLL:
@@ -74,11 +70,10 @@ class ThreadTimer:
         if lib.timer_create(CLOCK_MONOTONIC, ctypes.byref(event), ctypes.byref(self._id)) != 0:
             faulthandler.unregister(self.signum)
             raise OSError(ctypes.get_errno(), "timer_create failed")
-        settime = lib.timer_settime
-        settime.argtypes = [ctypes.c_void_p, ctypes.c_int, ctypes.c_void_p, ctypes.c_void_p]
-        self._settime = settime
+        # No argtypes: ctypes then passes these objects as they are (their conversion would be
+        # half of the call's cost); every argument is already a ctypes object, int or None.
+        self._settime = lib.timer_settime
         self._delete = lib.timer_delete
-        self._delete.argtypes = [ctypes.c_void_p]
         self._due = _ITimerSpec()
         self._due_ref = ctypes.byref(self._due)
         self._off_ref = ctypes.byref(_ITimerSpec())  # all zero: disarmed
@@ -86,9 +81,9 @@ class ThreadTimer:
     def arm(self, delay_s: float) -> None:
         """Signal the thread once, ``delay_s`` seconds from now (replacing any earlier arming)."""
         whole = int(delay_s)
-        value = self._due.it_value
-        value.tv_sec = whole
-        value.tv_nsec = int((delay_s - whole) * 1e9)
+        due = self._due
+        due[2] = whole
+        due[3] = int((delay_s - whole) * 1e9)
         self._settime(self._id, 0, self._due_ref, None)
 
     def cancel(self) -> None:

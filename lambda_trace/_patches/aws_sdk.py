@@ -12,11 +12,19 @@ from types import ModuleType
 from typing import Any, Callable, Optional
 
 from lambda_trace import _invocation, _safety
+from lambda_trace._contract import field
 from lambda_trace._encode import jstr
 from lambda_trace._patches import _wrap
 from lambda_trace._patches._suppress import get_ident as _get_ident
 from lambda_trace._patches._suppress import inside as _inside
 from lambda_trace._patches.aws_services import target as _target
+
+# Call line fragments, from the declared record keys (``_contract``).
+_TARGET, _HTTP_STATUS, _RETRIES, _AWS_REQUEST_ID = (
+    field("call", k) for k in ("target", "http_status", "retries", "aws_request_id"))
+_ERROR_CLASS, _ERROR_CODE, _ACTION, _RESOURCE, _ACTION_INFERRED = (
+    field("call", k)
+    for k in ("error_class", "error_code", "action", "resource", "action_inferred"))
 
 MAX_NAME_CHARS = 200
 MAX_CACHED_NAMES = 256
@@ -101,7 +109,7 @@ def _end(inv: Any, token: int, name: str, t0: int, error: bool, fields: str) -> 
 
 def _target_field(service: str, params: Any) -> str:
     value = _target(service, params)
-    return f',"target":{jstr(value)}' if value is not None else ""
+    return f"{_TARGET}{jstr(value)}" if value is not None else ""
 
 
 def _metadata_fields(response: Any) -> str:
@@ -112,8 +120,8 @@ def _metadata_fields(response: Any) -> str:
         request_id = meta["RequestId"]
         if type(status) is int and type(retries) is int and type(request_id) is str and request_id:
             return (
-                f',"http_status":{status},"retries":{retries},'
-                f'"aws_request_id":{jstr(request_id[:128])}'
+                f"{_HTTP_STATUS}{status}{_RETRIES}{retries}{_AWS_REQUEST_ID}"
+                f"{jstr(request_id[:128])}"
             )
     except (KeyError, TypeError, IndexError):
         pass
@@ -127,13 +135,13 @@ def _metadata_fields_slow(response: Any) -> str:
     out = ""
     status = meta.get("HTTPStatusCode")
     if isinstance(status, int):
-        out += f',"http_status":{status}'
+        out += f"{_HTTP_STATUS}{status}"
     retries = meta.get("RetryAttempts")
     if isinstance(retries, int):
-        out += f',"retries":{retries}'
+        out += f"{_RETRIES}{retries}"
     request_id = _request_id(meta)
     if request_id:
-        out += f',"aws_request_id":{jstr(request_id[:128])}'
+        out += f"{_AWS_REQUEST_ID}{jstr(request_id[:128])}"
     return out
 
 
@@ -159,14 +167,14 @@ def _error_fields(exc: BaseException, service: str, operation: str, params: Any)
     response = getattr(exc, "response", None)
     out += _metadata_fields(response)
     if error_class is not None:
-        out += f',"error_class":"{error_class}"'
-    out += f',"error_code":{jstr((code or type(exc).__name__)[:128])}'
+        out += f'{_ERROR_CLASS}"{error_class}"'
+    out += f"{_ERROR_CODE}{jstr((code or type(exc).__name__)[:128])}"
     if error_class == "permission_denied":
         action, resource, inferred = _errors.iam_details(message, service, operation)
         if action:
-            out += f',"action":{jstr(action[:256])}'
+            out += f"{_ACTION}{jstr(action[:256])}"
         if resource:
-            out += f',"resource":{jstr(resource[:1024])}'
+            out += f"{_RESOURCE}{jstr(resource[:1024])}"
         if inferred:
-            out += ',"action_inferred":true'
+            out += _ACTION_INFERRED + "true"
     return out
