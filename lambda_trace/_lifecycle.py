@@ -141,6 +141,7 @@ class HandlerTracer:
                 from lambda_trace import _errors  # `re` (≈5 ms): only once a handler fails
 
                 error = _errors.describe_exception(exc)
+            peak_mb = _memory.to_mb(peak)
             status_code = _status_code(result)
             detail = _detail_reason(inv, end_ns, error, status_code)
             lines = inv.take_pending(detail is not None)
@@ -152,7 +153,7 @@ class HandlerTracer:
                     init_type=inv.init_type,
                     init_ms=inv.init_ms,
                     remaining_ms=remaining,
-                    memory_peak_mb=_memory.to_mb(peak),
+                    memory_peak_mb=peak_mb,
                     error=error,
                     status_code=status_code,
                     xray_trace_id=_powertools.xray_trace_id(),
@@ -171,12 +172,12 @@ class HandlerTracer:
             _write_lines(inv, lines)
             if self.settings.metrics:
                 try:
-                    _write_lines(inv, _flush_metrics(inv, end_ns, peak, error, failed))
+                    _write_lines(inv, _flush_metrics(inv, end_ns, peak, error, failed, peak_mb))
                 except Exception as err:
                     _safety.report("metrics", err)
             return
         try:
-            lines.extend(_flush_metrics(inv, end_ns, peak, error, failed))
+            lines.extend(_flush_metrics(inv, end_ns, peak, error, failed, peak_mb))
         except Exception as err:
             _safety.report("metrics", err)
         try:  # one system call for the call lines, the record and its EMF documents
@@ -264,6 +265,7 @@ def _flush_metrics(
     peak: Optional[int],
     error: Optional[dict[str, Any]],
     failed: bool,
+    peak_mb: Optional[float] = None,
 ) -> list[str]:
     """The EMF lines of the end of an invocation (the caller writes them).
 
@@ -271,13 +273,13 @@ def _flush_metrics(
     waits in the batch goes out now with this invocation's own latencies (never deferred).
     """
     values: list[Any] = [
-        round((end_ns - inv.start_ns) / 1e6, 3),
+        ms_rounded(end_ns - inv.start_ns),
         1 if inv.cold_start else 0,
         1 if error else 0,
     ]
     shape: tuple[tuple[str, str], ...] = _OWN_SHAPE
     if peak is not None:
-        values.append(round(peak / (1024 * 1024), 1))
+        values.append(peak_mb if peak_mb is not None else round(peak / (1024 * 1024), 1))
         shape = _OWN_SHAPE_PEAK
     now_ms = (inv.start_epoch_ns + (end_ns - inv.start_ns)) // 1_000_000
     if not error and not inv.stats and not inv.user_metrics and not failed:
@@ -291,6 +293,15 @@ def _flush_metrics(
     if error:
         error_class = error.get("error_class") or "handler"
     return _metric_lines(inv, own, error_class, end_ns, defer=not failed)
+
+
+def ms_rounded(ns: int) -> float:
+    """Nanoseconds as milliseconds rounded (half up) to the microsecond: the EMF values.
+
+    Integer arithmetic: a tenth of ``round(ns / 1e6, 3)``, whose only difference is the
+    microsecond of an exact half (half-even on the float).
+    """
+    return (ns + 500) // 1000 / 1000
 
 
 def _metric_lines(
@@ -351,7 +362,8 @@ def _downstream(inv: Invocation) -> list[tuple[str, str, list[float]]]:
             service, operation = "http", name[len("http ") :]
         else:  # another kind of client (a database): its kind names it
             service, operation = kind, name
-        latencies = [round(v / 1e6, 3) for v in values[done[2] :]]
+        # ms_rounded inlined (a tenth of round(v / 1e6, 3)): this runs for every call
+        latencies = [(v + 500) // 1000 / 1000 for v in values[done[2] :]]
         out.append((service, operation, latencies))
     # Remember what went out, so a later flush publishes only the rest.
     inv.metrics_published = {n: (s[0], s[3], len(s[5])) for n, s in current.items()}

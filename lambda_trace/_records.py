@@ -131,7 +131,9 @@ def invocation_line(
         parts += (_I_INIT_MS, repr(init_ms))
     parts += (
         _I_DURATION, ms_text(duration), _I_SELF, ms_text(self_ns), _I_REMAINING,
-        "null" if remaining_ms is None else _number(round(remaining_ms, 3)),
+        "null" if remaining_ms is None else _number(
+            remaining_ms if type(remaining_ms) is float and remaining_ms.is_integer()
+            else round(remaining_ms, 3)),
         fixed[1], _number(memory_peak_mb),
     )
     if error:
