@@ -10,37 +10,62 @@ second arming of a process: ``ctypes`` costs ≈1.2 ms of import, kept off the c
 
 from __future__ import annotations
 
+import _ctypes  # the C module alone: ``ctypes``' Python layer would add ≈0.8 ms of import
 import _signal
-import ctypes
 import faulthandler
 import os
 
 #: ``sigev_notify`` value: signal the thread in ``sigev_notify_thread_id`` (Linux's <signal.h>)
 SIGEV_THREAD_ID = 4
 CLOCK_MONOTONIC = 1
+_RTLD_NOW = 2
 
 
-class _SigEvent(ctypes.Structure):
-    # struct sigevent on 64-bit Linux (glibc): sigval, signo, notify, then a 48-byte union
-    # whose first int is the thread id.
-    _fields_ = [
-        ("sigev_value", ctypes.c_void_p),
-        ("sigev_signo", ctypes.c_int),
-        ("sigev_notify", ctypes.c_int),
-        ("thread_id", ctypes.c_int),
-        ("_pad", ctypes.c_int * 11),
-    ]
+class _Int(_ctypes._SimpleCData):  # type: ignore[type-arg]  # ctypes.c_int
+    _type_ = "i"
 
 
-#: struct itimerspec as four longs: interval (sec, nsec), then value (sec, nsec)
-_ITimerSpec = ctypes.c_long * 4
+class _Long(_ctypes._SimpleCData):  # type: ignore[type-arg]  # ctypes.c_long
+    _type_ = "l"
 
 
-def _library() -> ctypes.CDLL:
-    libc = ctypes.CDLL(None, use_errno=True)
-    if hasattr(libc, "timer_create"):
+class _Pointer(_ctypes._SimpleCData):  # type: ignore[type-arg]  # ctypes.c_void_p: a timer_t
+    _type_ = "P"
+
+
+class _SigEvent(_ctypes.Array):  # type: ignore[type-arg]
+    # struct sigevent on 64-bit Linux (glibc), 64 bytes as 16 ints: sigval (2), signo, notify,
+    # then the union whose first int is the thread id.
+    _type_ = _Int
+    _length_ = 16
+
+
+class _ITimerSpec(_ctypes.Array):  # type: ignore[type-arg]
+    # struct itimerspec as four longs: interval (sec, nsec), then value (sec, nsec)
+    _type_ = _Long
+    _length_ = 4
+
+
+class _Function(_ctypes.CFuncPtr):  # ctypes.CDLL's functions: cdecl, errno saved, int result
+    _flags_ = _ctypes.FUNCFLAG_CDECL | _ctypes.FUNCFLAG_USE_ERRNO
+    _restype_ = _Int
+
+
+class _Library:
+    def __init__(self, name: object) -> None:  # None: the process itself
+        self._handle = _ctypes.dlopen(name, _RTLD_NOW)  # type: ignore[arg-type]
+
+    def function(self, name: str) -> _Function:
+        return _Function((name, self))  # type: ignore[arg-type]
+
+
+def _library() -> _Library:
+    libc = _Library(None)
+    try:
+        libc.function("timer_create")
         return libc
-    return ctypes.CDLL("librt.so.1", use_errno=True)  # glibc < 2.34 keeps timers in librt
+    except AttributeError:  # glibc < 2.34 keeps timers in librt
+        return _Library("librt.so.1")
 
 
 def _free_signal() -> int:
@@ -55,7 +80,7 @@ class ThreadTimer:
     """One timer for the process, aimed at ``thread_id``; the dump goes to ``fd``."""
 
     def __init__(self, thread_id: int, fd: int) -> None:
-        if ctypes.sizeof(ctypes.c_void_p) != 8:
+        if _ctypes.sizeof(_Pointer) != 8:
             raise OSError("the sigevent layout is for 64-bit Linux")
         lib = _library()
         self.thread_id = thread_id
@@ -63,20 +88,21 @@ class ThreadTimer:
         self.signum = _free_signal()
         faulthandler.register(self.signum, file=fd, all_threads=True, chain=False)
         event = _SigEvent()
-        event.sigev_signo = self.signum
-        event.sigev_notify = SIGEV_THREAD_ID
-        event.thread_id = thread_id
-        self._id = ctypes.c_void_p()
-        if lib.timer_create(CLOCK_MONOTONIC, ctypes.byref(event), ctypes.byref(self._id)) != 0:
+        event[2] = self.signum
+        event[3] = SIGEV_THREAD_ID
+        event[4] = thread_id
+        self._id = _Pointer()
+        create = lib.function("timer_create")
+        if create(CLOCK_MONOTONIC, _ctypes.byref(event), _ctypes.byref(self._id)) != 0:
             faulthandler.unregister(self.signum)
-            raise OSError(ctypes.get_errno(), "timer_create failed")
-        # No argtypes: ctypes then passes these objects as they are (their conversion would be
-        # half of the call's cost); every argument is already a ctypes object, int or None.
-        self._settime = lib.timer_settime
-        self._delete = lib.timer_delete
+            raise OSError(_ctypes.get_errno(), "timer_create failed")
+        # No argtypes: the arguments are passed as they are (their conversion would be half
+        # of the call's cost); every one is already a ctypes object, an int or None.
+        self._settime = lib.function("timer_settime")
+        self._delete = lib.function("timer_delete")
         self._due = _ITimerSpec()
-        self._due_ref = ctypes.byref(self._due)
-        self._off_ref = ctypes.byref(_ITimerSpec())  # all zero: disarmed
+        self._due_ref = _ctypes.byref(self._due)
+        self._off_ref = _ctypes.byref(_ITimerSpec())  # all zero: disarmed
 
     def arm(self, delay_s: float) -> None:
         """Signal the thread once, ``delay_s`` seconds from now (replacing any earlier arming)."""
