@@ -42,6 +42,10 @@ if TYPE_CHECKING:  # annotations only: `typing` costs ≈5 ms of cold start
 
     LineFilter = Callable[[int, bool], bool]
     """``(duration_ns, error) -> write this call's line?``"""
+    from typing import Union
+
+    #: a call's pre-encoded fields, or ``(make, *args)`` that builds them when needed
+    Fields = Union[str, tuple[Any, ...]]
 
 #: The running invocation, or None outside one (every wrapper calls straight through then).
 current: Optional[Invocation] = None
@@ -77,6 +81,7 @@ _tokens = itertools.count()
 #: ``end_call``'s "when": write the line now; buffer it for the end's decision; buffer it and
 #: write it at the end whatever is decided (a failed or slow call)
 _NOW, _UNWANTED, _WANTED = 0, 1, 2
+UNWANTED = _UNWANTED  # for wrappers that defer building the fields of such a call (aws_sdk)
 
 _ERROR_CLASS_KEY = key("call", "error_class") + '"'
 #: The error class of a failed call whose fields name none.
@@ -214,7 +219,7 @@ class Invocation:
         #: ``max_call_lines`` of them: (offset ns, name, kind, duration ns, error, fields,
         #: wanted: failed or slow, so written even if the invocation is ordinary)
         self._tail = settings.call_lines == "slow"
-        self.pending: list[tuple[int, str, str, int, bool, str, bool]] = []
+        self.pending: list[tuple[int, str, str, int, bool, Fields, bool]] = []
 
     # -- hot path -------------------------------------------------------------------------
 
@@ -322,10 +327,14 @@ class Invocation:
             return None
 
     def write_call(
-        self, name: str, kind: str, timing: tuple[int, int, int], error: bool, fields: str = ""
+        self, name: str, kind: str, timing: tuple[int, int, int], error: bool, fields: Fields = ""
     ) -> None:
         """Write (or buffer) the line of a call ``end_call`` accepted; a failing sink is
-        reported only."""
+        reported only.
+
+        ``fields`` may be ``(make, *args)`` for a buffered call (``when`` ``UNWANTED``): the text
+        is ``make(*args)``, built only if its line is written in the end (most are not).
+        """
         offset, duration, when = timing
         if when:
             with self._lock:  # against take_pending (the watchdog, the end) swapping the list
@@ -333,7 +342,7 @@ class Invocation:
                     self.pending.append(
                         (offset, name, kind, duration, error, fields, when == _WANTED))
                     return
-        line = self.call_line(name, kind, offset, duration, error, fields)
+        line = self.call_line(name, kind, offset, duration, error, _text(fields))
         try:
             self.sink(line)
         except Exception as exc:  # never into the handler
@@ -353,7 +362,7 @@ class Invocation:
             self.dropped_calls += len(taken) - len(kept)
             taken = kept
         taken.sort()  # by start: the buffer filled in the order calls ended
-        return [self.call_line(n, k, offset, d, e, f) for offset, n, k, d, e, f, _ in taken]
+        return [self.call_line(n, k, offset, d, e, _text(f)) for offset, n, k, d, e, f, _ in taken]
 
     def call_line(
         self, name: str, kind: str, offset: int, duration: int, error: bool, fields: str
@@ -431,6 +440,13 @@ class Invocation:
         running = [(n, k, now_ns - t0) for n, k, t0 in list(self.in_flight.values())]
         running.sort(key=lambda item: -item[2])
         return running
+
+
+def _text(fields: Fields) -> str:
+    """A call's fields as text: as given, or built now from ``(make, *args)``."""
+    if isinstance(fields, str):
+        return fields
+    return str(fields[0](*fields[1:]))
 
 
 def line_filter(settings: Settings) -> LineFilter:

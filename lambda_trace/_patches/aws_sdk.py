@@ -90,14 +90,46 @@ def _make_api_call(
     except Exception as err:
         _safety.report("botocore wrapper", err)
         return response
-    if timing is not None:  # the target and metadata are read only for a line that is written
+    if timing is not None:  # the target and metadata are read only for a line that may be written
+        line_fields: Any
         try:
-            fields = fixed + _target_field(service, params) + _metadata_fields(response)
+            if timing[2] == _UNWANTED:
+                # Buffered in case the invocation turns out to matter, which most do not: the
+                # values are read now (the request and response are not kept), the text is
+                # built only for a line that is written (≈1.5 µs a call saved).
+                line_fields = (
+                    _deferred_fields, fixed, _target(service, params), _metadata(response))
+            else:
+                line_fields = fixed + _target_field(service, params) + _metadata_fields(response)
         except Exception as err:
             _safety.report("botocore wrapper", err)
-            fields = fixed
-        inv.write_call(name, "aws", timing, False, fields)
+            line_fields = fixed
+        inv.write_call(name, "aws", timing, False, line_fields)
     return response
+
+
+_UNWANTED = _invocation.UNWANTED
+
+
+def _metadata(response: Any) -> Any:
+    """``(status, retries, request id)`` in botocore's usual shape, else the fields' text."""
+    try:
+        meta = response["ResponseMetadata"]
+        status, retries = meta["HTTPStatusCode"], meta["RetryAttempts"]
+        request_id = meta["RequestId"]
+        if type(status) is int and type(retries) is int and type(request_id) is str and request_id:
+            return status, retries, request_id[:128]
+    except (KeyError, TypeError, IndexError):
+        pass
+    return _metadata_fields_slow(response)
+
+
+def _deferred_fields(fixed: str, target: Optional[str], metadata: Any) -> str:
+    out = fixed if target is None else f"{fixed}{_TARGET}{jstr(target)}"
+    if type(metadata) is str:
+        return out + metadata
+    status, retries, request_id = metadata
+    return f"{out}{_HTTP_STATUS}{status}{_RETRIES}{retries}{_AWS_REQUEST_ID}{jstr(request_id)}"
 
 
 def _end(inv: Any, token: int, name: str, t0: int, error: bool, fields: str) -> None:
