@@ -430,10 +430,25 @@ class Invocation:
         self,
     ) -> dict[str, tuple[int, int, int, int, str, dict[int, int], int]]:
         """name -> (count, total_ns, max_ns, errors, kind, histogram, longest sequential run)."""
+        with self._lock:  # the histograms straight from the values: no copy of them first
+            return {k: (v[0], v[1], v[2], v[3], v[4], histogram(v[5], v[6]), v[9])
+                    for k, v in self.stats.items()}
+
+    def unpublished(
+        self, published: dict[str, tuple[int, int, int]]
+    ) -> tuple[list[tuple[str, str, list[int]]], dict[str, tuple[int, int, int]]]:
+        """``(name, kind, latencies ns)`` of the calls not in ``published`` yet (name ->
+        (count, errors, values) already out, see the watchdog's flush), and the new marks."""
+        out = []
         with self._lock:
-            raw = [(k, v[0], v[1], v[2], v[3], v[4], list(v[5]), v[6], v[9])
-                   for k, v in self.stats.items()]
-        return {r[0]: (r[1], r[2], r[3], r[4], r[5], histogram(r[6], r[7]), r[8]) for r in raw}
+            marks = {name: (v[0], v[3], len(v[5])) for name, v in self.stats.items()}
+            for name, v in self.stats.items():
+                done = published.get(name)
+                if done is None:
+                    out.append((name, v[4], v[5][:]))
+                elif v[0] > done[0]:
+                    out.append((name, v[4], v[5][done[2]:]))
+        return out, marks
 
     def in_flight_snapshot(self, now_ns: int) -> list[tuple[str, str, int]]:
         """Calls running now, longest first: ``(name, kind, running_ns)``."""

@@ -346,13 +346,9 @@ def _new_errors(inv: Invocation) -> dict[str, int]:
 def _downstream(inv: Invocation) -> list[tuple[str, str, list[float]]]:
     """Per (Service, Operation) latencies not yet published (see on_timeout)."""
     out = []
-    published = inv.metrics_published
-    current = inv.stats_snapshot()
-    for name, (count, _, _, _, kind, values) in current.items():
+    calls, inv.metrics_published = inv.unpublished(inv.metrics_published)
+    for name, kind, values in calls:
         if kind == "segment" or name == _invocation.OTHER:
-            continue
-        done = published.get(name, (0, 0, 0))
-        if count - done[0] <= 0:
             continue
         if kind == "aws":
             service, _, operation = name.partition(".")
@@ -363,10 +359,7 @@ def _downstream(inv: Invocation) -> list[tuple[str, str, list[float]]]:
         else:  # another kind of client (a database): its kind names it
             service, operation = kind, name
         # ms_rounded inlined (a tenth of round(v / 1e6, 3)): this runs for every call
-        latencies = [(v + 500) // 1000 / 1000 for v in values[done[2] :]]
-        out.append((service, operation, latencies))
-    # Remember what went out, so a later flush publishes only the rest.
-    inv.metrics_published = {n: (s[0], s[3], len(s[5])) for n, s in current.items()}
+        out.append((service, operation, [(v + 500) // 1000 / 1000 for v in values]))
     return out
 
 
