@@ -81,7 +81,6 @@ _tokens = itertools.count()
 #: ``end_call``'s "when": write the line now; buffer it for the end's decision; buffer it and
 #: write it at the end whatever is decided (a failed or slow call)
 _NOW, _UNWANTED, _WANTED = 0, 1, 2
-UNWANTED = _UNWANTED  # for wrappers that defer building the fields of such a call (aws_sdk)
 
 _ERROR_CLASS_KEY = key("call", "error_class") + '"'
 #: The error class of a failed call whose fields name none.
@@ -218,7 +217,7 @@ class Invocation:
         #: tail-based mode: calls whose line waits for the end's decision, at most
         #: ``max_call_lines`` of them: (offset ns, name, kind, duration ns, error, fields,
         #: wanted: failed or slow, so written even if the invocation is ordinary)
-        self._tail = settings.call_lines == "slow"
+        self.tail_based = settings.call_lines == "slow"
         self.pending: list[tuple[int, str, str, int, bool, Fields, bool]] = []
 
     # -- hot path -------------------------------------------------------------------------
@@ -259,14 +258,18 @@ class Invocation:
                 self.error_classes[cls] = self.error_classes.get(cls, 0) + 1
 
     def end_call(
-        self, token: int, name: str, kind: str, t0: int, error: bool
+        self, token: int, name: str, kind: str, t0: int, error: bool,
+        fields: Optional[Fields] = None,
     ) -> Optional[tuple[int, int, int]]:
         """Aggregate a finished call; ``(start offset ns, duration ns, when)`` when its line is
         written now (``when`` 0) or goes to the buffer (1: only if the invocation matters; 2:
         at the end in any case, the call failed or was slow).
 
         Callers build the kind-specific fields only then (``write_call``): in mode ``none``, and
-        once ``max_call_lines`` is reached, calls never pay for them.
+        once ``max_call_lines`` is reached, calls never pay for them. A caller may pass
+        ``fields`` (usually deferred, see ``write_call``) when the call will likely be
+        buffered (``tail_based`` and not ``detail``): it is then buffered here and None is
+        returned (one lock acquisition instead of two).
         """
         t1 = perf_counter_ns()
         self.in_flight.pop(token, None)
@@ -316,10 +319,14 @@ class Invocation:
             if self._lines_left <= 0:
                 self.dropped_calls += 1
                 return None
-            if self._tail and not self.detail:
+            if self.tail_based and not self.detail:
                 self._lines_left -= 1  # the buffer holds what a line would: same bound
-                return t0 - self.start_ns, duration, (
-                    _WANTED if self._wants_line(duration, error) else _UNWANTED)
+                wanted = self._wants_line(duration, error)
+                if fields is not None:  # buffered here, under this same lock acquisition
+                    self.pending.append(
+                        (t0 - self.start_ns, name, kind, duration, error, fields, wanted))
+                    return None
+                return t0 - self.start_ns, duration, _WANTED if wanted else _UNWANTED
             if self.detail or self._wants_line(duration, error):
                 self._lines_left -= 1
                 return t0 - self.start_ns, duration, _NOW

@@ -85,30 +85,30 @@ def _make_api_call(
         raise
     if outer:
         _inside.discard(ident)
+    deferred: Any = None
+    if inv.tail_based and not inv.detail:
+        # Most likely buffered until the end decides, and most invocations turn out ordinary:
+        # the values are read now (the request and response are not kept), the text is built
+        # only for a line that is written (≈1.5 µs a call saved), and the call is buffered in
+        # end_call's lock acquisition.
+        try:
+            deferred = (_deferred_fields, fixed, _target(service, params), _metadata(response))
+        except Exception as err:
+            _safety.report("botocore wrapper", err)
+            deferred = fixed
     try:
-        timing = inv.end_call(token, name, "aws", t0, False)
+        timing = inv.end_call(token, name, "aws", t0, False, deferred)
     except Exception as err:
         _safety.report("botocore wrapper", err)
         return response
-    if timing is not None:  # the target and metadata are read only for a line that may be written
-        line_fields: Any
+    if timing is not None:  # the target and metadata are read only for a line that is written
         try:
-            if timing[2] == _UNWANTED:
-                # Buffered in case the invocation turns out to matter, which most do not: the
-                # values are read now (the request and response are not kept), the text is
-                # built only for a line that is written (≈1.5 µs a call saved).
-                line_fields = (
-                    _deferred_fields, fixed, _target(service, params), _metadata(response))
-            else:
-                line_fields = fixed + _target_field(service, params) + _metadata_fields(response)
+            line_fields = fixed + _target_field(service, params) + _metadata_fields(response)
         except Exception as err:
             _safety.report("botocore wrapper", err)
             line_fields = fixed
         inv.write_call(name, "aws", timing, False, line_fields)
     return response
-
-
-_UNWANTED = _invocation.UNWANTED
 
 
 def _metadata(response: Any) -> Any:
