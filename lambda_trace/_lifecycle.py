@@ -7,7 +7,6 @@ import os
 import time
 
 from lambda_trace import (
-    _batch,
     _emf,
     _invocation,
     _lastword,
@@ -25,6 +24,8 @@ from lambda_trace.sinks import BEGIN_ATTR, LINES_ATTR, get_default_sink
 TYPE_CHECKING = False
 if TYPE_CHECKING:  # annotations only: `typing` costs ≈5 ms of cold start
     from typing import Any, Optional
+
+    from lambda_trace._batch import Batch, Key
 
 #: Init types for which "import -> first invocation" is not init time (the environment waited).
 _PRE_INITIALISED = frozenset({"provisioned-concurrency", "snap-start"})
@@ -314,7 +315,7 @@ def _metric_lines(
     now_ms = (inv.start_epoch_ns + (now_ns - inv.start_ns)) // 1_000_000
     service = inv.service or "unknown"
     namespace = inv.settings.namespace
-    keyed: list[tuple[_batch.Key, list[Any]]] = []
+    keyed: list[tuple[Key, list[Any]]] = []
     user: list[_emf.Metric] = []
     errors: dict[str, int] = {}
     with inv.metrics_lock:  # the watchdog's flush and the end's never overlap
@@ -324,7 +325,7 @@ def _metric_lines(
             user = _emf.user_metric_list(inv.take_user_metrics())
         if inv.error_classes:
             errors = _new_errors(inv)
-    flushed = _batch.batch.add(keyed, now_ms, defer) if keyed or not defer else []
+    flushed = _the_batch().add(keyed, now_ms, defer) if keyed or not defer else []
     lines = _emf.documents(namespace, service, now_ms, own, user, error_class, None, errors)
     # Documents of other services or namespaces (another decorated handler) get their own call.
     groups: dict[tuple[str, str], list[tuple[str, str, int, list[Any]]]] = {}
@@ -333,6 +334,20 @@ def _metric_lines(
     for (ns, svc_dim), downstream in groups.items():
         lines.extend(_emf.documents(ns, svc_dim, now_ms, [], [], None, downstream))
     return lines
+
+
+#: [lambda_trace._batch] once an invocation had downstream calls (not on the cold start's path
+#: of a handler whose first invocation calls nothing)
+_batch_module: list[Any] = []
+
+
+def _the_batch() -> Batch:
+    if not _batch_module:
+        from lambda_trace import _batch
+
+        _batch_module.append(_batch)
+    batch: Batch = _batch_module[0].batch
+    return batch
 
 
 def _new_errors(inv: Invocation) -> dict[str, int]:
@@ -398,7 +413,9 @@ def flush_batch(sink: Optional[Sink] = None) -> None:
     capture holds exactly the metrics of the invocations it saw.
     """
     try:
-        flushed = _batch.batch.take_all()
+        if not _batch_module:
+            return  # no invocation had downstream calls: nothing was ever batched
+        flushed = _the_batch().take_all()
         if not flushed:
             return
         sink = sink or get_default_sink()
