@@ -25,7 +25,7 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:  # annotations only: `typing` costs ≈5 ms of cold start
     from typing import Any, Optional
 
-    from lambda_trace._batch import Batch, Key
+    from lambda_trace._batch import Batch, Flushed, Key
 
 #: Init types for which "import -> first invocation" is not init time (the environment waited).
 _PRE_INITIALISED = frozenset({"provisioned-concurrency", "snap-start"})
@@ -283,12 +283,21 @@ def _flush_metrics(
         values.append(peak_mb if peak_mb is not None else round(peak / (1024 * 1024), 1))
         shape = _OWN_SHAPE_PEAK
     now_ms = (inv.start_epoch_ns + (end_ns - inv.start_ns)) // 1_000_000
-    if not error and not inv.stats and not inv.user_metrics and not failed:
-        line = _emf.own_document(  # the usual invocation without calls: one known document
-            inv.settings.namespace, inv.service or "unknown", now_ms, shape, values
-        )
+    if not error and not inv.user_metrics and not failed and not inv.error_classes:
+        # The usual invocation: one known document, its calls' latencies to the batch.
+        namespace, service = inv.settings.namespace, inv.service or "unknown"
+        line = _emf.own_document(namespace, service, now_ms, shape, values)
         if line is not None:
-            return [line]
+            if not inv.stats:
+                return [line]
+            with inv.metrics_lock:  # against the watchdog's flush
+                keyed = [((namespace, service, svc, op), lat) for svc, op, lat in _downstream(inv)]
+            lines = [line]
+            if keyed:
+                flushed = _the_batch().add(keyed, now_ms, True)
+                if flushed:
+                    lines.extend(_batched_documents(flushed, now_ms))
+            return lines
     own: list[_emf.Metric] = [(name, unit, v) for (name, unit), v in zip(shape, values)]
     error_class = None
     if error:
@@ -327,7 +336,14 @@ def _metric_lines(
             errors = _new_errors(inv)
     flushed = _the_batch().add(keyed, now_ms, defer) if keyed or not defer else []
     lines = _emf.documents(namespace, service, now_ms, own, user, error_class, None, errors)
-    # Documents of other services or namespaces (another decorated handler) get their own call.
+    lines.extend(_batched_documents(flushed, now_ms))
+    return lines
+
+
+def _batched_documents(flushed: list[Flushed], now_ms: int) -> list[str]:
+    """The DownstreamLatency documents of what the batch gave out, grouped by (namespace,
+    service): documents of another decorated handler's service get their own call."""
+    lines: list[str] = []
     groups: dict[tuple[str, str], list[tuple[str, str, int, list[Any]]]] = {}
     for (ns, svc_dim, svc, op), ts, latencies in flushed:
         groups.setdefault((ns, svc_dim), []).append((svc, op, ts, latencies))

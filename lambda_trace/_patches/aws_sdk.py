@@ -60,7 +60,8 @@ def _make_api_call(
         operation = args[0] if args else kwargs["operation_name"]
         params = args[1] if len(args) > 1 else kwargs.get("api_params")
         service = instance.meta.service_model.service_name
-        name, fixed = _name(service, operation)
+        found = _names.get((service, operation))  # _name's cache, read inline (hot path)
+        name, fixed = found if found is not None else _name(service, operation)
         token, t0 = inv.begin(name, "aws")
     except Exception as exc:
         _safety.report("botocore wrapper", exc)
