@@ -189,6 +189,8 @@ _BARE_REPORT = re.compile(r"REPORT RequestId:[\t ]*\S+[\t ]*\Z")
 _TRACEBACK_MAY_FOLLOW = 1
 _JSON_MAY_FOLLOW = 2
 _TRACEBACK = "Traceback (most recent call last):"
+#: a Python traceback's frame line
+_PY_FRAME = re.compile(r'[\t ]*File "[^"]+", line \d+, in ')
 
 
 def _carries_nothing(message: str) -> bool:
@@ -1079,13 +1081,20 @@ class Parser:
             event = pf.access_denied_event(s, request_id, ts, self._stream)
             if event is not None:
                 return [event]
-        if self._copy and s.strip() == _TRACEBACK:
-            # A traceback pasted without the line that logged it (sentry-python#2741): the
-            # error is the one its last line names.
-            event = pf.error_event(None, None, [], runtime="python", unhandled=True,
+        if self._copy and (s.strip() == _TRACEBACK or _PY_FRAME.match(s)):
+            # A traceback pasted without the line that logged it (sentry-python#2741), or
+            # from its first frame on (raven-python-lambda#38): the error is the one its last
+            # line names.
+            stack = [] if s.strip() == _TRACEBACK else [s.rstrip()]
+            event = pf.error_event(None, None, stack, runtime="python", unhandled=True,
                                    request_id=request_id, ts=ts, stream=self._stream)
             self._open_error(event, _TRACEBACK_MAY_FOLLOW)
             return [event]
+        if self._copy and s.startswith('"errorMessage": '):
+            # A Lambda response object pasted without its opening "{"
+            # (powertools-lambda-python#4003): the document from its first field on.
+            self._json_start("{", request_id, ts, None)
+            return self._json_feed(s)
         self._bucket = default
         return []
 
