@@ -170,3 +170,44 @@ def test_the_messy_corpus_init_error_is_the_tmp_quota_not_a_code_error() -> None
     kinds = [(f["kind"], f["evidence"].get("message")) for f in report["findings"]]
     assert ("resource_limit", line(49, MESSY)) in kinds
     assert all(m != line(49, MESSY) for k, m in kinds if k == "code_error")
+
+
+# -- the pasted shapes the parser reads for these blocks -----------------------------------------
+
+
+def _errors(first: int, last: int) -> list[dict[str, Any]]:
+    from lambda_trace.analyzer.model import LogEvent
+    from lambda_trace.analyzer.parse import Parser
+
+    lines = LOG.read_text(encoding="utf-8").split("\n")[first - 1:last]
+    events = Parser().iter_events(LogEvent(message=text) for text in lines)
+    return [e for e in events if e["type"] == "error"]
+
+
+def test_parse_node_uncaught_exception_whose_json_starts_on_the_label_line() -> None:
+    (error,) = _errors(36, 45)  # linter-bot#158: "Uncaught Exception \t{" then the document
+    assert (error["error_type"], error["message"]) == (
+        "Error", "ENOSPC: no space left on device, write")
+    assert error["request_id"] == "2ed893a5-d030-4467-bc26-4cf34d666c7e"
+    assert error["stack"] == ["Error: ENOSPC: no space left on device, write"]
+
+
+def test_parse_a_bare_traceback_is_the_error_its_last_line_names() -> None:
+    (error,) = _errors(94, 100)  # sentry-python#2741
+    assert (error["error_type"], error["message"]) == ("RuntimeError", "can't start new thread")
+    assert error["stack"][0] == "  < ... omitted ... >"
+    assert error["stack"][-1] == line(100)
+
+
+def test_parse_a_traceback_from_its_first_frame_on() -> None:
+    (error,) = _errors(83, 93)  # raven-python-lambda#38: the header is not in the paste
+    assert (error["error_type"], error["message"]) == ("RuntimeError", "can't start new thread")
+    assert error["stack"][0] == line(83)
+    assert len(error["stack"]) == 11
+
+
+def test_parse_a_response_object_pasted_without_its_opening_brace() -> None:
+    (error,) = _errors(61, 67)  # powertools-lambda-python#4003
+    assert error["error_type"] == "GetParameterError"
+    assert error["message"].endswith("[Errno 24] Too many open files")
+    assert error["stack"][-1] == "    raise GetParameterError(str(exc))"  # frames split
