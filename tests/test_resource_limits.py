@@ -13,6 +13,7 @@ import sys
 from pathlib import Path
 from typing import Any, Optional
 
+import jsonschema
 import pytest
 
 from lambda_trace.analyzer import findings
@@ -138,6 +139,8 @@ def _analyze(path: Path, fmt: str, *extra: str) -> str:
 def test_analyze_end_to_end_reports_each_quota_once_and_no_code_error(tmp_path: Path) -> None:
     html = tmp_path / "report.html"
     report = json.loads(_analyze(LOG, "json", "--html", str(html)))
+    schema = (ROOT / "lambda_trace" / "analyzer" / "render" / "assets" / "report.schema.json")
+    jsonschema.validate(report, json.loads(schema.read_text(encoding="utf-8")))
     limits = {f["evidence"]["limit"]: f for f in report["findings"]
               if f["kind"] == "resource_limit"}
     assert {k: f["subject"] for k, f in limits.items()} == {
