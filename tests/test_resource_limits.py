@@ -214,3 +214,10 @@ def test_parse_a_response_object_pasted_without_its_opening_brace() -> None:
     assert error["error_type"] == "GetParameterError"
     assert error["message"].endswith("[Errno 24] Too many open files")
     assert error["stack"][-1] == "    raise GetParameterError(str(exc))"  # frames split
+
+
+def test_a_database_servers_full_disk_is_not_the_functions_tmp() -> None:
+    for number in (119, 120):  # PostgreSQL's own disk, passed on to its client
+        assert "No space left on device" in line(number)
+        assert classify(None, line(number)) is None, line(number)
+        assert classify("OperationalError", line(number)) is None

@@ -104,6 +104,11 @@ LIMITS: tuple[Limit, ...] = (
 
 BY_KEY = {limit.key: limit for limit in LIMITS}
 
+#: the same words from a database server about its own disk, passed on to the client:
+#: PostgreSQL's "could not extend file" / "could not write to file" (SQLSTATE 53100,
+#: DiskFull). Not the function's /tmp.
+_SERVER_DISK = re.compile(r"could not (?:extend|write to) file|DiskFull")
+
 
 @dataclass(frozen=True)
 class Hit:
@@ -122,6 +127,8 @@ def classify(error_type: Any, message: Any, last_line: Any = None) -> Optional[H
     line, which holds the exception when the message is a ``logger.exception`` text.
     """
     texts = [str(t) for t in (message, last_line, error_type) if t]
+    if any(_SERVER_DISK.search(text) for text in texts):
+        return None
     for limit in LIMITS:
         for text in texts:
             if limit.pattern.search(text):
