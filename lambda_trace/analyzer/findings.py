@@ -35,6 +35,7 @@ KINDS = (
     "runtime_crash",
     "permission_denied",
     "dependency_error",
+    "resource_limit",
     "code_error",
     "throttling",
     "retries",
@@ -207,7 +208,8 @@ def no_invocations(agg: Aggregator, t: Thresholds, b: Optional[Baseline]) -> lis
 def _failures_seen(agg: Aggregator) -> bool:
     """Lines that report failures: the function logs, whatever the invocations' lines lack."""
     return bool(agg.error_groups.total or agg.faults or agg.access_denied.total
-                or agg.orphan_timeouts or agg.init_failures.total)
+                or agg.orphan_timeouts or agg.init_failures.total
+                or agg.resource_limits.total)
 
 
 def timeouts(agg: Aggregator, t: Thresholds, b: Optional[Baseline]) -> list[Finding]:
@@ -722,6 +724,7 @@ from lambda_trace.analyzer.causes import (  # noqa: E402
     out_of_memory,
     runtime_crashes,
 )
+from lambda_trace.analyzer.findings_limits import resource_limits  # noqa: E402
 
 FINDERS: tuple[Finder, ...] = (
     no_invocations,
@@ -733,6 +736,7 @@ FINDERS: tuple[Finder, ...] = (
     runtime_crashes,
     permission_denied,
     dependency_errors,
+    resource_limits,
     code_errors,
     throttling,
     retries,

@@ -188,6 +188,9 @@ _NODE_RUNTIME_LINE = re.compile(r"[\t ]*\[(\d{12,14})\][\t ]*LAMBDA_RUNTIME[\t ]
 _BARE_REPORT = re.compile(r"REPORT RequestId:[\t ]*\S+[\t ]*\Z")
 _TRACEBACK_MAY_FOLLOW = 1
 _JSON_MAY_FOLLOW = 2
+_TRACEBACK = "Traceback (most recent call last):"
+#: a Python traceback's frame line
+_PY_FRAME = re.compile(r'[\t ]*File "[^"]+", line \d+, in ')
 
 
 def _carries_nothing(message: str) -> bool:
@@ -810,8 +813,13 @@ class Parser:
         if label is not None:
             error = pf.node_error_event(label.group(1), label.group(2), request_id, ts,
                                         self._stream)
-            if not label.group(2).strip():
+            rest = label.group(2).strip()
+            if not rest:
                 self._open_error(error, _JSON_MAY_FOLLOW)
+            elif rest in ("{", "[") and self._copy:
+                # A copy that breaks the JSON after its first "{" (linter-bot#158's paste).
+                self._json_start(rest, request_id, ts, error)
+                self._open_error(error, 0)  # open (not final) until the document closes
         elif level in _ERROR_LEVELS:
             error = pf.logged_error_event(message, runtime=runtime, request_id=request_id, ts=ts,
                                           stream=self._stream)
@@ -1073,6 +1081,20 @@ class Parser:
             event = pf.access_denied_event(s, request_id, ts, self._stream)
             if event is not None:
                 return [event]
+        if self._copy and (s.strip() == _TRACEBACK or _PY_FRAME.match(s)):
+            # A traceback pasted without the line that logged it (sentry-python#2741), or
+            # from its first frame on (raven-python-lambda#38): the error is the one its last
+            # line names.
+            stack = [] if s.strip() == _TRACEBACK else [s.rstrip()]
+            event = pf.error_event(None, None, stack, runtime="python", unhandled=True,
+                                   request_id=request_id, ts=ts, stream=self._stream)
+            self._open_error(event, _TRACEBACK_MAY_FOLLOW)
+            return [event]
+        if self._copy and s.startswith('"errorMessage": '):
+            # A Lambda response object pasted without its opening "{"
+            # (powertools-lambda-python#4003): the document from its first field on.
+            self._json_start("{", request_id, ts, None)
+            return self._json_feed(s)
         self._bucket = default
         return []
 
@@ -1163,6 +1185,8 @@ class Parser:
                     # did not; a denial in it is a permission failure, whoever caught it.
                     if error.get("error_type") is None:
                         error["error_type"] = last.group(1)
+                    if error.get("message") is None:
+                        error["message"] = last.group(2).strip()
                     self._close()
                     if pf.has_access_denied(line):
                         denied = pf.access_denied_event(

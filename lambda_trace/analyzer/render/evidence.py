@@ -231,6 +231,16 @@ def _code_error(e: dict[str, Any]) -> Sentence:
     return text + ".", {"count", "invocations", "error_type", "top_frame"}
 
 
+def _resource_limit(e: dict[str, Any]) -> Sentence:
+    text = _of(e["count"], e.get("invocations"), "invocations")
+    text += f" hit the quota: {clean(e['quota'])}"
+    if e.get("error_type"):
+        text += f", raised as {clean(e['error_type'])}"
+        if e.get("top_frame"):
+            text += f" at {clean(e['top_frame'])}"
+    return text + ".", {"count", "invocations", "rate", "quota", "error_type", "top_frame"}
+
+
 def _slow_dependency(e: dict[str, Any]) -> Sentence:
     text = f"{_plain(e['calls'])} calls"
     if e.get("calls_per_invocation") is not None:
@@ -335,6 +345,7 @@ _SENTENCES: dict[str, Callable[[dict[str, Any]], Sentence]] = {
     "timeout": _timeout,
     "out_of_memory": _out_of_memory,
     "code_error": _code_error,
+    "resource_limit": _resource_limit,
     "slow_dependency": _slow_dependency,
     "n_plus_one": _n_plus_one,
     "cold_start": _cold_start,
