@@ -47,6 +47,15 @@ REAL_LINES = [
     (114, "error", "threads"),        # Python 2: error: can't start new thread
     (117, "java.lang.OutOfMemoryError", "threads"),  # JDK 10+: unable to create native thread
 ]
+RUNTIME_ERRORS = ROOT / "tests" / "data" / "field" / "runtime_errors.log"
+# (line of runtime_errors.log, error type, quota): the runtime could not post a response > 6 MB
+PAYLOAD_LINES = [
+    (1, None, "response_payload"),  # LAMBDA_RUNTIME Failed to post … Http response code: 413.
+    (3, None, "response_payload"),  # "errorMessage": "Exceeded maximum allowed payload size …"
+    (4, None, "response_payload"),  # "errorType": "RequestEntityTooLarge"
+    (6, None, "response_payload"),
+    (13, "LambdaRuntimeError", "response_payload"),  # an error tracker's summary of the same
+]
 
 
 @pytest.mark.parametrize(("number", "error_type", "quota"), REAL_LINES,
@@ -60,8 +69,25 @@ def test_each_pattern_on_its_real_line(number: int, error_type: Optional[str],
     assert hit.text == text
 
 
+@pytest.mark.parametrize(("number", "error_type", "quota"), PAYLOAD_LINES,
+                         ids=[f"line{n}" for n, _, _ in PAYLOAD_LINES])
+def test_the_response_payload_quota_on_its_real_lines(number: int, error_type: Optional[str],
+                                                      quota: str) -> None:
+    text = line(number, RUNTIME_ERRORS)
+    hit = classify(error_type, text)
+    assert hit is not None and hit.limit == quota, text
+
+
+def test_the_sdks_payload_error_on_invoke_is_not_the_response_quota() -> None:
+    # faultline#12: this function's own async Invoke of another one was refused
+    text = line(121)
+    assert "RequestEntityTooLargeException" in text
+    assert classify("RequestEntityTooLargeException", text) is None
+
+
 def test_every_quota_is_matched_by_some_real_line() -> None:
-    assert {q for _, _, q in REAL_LINES} == {limit.key for limit in LIMITS}
+    found = {q for _, _, q in REAL_LINES} | {q for _, _, q in PAYLOAD_LINES}
+    assert found == {limit.key for limit in LIMITS}
 
 
 def test_the_message_is_read_with_the_type_not_the_type_alone() -> None:

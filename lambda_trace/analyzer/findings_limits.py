@@ -34,7 +34,8 @@ def resource_limits(agg: Aggregator, t: Thresholds, b: Optional[Baseline]) -> li
             "quota": limit.quota,
             "count": count,
             "invocations": agg.invocations,
-            "rate": _r(_ratio(count, agg.invocations), 4),
+            # errors outside any invocation count too: no share of invocations then
+            "rate": _r(_ratio(count, agg.invocations), 4) if count <= agg.invocations else None,
             "example_request_id": request_id,
             "message": _clip(text, 300),
             "error_type": error_type,
@@ -46,7 +47,7 @@ def resource_limits(agg: Aggregator, t: Thresholds, b: Optional[Baseline]) -> li
             evidence["sites"] = [
                 {"error_type": et, "top_frame": fr, "count": n} for et, fr, n, _ in sites[:5]
             ]
-        rate = _ratio(count, agg.invocations)
+        rate = evidence["rate"]
         severity = "high" if rate is None or rate >= 0.05 else "medium"
         advice = f"{limit.advice} See {limit.doc}"
         found.append(Finding("resource_limit", severity, BY_KEY[limit.key].subject, evidence,

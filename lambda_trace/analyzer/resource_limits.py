@@ -1,14 +1,16 @@
-"""Which Lambda execution-environment quota an error says was hit, and what to do about it.
+"""Which Lambda quota an error says was hit, and what to do about it.
 
-Three quotas fail a function with an error that looks like a bug in its code but is not one:
-the /tmp directory is full, the environment has no file descriptor left, or it cannot start
-another thread or process. All three are per execution environment, and an environment is
-reused by warm invocations, so what one invocation leaves behind (files, open descriptors,
-running threads) is still there for the next one: the failures start after a while and then
-repeat on that environment.
+Four quotas fail a function with an error that looks like a bug in its code but is not one:
+the /tmp directory is full, the environment has no file descriptor left, it cannot start
+another thread or process, or the handler's response is over the 6 MB a synchronous invocation
+may return. The first three are per execution environment, and an environment is reused by warm
+invocations, so what one invocation leaves behind (files, open descriptors, running threads) is
+still there for the next one: the failures start after a while and then repeat on that
+environment. The fourth fails the invocation after the handler has finished.
 
 https://docs.aws.amazon.com/lambda/latest/dg/gettingstarted-limits.html (file descriptors
-1,024; execution processes/threads 1,024; /tmp storage 512 MB to 10,240 MB),
+1,024; execution processes/threads 1,024; /tmp storage 512 MB to 10,240 MB; invocation payload
+6 MB each for a synchronous request and response),
 https://docs.aws.amazon.com/lambda/latest/api/API_EphemeralStorage.html (``Size``, MB).
 
 This module only classifies; it imports nothing from the analyzer, so the aggregate can use it.
@@ -99,6 +101,30 @@ LIMITS: tuple[Limit, ...] = (
         # limits reached").
         pattern=re.compile(r"can't start new thread|unable to create (?:new )?native thread",
                            re.IGNORECASE),
+    ),
+    Limit(
+        key="response_payload",
+        subject="response payload",
+        quota="6 MB (6,291,556 bytes) for the response of a synchronous invocation (fixed)",
+        setting=None,
+        doc=QUOTAS_DOC,
+        advice=(
+            "The handler finished, but its response was larger than the 6 MB a synchronous "
+            "invocation may return: the runtime could not post it (HTTP 413, "
+            "RequestEntityTooLarge), so the invocation failed and the caller got an error "
+            "instead (API Gateway answers 502). No fix at the raising line helps: return less "
+            "(paginate, trim or compress the body), or write the result to S3 and return its "
+            "key or a presigned URL."
+        ),
+        # The runtime's own report (Node.js "LAMBDA_RUNTIME Failed to post handler success
+        # response. Http response code: 413." with {"errorType": "RequestEntityTooLarge",
+        # "errorMessage": "Exceeded maximum allowed payload size (6291556 bytes)."}). Not the
+        # SDK's RequestEntityTooLargeException: that is this function calling Invoke with a
+        # payload too large for the function it calls, a dependency error.
+        pattern=re.compile(
+            r"\bRequestEntityTooLarge\b(?!Exception)|Exceeded maximum allowed payload size"
+            r"|Failed to post handler success response\. Http response code: 413"
+        ),
     ),
 )
 

@@ -232,7 +232,11 @@ def _code_error(e: dict[str, Any]) -> Sentence:
 
 
 def _resource_limit(e: dict[str, Any]) -> Sentence:
-    text = _of(e["count"], e.get("invocations"), "invocations")
+    count, invocations = e["count"], e.get("invocations")
+    if invocations and count <= invocations:
+        text = _of(count, invocations, "invocations")
+    else:  # errors outside any invocation in the input (a pasted error) count on their own
+        text = f"{_plain(count)} error" + ("" if count == 1 else "s")
     text += f" hit the quota: {clean(e['quota'])}"
     if e.get("error_type"):
         text += f", raised as {clean(e['error_type'])}"
