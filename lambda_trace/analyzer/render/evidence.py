@@ -182,7 +182,11 @@ def _of(count: Any, total: Any, what: str, share: Any = None) -> str:
 
 def _timeout(e: dict[str, Any]) -> Sentence:
     text = _of(e["timeouts"], e.get("invocations"), "invocations", e.get("rate")) + " timed out"
-    if e.get("timeout_seconds") is not None:
+    limits = sorted({float(s) for s in e.get("timeout_limits_seen") or []
+                     if isinstance(s, (int, float))})
+    if len(limits) > 1:  # several functions or versions: one limit would be wrong for most
+        text += " at their limits (" + ", ".join(f"{_plain(s)} s" for s in limits) + ")"
+    elif e.get("timeout_seconds") is not None:
         text += f" at the {_plain(e['timeout_seconds'])} s limit"
     warned = e.get("with_in_flight_calls")
     if warned is not None:
@@ -191,8 +195,7 @@ def _timeout(e: dict[str, Any]) -> Sentence:
         text += ", always inside the same call"
     used = {"timeouts", "invocations", "rate", "timeout_seconds", "with_in_flight_calls",
             "always_same_dependency"}
-    if len(e.get("timeout_limits_seen") or []) <= 1:
-        used.add("timeout_limits_seen")
+    used.add("timeout_limits_seen")
     return text + ".", used
 
 
@@ -305,7 +308,9 @@ def _latency_regression(e: dict[str, Any]) -> Sentence:
 
 
 def _memory_pressure(e: dict[str, Any]) -> Sentence:
-    text = f"{_plain(e['failures_near_limit'])} failed or timed-out invocations ran near the limit"
+    near = e["failures_near_limit"]
+    text = (f"{_plain(near)} failed or timed-out invocation{'' if near == 1 else 's'} ran "
+            "near the limit")
     if e.get("peak_max_mb") is not None:
         text += f", peaking at {fmt_value('peak_max_mb', e['peak_max_mb'])}"
     if e.get("memory_size_mb") is not None:
