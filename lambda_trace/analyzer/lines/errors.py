@@ -9,9 +9,7 @@ from typing import Any, Optional
 
 from lambda_trace.analyzer.lines.ids import LINE_BREAK
 from lambda_trace.analyzer.model import Event, make_event
-from lambda_trace.analyzer.records import (
-    decode_object,
-)
+from lambda_trace.analyzer.records import decode_object
 
 _TRACEBACK = "Traceback (most recent call last):"
 _TYPE_AND_MESSAGE = re.compile(r"([A-Za-z_][\w.]*)(?::[\t ]*(.*))?$", re.DOTALL)
