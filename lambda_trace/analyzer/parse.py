@@ -20,7 +20,8 @@ from collections.abc import Iterable, Iterator
 from typing import Any, Optional
 
 from lambda_trace.analyzer import platform as pf
-from lambda_trace.analyzer.lines.iso import iso_to_ms
+from lambda_trace.analyzer.jsondepth import MAX_JSON_DEPTH
+from lambda_trace.analyzer.lines.iso import MILLIS, SECOND_MEMO, iso_to_ms
 from lambda_trace.analyzer.lines.state import ParseStats
 from lambda_trace.analyzer.lines.text_lines import TextLines
 from lambda_trace.analyzer.model import Event, LogEvent
@@ -30,6 +31,7 @@ from lambda_trace.analyzer.records import (
     emf_event,
     emf_timestamp,
     is_emf,
+    json_decode,
     loads,
 )
 from lambda_trace.analyzer.redaction import redact_event
@@ -216,110 +218,157 @@ class Parser(TextLines):
         return map(redact_event, self._final_events(merge_stack_dumps(log_events)))
 
     def _final_events(self, log_events: Iterable[LogEvent]) -> Iterator[Event]:
+        """The parse loop: the commonest lines are handled here, the rest by ``parse``.
+
+        Our records, EMF, START/END/REPORT, ``platform.*`` JSON and quiet runtime-logger lines
+        are dispatched by their first character and handled inline, because one call layer per
+        line costs as much as the work. Each of them closes whatever was open, so what is held
+        is final after it. Their line counts are kept in locals and written to ``stats`` before
+        any other line is parsed (``_weak`` reads the line number) and at the end.
+        """
         held: list[Event] = []
         parse = self.parse
         counts, event_counts = self._counts, self._event_counts
         record_types, marker, json_errors = RECORD_TYPES, MARKER, JSON_ERRORS
         start_event, end_event, report_event = pf.start_event, pf.end_event, pf.report_event
         platform_json_events = pf.platform_json_events
-        for log_event in log_events:
-            events: Optional[list[Event]] = None
-            # The commonest lines, inlined from parse(): one call layer per line costs as much as
-            # the work. Each of them closes whatever was open, so what is held is final after it.
-            if self._json_lines is None and self._error is None:
-                text = log_event.message
-                if text[-1:] == "\n" or text[-1:] == "\r":
-                    text = text.rstrip("\r\n")
-                c = text[:1]
-                event: Optional[Event] = None
-                app = False  # a line that is no event and closes what was open
-                if c == "{":
-                    try:
-                        obj = loads(text)
-                    except json_errors:
-                        obj = None
-                    if type(obj) is dict:
-                        kind = obj.get("type")
-                        if kind in record_types and marker in obj:
-                            ts = log_event.timestamp_ms
-                            if ts is None:
-                                ts = iso_to_ms(obj.get("timestamp"))
-                                if ts is None:
-                                    ts = self._console_ts
-                            if not obj.get("request_id"):
-                                obj["request_id"] = None
-                            obj["timestamp_ms"] = ts
-                            obj["log_stream"] = log_event.log_stream
-                            event = obj
-                        elif "_aws" in obj and is_emf(obj):
-                            ts = log_event.timestamp_ms
-                            if ts is None:
-                                ts = emf_timestamp(obj)
-                                if ts is None:
-                                    ts = self._console_ts
-                            event = emf_event(obj, ts, log_event.log_stream)
-                        elif kind.__class__ is str and kind[:9] == "platform." and "record" in obj:
-                            ts = log_event.timestamp_ms
-                            if ts is None:
-                                ts = iso_to_ms(obj.get("time"))
-                                if ts is None:
-                                    ts = self._console_ts
-                            found = platform_json_events(obj, ts, log_event.log_stream)
-                            if found is not None and len(found) == 1:
-                                event = found[0]
+        decode, max_depth = json_decode, MAX_JSON_DEPTH
+        memo, millis_of = SECOND_MEMO, MILLIS
+        n_lines = n_recognised = n_app = 0
+        # Whether the slow path left state a fast line must clear: an open REPORT or exit
+        # (cleared by the next line), an open error or JSON document (which the next line may
+        # continue, so that line takes the slow path).
+        clear = self._report is not None or self._exit is not None
+        quiet = self._json_lines is None and self._error is None
+        try:
+            for log_event in log_events:
+                events: Optional[list[Event]] = None
+                if quiet:
+                    text = log_event.message
+                    if text[-1:] == "\n" or text[-1:] == "\r":
+                        text = text.rstrip("\r\n")
+                    c = text[:1]
+                    event: Optional[Event] = None
+                    app = False  # a line that is no event and closes what was open
+                    if c == "{":
+                        try:
+                            # loads() inlined: the depth guard's counts, then the decoder
+                            if text.count("{") + text.count("[") > max_depth:
+                                obj = loads(text)
                             else:
-                                app = not found
-                        if event is None and not app:
-                            self._start_line(log_event)
-                            events = self._decoded(obj)
-                elif c == "S":
-                    if text.startswith("START RequestId:"):
-                        ts = log_event.timestamp_ms
-                        event = start_event(text, ts if ts is not None else self._console_ts,
-                                            log_event.log_stream)
-                elif c == "E":
-                    if text.startswith("END RequestId:"):
-                        ts = log_event.timestamp_ms
-                        event = end_event(text, ts if ts is not None else self._console_ts,
-                                          log_event.log_stream)
-                elif c == "R":
-                    if text.startswith("REPORT RequestId:"):
-                        ts = log_event.timestamp_ms
-                        event = report_event(text, ts if ts is not None else self._console_ts,
-                                             log_event.log_stream)
-                elif c == "[":
-                    app = _quiet_python_log(text)
-                elif c in _DIGITS:
-                    app = _quiet_console_log(text)
-                if event is not None or app:
-                    self._report = self._exit = None
-                    counts["lines"] += 1
-                    if held:
-                        yield from held
-                        held.clear()
-                    if event is None:
-                        counts["app"] += 1
+                                obj = decode(text)
+                        except json_errors:
+                            obj = None
+                        if type(obj) is dict:
+                            kind = obj.get("type")
+                            if kind in record_types and marker in obj:
+                                ts = log_event.timestamp_ms
+                                if ts is None:
+                                    stamp = obj.get("timestamp")
+                                    # iso_to_ms's memo, inlined for the runtimes' format
+                                    second = memo[0]
+                                    if (stamp.__class__ is str and len(stamp) == 24
+                                            and stamp[:19] == second[0] and stamp[19] == "."
+                                            and stamp[23] == "Z"
+                                            and stamp[20:23] in millis_of):
+                                        ts = second[1] + millis_of[stamp[20:23]]
+                                    else:
+                                        ts = iso_to_ms(stamp)
+                                    if ts is None:
+                                        ts = self._console_ts
+                                if not obj.get("request_id"):
+                                    obj["request_id"] = None
+                                obj["timestamp_ms"] = ts
+                                obj["log_stream"] = log_event.log_stream
+                                event = obj
+                            elif "_aws" in obj and is_emf(obj):
+                                ts = log_event.timestamp_ms
+                                if ts is None:
+                                    ts = emf_timestamp(obj)
+                                    if ts is None:
+                                        ts = self._console_ts
+                                event = emf_event(obj, ts, log_event.log_stream)
+                            elif (kind.__class__ is str and kind[:9] == "platform."
+                                  and "record" in obj):
+                                ts = log_event.timestamp_ms
+                                if ts is None:
+                                    ts = iso_to_ms(obj.get("time"))
+                                    if ts is None:
+                                        ts = self._console_ts
+                                found = platform_json_events(obj, ts, log_event.log_stream)
+                                if found is not None and len(found) == 1:
+                                    event = found[0]
+                                else:
+                                    app = not found
+                            if event is None and not app:
+                                counts["lines"] += n_lines
+                                counts["recognised"] += n_recognised
+                                counts["app"] += n_app
+                                n_lines = n_recognised = n_app = 0
+                                self._start_line(log_event)
+                                events = self._decoded(obj)
+                    elif c == "S":
+                        if text.startswith("START RequestId:"):
+                            ts = log_event.timestamp_ms
+                            event = start_event(text, ts if ts is not None else self._console_ts,
+                                                log_event.log_stream)
+                    elif c == "E":
+                        if text.startswith("END RequestId:"):
+                            ts = log_event.timestamp_ms
+                            event = end_event(text, ts if ts is not None else self._console_ts,
+                                              log_event.log_stream)
+                    elif c == "R":
+                        if text.startswith("REPORT RequestId:"):
+                            ts = log_event.timestamp_ms
+                            event = report_event(
+                                text, ts if ts is not None else self._console_ts,
+                                log_event.log_stream)
+                    elif c == "[":
+                        app = _quiet_python_log(text)
+                    elif c in _DIGITS:
+                        app = _quiet_console_log(text)
+                    if event is not None or app:
+                        if clear:
+                            self._report = self._exit = None
+                            clear = False
+                        n_lines += 1
+                        if held:
+                            yield from held
+                            held.clear()
+                        if event is None:
+                            n_app += 1
+                            continue
+                        n_recognised += 1
+                        kind = event["type"]
+                        event_counts[kind] = event_counts.get(kind, 0) + 1
+                        if c == "R" and (
+                            log_event.timestamp_ms is None or log_event.log_stream is None
+                        ):
+                            self._report = event  # a copy: its XRAY line may follow
+                            self._open_stream = log_event.log_stream
+                            clear = True
+                            held.append(event)
+                        else:
+                            yield event
                         continue
-                    counts["recognised"] += 1
-                    kind = event["type"]
-                    event_counts[kind] = event_counts.get(kind, 0) + 1
-                    if c == "R" and (
-                        log_event.timestamp_ms is None or log_event.log_stream is None
-                    ):
-                        self._report = event  # a copy: its XRAY line may follow
-                        self._open_stream = log_event.log_stream
-                        held.append(event)
-                    else:
-                        yield event
+                if events is None:
+                    counts["lines"] += n_lines
+                    counts["recognised"] += n_recognised
+                    counts["app"] += n_app
+                    n_lines = n_recognised = n_app = 0
+                    events = parse(log_event)
+                clear = self._report is not None or self._exit is not None
+                quiet = self._json_lines is None and self._error is None
+                if not held and not clear and self._error is None:
+                    yield from events  # nothing open: the usual case
                     continue
-            if events is None:
-                events = parse(log_event)
-            if not held and self._report is None and self._exit is None and self._error is None:
-                yield from events  # nothing open: the usual case
-                continue
-            held.extend(events)
-            if held:
-                yield from self._ready(held)
+                held.extend(events)
+                if held:
+                    yield from self._ready(held)
+        finally:
+            counts["lines"] += n_lines
+            counts["recognised"] += n_recognised
+            counts["app"] += n_app
         held.extend(self.finish())
         yield from held
 

@@ -14,22 +14,24 @@ _ISO = re.compile(
 )
 _EPOCH_ORDINAL = _dt.date(1970, 1, 1).toordinal()
 _DAYS: dict[str, int] = {}
-_last_second: tuple[str, int] = ("", 0)  # memo for iso_to_ms: lines come in time order
-_MILLIS = {f"{n:03d}": n for n in range(1000)}
+#: The last whole second iso_to_ms parsed in the runtimes' format, and its epoch ms: lines come in
+#: time order. One tuple in a list, replaced whole, so a reader never sees half an update; the
+#: parser's hot path reads it too (``parse.Parser._final_events``).
+SECOND_MEMO: list[tuple[str, int]] = [("", 0)]
+MILLIS = {f"{n:03d}": n for n in range(1000)}
 _SIXTY = {f"{n:02d}": n for n in range(61)}
 
 
 def iso_to_ms(text: Any) -> Optional[int]:
     """Epoch ms for an ISO 8601 date-time; no zone means UTC (``sam logs``, Insights, §9.10)."""
-    global _last_second
     if not isinstance(text, str):
         return None
     if len(text) == 24 and text[23] == "Z" and text[19] == "." and text[10] == "T":
         # The runtimes' own format (2026-11-27T04:43:42.123Z): dict look-ups instead of the
         # regex and int(), and one slice compare while the second stays the same.
-        millis = _MILLIS.get(text[20:23])
+        millis = MILLIS.get(text[20:23])
         if millis is not None:
-            second, second_ms = _last_second
+            second, second_ms = SECOND_MEMO[0]
             if text[:19] == second:
                 return second_ms + millis
             epoch_day = _DAYS.get(text[:10])
@@ -39,7 +41,7 @@ def iso_to_ms(text: Any) -> Optional[int]:
             if (epoch_day is not None and hh is not None and mi is not None and ss is not None
                     and hh <= 23 and mi <= 59 and text[13] == ":" and text[16] == ":"):
                 ms = (((epoch_day * 24 + hh) * 60 + mi) * 60 + ss) * 1000
-                _last_second = (text[:19], ms)
+                SECOND_MEMO[0] = (text[:19], ms)
                 return ms + millis
     match = _ISO.match(text)
     if match is None:
@@ -59,7 +61,7 @@ def iso_to_ms(text: Any) -> Optional[int]:
         return None
     ms = (((days * 24 + hours) * 60 + minutes) * 60 + seconds) * 1000
     if len(text) == 24 and zone == "Z" and len(fraction or "") == 3:
-        _last_second = (text[:19], ms)  # one tuple: readers never see half an update
+        SECOND_MEMO[0] = (text[:19], ms)  # one tuple: readers never see half an update
     if fraction:
         ms += int((fraction + "00")[:3])
     if zone and zone != "Z":
