@@ -23,6 +23,7 @@ from typing import Any, Callable, Optional
 import _harness
 import bench_analyzer
 import bench_calls
+import bench_cloudwatch
 import bench_coldstart
 import bench_invocation
 import bench_scaling
@@ -35,6 +36,7 @@ SECTIONS = {
     "invocation": (bench_invocation, "Per invocation"),
     "coldstart": (bench_coldstart, "Cold start and memory"),
     "analyzer": (bench_analyzer, "Analyzer"),
+    "cloudwatch": (bench_cloudwatch, "Reading CloudWatch Logs: time slices at once"),
 }
 START, END = "<!-- bench:generated:start -->", "<!-- bench:generated:end -->"
 
@@ -188,6 +190,10 @@ def targets(results: dict[str, Any]) -> list[tuple[str, str, Optional[bool]]]:
             out.append(("analyzer answer matches the generated totals",
                         "yes" if not an["problems"] else "; ".join(an["problems"]),
                         not an["problems"]))
+    for row in (s.get("cloudwatch") or {}).get("rows", []):  # issue 15, goal 4 (no target)
+        speedup = row["speedup"]["median"]
+        out.append((f"CloudWatch: `--fetchers 4` against 1, {row['delay_ms']} ms per request",
+                    f"{speedup:.2f}\u00d7 faster", None))
     return out
 
 

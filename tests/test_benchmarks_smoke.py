@@ -88,12 +88,17 @@ def _ours_importable() -> bool:
 def test_smoke_run_covers_every_section(smoke: dict[str, Any]) -> None:
     """A smoke run measures calls (stub and moto), invocations, cold starts and the analyzer."""
     sections = smoke["results"]["sections"]
-    assert set(sections) == {"calls", "scaling", "invocation", "coldstart", "analyzer"}
+    assert set(sections) == {"calls", "scaling", "invocation", "coldstart", "analyzer",
+                             "cloudwatch"}
     assert [t["transport"] for t in sections["calls"]["transports"]] == ["stub", "moto"]
     assert sections["invocation"]["rows"][0]["variant"] == "bare handler"
     assert sections["coldstart"]["rows"][0]["key"] == "bare"
     readers = [r["reader"] for r in sections["analyzer"]["sizes"][0]["rows"]]
     assert readers[0].startswith("Python floor")
+    written = sections["cloudwatch"]["written"]
+    for row in sections["cloudwatch"]["rows"]:  # both ways of reading found every event once
+        assert row["events"] == {"1": written, "4": written}
+        assert row["requests"]["4"] > row["requests"]["1"] >= 1
 
 
 def test_smoke_results_are_finite_numbers(smoke: dict[str, Any]) -> None:

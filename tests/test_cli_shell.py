@@ -27,7 +27,7 @@ def test_the_chosen_command_is_the_first_word_that_is_not_an_option(
 
 def test_the_help_copies_equal_their_owners() -> None:
     """``choices`` repeats names so that --help imports nothing; each must match its owner."""
-    from lambda_trace.analyzer import findings, inputs, insights_queries, sources
+    from lambda_trace.analyzer import cloudwatch, findings, inputs, insights_queries, sources
     from lambda_trace.analyzer.model import EVENT_KEYS
     from lambda_trace.analyzer.timewindow import HELP
     from lambda_trace.local import events
@@ -39,3 +39,4 @@ def test_the_help_copies_equal_their_owners() -> None:
     assert choices.TIME_HELP == HELP
     assert choices.DEFAULT_CLOUDWATCH_SINCE == sources.DEFAULT_CLOUDWATCH_SINCE
     assert choices.DEFAULT_MAX_DECOMPRESSED == inputs.DEFAULT_MAX_DECOMPRESSED
+    assert choices.DEFAULT_CLOUDWATCH_FETCHERS == cloudwatch.FETCHERS

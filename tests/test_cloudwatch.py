@@ -23,6 +23,7 @@ from lambda_trace.analyzer import cloudwatch
 from lambda_trace.analyzer.cloudwatch import function_log_group, insights_query
 from lambda_trace.analyzer.errors import CliError
 from lambda_trace.analyzer.model import LogEvent
+from lambda_trace.analyzer.prefetch import time_slices
 from lambda_trace.analyzer.sources import SourceStats, open_sources
 from lambda_trace.cli.sources import add_source_arguments
 
@@ -108,9 +109,8 @@ def test_pages_are_followed_to_the_end(moto: Any, monkeypatch: pytest.MonkeyPatc
     monkeypatch.setattr(cloudwatch, "PAGE_LIMIT", 7)
     written = put_invocations(moto, int(time.time() * 1000))
     stats = SourceStats()
-    events = read(
-        "--function", "orders", "--since", "1h", "--endpoint-url", moto.endpoint, stats=stats
-    )
+    events = read("--function", "orders", "--since", "1h", "--endpoint-url", moto.endpoint,
+                  "--fetchers", "1", stats=stats)
     assert len(written) == 48
     assert sorted((e.log_stream, e.timestamp_ms) for e in events) == sorted(
         (s, t) for s, t, _ in written
@@ -341,7 +341,8 @@ def test_throttling_is_retried_by_botocore_and_then_by_us(
     }
     fake_logs.replies = [error("ThrottlingException", "Rate exceeded")] * 3 + [(200, page)]
     stats = SourceStats()
-    events = read("--function", "orders", "--endpoint-url", fake_logs.url, stats=stats)
+    events = read("--function", "orders", "--endpoint-url", fake_logs.url, "--fetchers", "1",
+                  stats=stats)
     assert events == [LogEvent("END RequestId: a\n", 5, "s", GROUP, f"cloudwatch:{GROUP}")]
     assert fake_logs.targets == ["Logs_20140328.FilterLogEvents"] * 4
     assert stats.requests == 2  # our calls: one throttled past botocore, one that succeeded
@@ -355,7 +356,7 @@ def test_throttling_that_never_ends_is_reported(
     monkeypatch.setattr(cloudwatch, "THROTTLE_BASE_S", 0.001)
     fake_logs.replies = [error("ThrottlingException", "Rate exceeded")] * 20
     with pytest.raises(CliError, match="kept throttling"):
-        read("--function", "orders", "--endpoint-url", fake_logs.url)
+        read("--function", "orders", "--endpoint-url", fake_logs.url, "--fetchers", "1")
     assert len(fake_logs.targets) == cloudwatch.THROTTLE_RETRIES + 1
 
 
@@ -365,3 +366,52 @@ def test_a_failed_insights_query_is_reported(fake_logs: FakeLogs) -> None:
     with pytest.raises(CliError, match="ended with status Failed"):
         read("--function", "orders", "--insights", "--endpoint-url", fake_logs.url)
     assert fake_logs.targets == ["Logs_20140328.StartQuery", "Logs_20140328.GetQueryResults"]
+
+
+def test_slices_of_the_window_read_every_event_once_in_time_order(
+    moto: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Four slices of the hour, each paged on its own: the same events as one chain, in order."""
+    monkeypatch.setattr(cloudwatch, "PAGE_LIMIT", 7)
+    used: list[list[tuple[int, int]]] = []
+
+    def recording_slices(start: int, end: int, count: int) -> list[tuple[int, int]]:
+        used.append(time_slices(start, end, count))
+        return used[-1]
+
+    monkeypatch.setattr(cloudwatch, "time_slices", recording_slices)
+    written = put_invocations(moto, int(time.time() * 1000))
+    one, four = SourceStats(), SourceStats()
+    base = ("--function", "orders", "--since", "1h", "--endpoint-url", moto.endpoint)
+    sequential = read(*base, "--fetchers", "1", stats=one)
+    sliced = read(*base, "--fetchers", "4", stats=four)
+    assert [len(slices) for slices in used] == [1, 4]
+    key = lambda e: (e.log_stream, e.timestamp_ms, e.message)  # noqa: E731
+    assert sorted(sliced, key=key) == sorted(sequential, key=key)
+    assert len(sliced) == len(written) == 48
+    # slices come oldest first (within one, moto pages stream by stream; AWS sorts by time)
+    slice_of = [max(i for i, (s, _) in enumerate(used[1]) if s <= e.timestamp_ms)
+                for e in sliced]
+    assert slice_of == sorted(slice_of) and len(set(slice_of)) == 2  # 40…29 minutes ago
+    for stream in STREAMS:
+        times = [e.timestamp_ms for e in sliced if e.log_stream == stream]
+        assert times == sorted(times)
+    assert four.requests > one.requests  # each slice pages on its own (an empty one asks once)
+    assert (four.events, four.bytes_read) == (one.events, one.bytes_read)
+
+
+def test_an_event_on_a_slice_boundary_is_read_once(moto: Any) -> None:
+    """FilterLogEvents includes both ends of a window; slices end 1 ms before the next starts."""
+    now = int(time.time() * 1000)
+    start, end = now - 40 * 60_000, now
+    [_, (boundary, _), _] = time_slices(start, end, 4)[:3]
+    logs = moto.client("logs")
+    logs.create_log_group(logGroupName=GROUP)
+    logs.create_log_stream(logGroupName=GROUP, logStreamName=STREAMS[0])
+    stamps = [boundary - 1, boundary, boundary + 1]
+    logs.put_log_events(logGroupName=GROUP, logStreamName=STREAMS[0], logEvents=[
+        {"timestamp": t, "message": f"line at {t}\n"} for t in stamps
+    ])
+    events = read("--log-group", GROUP, "--since", str(start), "--until", str(end),
+                  "--endpoint-url", moto.endpoint, "--fetchers", "4")
+    assert [e.timestamp_ms for e in events] == stamps

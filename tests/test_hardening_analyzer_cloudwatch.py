@@ -24,7 +24,8 @@ GROUP = "/aws/lambda/orders"
 def analyze(endpoint: str, **env: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, "-m", "lambda_trace", "analyze", "--no-progress", "--log-group", GROUP,
-         "--since", "1h", "--endpoint-url", endpoint],
+         # one fetcher: the scripted replies answer one chain of requests in order
+         "--since", "1h", "--endpoint-url", endpoint, "--fetchers", "1"],
         capture_output=True, text=True, timeout=120, env={**os.environ, **env},
     )
 

@@ -30,6 +30,10 @@ TIMEOUTS_PER_KIND = 20 if LONG else 10
 HOGS_PER_PATTERN = 10 if LONG else 4
 #: execution environments run at once (each its own Runner, as Lambda runs one per instance)
 WORKERS = 4
+#: memory hogs run two at a time: four CPU-bound hogs on two cores starve the pollers (the
+#: watchdog and the runner alike) for tens of ms, which a Lambda instance alone in its microVM
+#: does not see
+HOG_WORKERS = 2
 
 HANDLER = """
 import mmap, os, time, urllib.request
@@ -200,16 +204,16 @@ def build_spec(tmp_path: Path, *, timeout_s: float, memory_mb: int) -> FunctionS
 
 
 def run_all(
-    spec: FunctionSpec, kinds: list[str], env: dict[str, str]
+    spec: FunctionSpec, kinds: list[str], env: dict[str, str], workers: int = WORKERS
 ) -> list[tuple[str, InvokeResult]]:
-    """Invoke each kind once, spread over WORKERS runners (each a chain of environments)."""
-    chunks = [kinds[i::WORKERS] for i in range(WORKERS)]
+    """Invoke each kind once, spread over ``workers`` runners (each a chain of environments)."""
+    chunks = [kinds[i::workers] for i in range(workers)]
 
     def run_chunk(chunk: list[str]) -> list[tuple[str, InvokeResult]]:
         with Runner(spec, extra_env=env, freeze=False) as runner:
             return [(kind, runner.invoke({"kind": kind})) for kind in chunk]
 
-    with ThreadPoolExecutor(WORKERS) as pool:
+    with ThreadPoolExecutor(workers) as pool:
         return [result for chunk in pool.map(run_chunk, chunks) for result in chunk]
 
 
@@ -285,7 +289,7 @@ def test_memory_hogs_are_warned_before_the_kill_in_nine_runs_of_ten(
     """One big block, many small objects, an array touched page by page: memory_warning first."""
     spec = build_spec(tmp_path, timeout_s=20.0, memory_mb=256)
     kinds = [kind for kind in HOG_PATTERNS for _ in range(HOGS_PER_PATTERN)]
-    results = run_all(spec, kinds, servers)
+    results = run_all(spec, kinds, servers, HOG_WORKERS)
     warned = 0
     misses = []
     for kind, result in results:
@@ -294,7 +298,9 @@ def test_memory_hogs_are_warned_before_the_kill_in_nine_runs_of_ten(
         report = position(result, "REPORT RequestId: ")
         if len(warnings) == 1 and warnings[0][0] < report:
             assert warnings[0][1]["limit_mb"] == 256
-            assert warnings[0][1]["rss_mb"] >= 0.9 * 256 - 1
+            # the 90% share, or earlier once half is resident and the growth of the last poll
+            # interval would cross the limit before the next poll (a fast hog)
+            assert warnings[0][1]["rss_mb"] >= 0.5 * 256
             warned += 1
         else:
             misses.append(kind)

@@ -17,7 +17,7 @@ import pytest
 from emf_validation import assert_valid_emf
 from runtime_support import ROOT
 
-from lambda_trace._watchdog import Watchdog, default_margin_ms
+from lambda_trace._watchdog import Watchdog, _crosses_before_next_poll, default_margin_ms
 from lambda_trace.testing import validate_record
 
 
@@ -173,7 +173,8 @@ def test_memory_warning_when_rss_crosses_the_share_of_the_limit():
     records = [json.loads(line) for line in out.splitlines()]
     [warning] = [r for r in records if r["type"] == "memory_warning"]
     validate_record(warning)
-    assert warning["rss_mb"] >= 0.9 * warning["limit_mb"]
+    # at the 90% share, or up to one poll interval's growth (≤ 2 blocks of 8 MB) before the limit
+    assert warning["rss_mb"] >= min(0.9 * warning["limit_mb"], warning["limit_mb"] - 16)
     assert [f["name"] for f in warning["in_flight"]] == ["hog"]
     [invocation] = [r for r in records if r["type"] == "invocation"]
     assert invocation["memory_peak_mb"] >= warning["rss_mb"]
@@ -204,3 +205,22 @@ def test_a_watchdog_whose_thread_died_is_restarted_at_the_next_arming():
     watchdog.arm(inv, time.perf_counter_ns(), None, 10)  # type: ignore[arg-type]
     assert watchdog._thread is not first
     assert fired.wait(5)
+
+
+MB = 1024 * 1024
+
+
+@pytest.mark.parametrize(
+    ("rss_mb", "growth_mb", "limit_mb", "warn"),
+    [
+        (160, 100, 256, True),  # a fast hog: the next poll would come after the kill
+        (230, 30, 256, True),
+        (200, 20, 256, False),  # slow enough: the 90% share will be seen first
+        (100, 200, 256, False),  # under half the limit: a one-off load, not judged
+        (200, 0, 256, False),  # flat
+        (200, -50, 256, False),  # shrinking
+        (200, 100, None, False),  # no limit known
+    ],
+)
+def test_a_fast_grower_is_warned_before_it_jumps_over_the_share(rss_mb, growth_mb, limit_mb, warn):
+    assert _crosses_before_next_poll(rss_mb * MB, growth_mb * MB, limit_mb) is warn

@@ -10,10 +10,12 @@ group, an unreachable endpoint) becomes one ``CliError`` line.
 from __future__ import annotations
 
 import contextlib
+import functools
 import math
 import os
 import random
 import re
+import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -22,6 +24,7 @@ from typing import Any, Optional
 from lambda_trace.analyzer.envelopes import Context, event_from_mapping, row_to_mapping
 from lambda_trace.analyzer.errors import CliError
 from lambda_trace.analyzer.model import LogEvent
+from lambda_trace.analyzer.prefetch import in_order, time_slices
 from lambda_trace.analyzer.progress import Progress
 from lambda_trace.analyzer.sourcestats import SourceStats
 from lambda_trace.analyzer.timewindow import TimeWindow
@@ -30,6 +33,10 @@ from lambda_trace.analyzer.timewindow import TimeWindow
 AWS_EXIT_CODE = 3
 #: Events per FilterLogEvents page (the API's maximum).
 PAGE_LIMIT = 10_000
+#: A window is read as up to this many slices at once (see prefetch.py), each at least
+#: MIN_SLICE_MS long: a short window (``show``, a live tail) stays one sequential read.
+FETCHERS = 4
+MIN_SLICE_MS = 5 * 60_000
 #: Rows per Logs Insights query (the API's maximum); more are fetched by moving the start on.
 INSIGHTS_LIMIT = 10_000
 #: botocore's own attempts per call (standard retry mode).
@@ -124,6 +131,13 @@ def _quote(text: str) -> str:
     return f"'{text}'" if '"' in text else f'"{text}"'
 
 
+def slice_count(start_ms: int, end_ms: int, fetchers: int = FETCHERS) -> int:
+    """How many slices to read a window in: one without a known start (it would be from 1970)."""
+    if start_ms <= 0:
+        return 1
+    return max(1, min(fetchers, (end_ms - start_ms) // MIN_SLICE_MS))
+
+
 def function_log_group(function: str) -> tuple[str, Optional[str]]:
     """``/aws/lambda/NAME`` for a function name or ARN, and the ARN's region if it has one."""
     name, region = function, None
@@ -156,6 +170,8 @@ class CloudWatchQuery:
     #: FilterLogEvents only: a filter pattern (``"<request id>"`` for ``show``) and streams
     filter_pattern: Optional[str] = None
     log_streams: tuple[str, ...] = ()
+    #: FilterLogEvents only: time slices of the window read at once (see prefetch.py)
+    fetchers: int = FETCHERS
 
 
 class _MissingGroup(Exception):
@@ -171,6 +187,7 @@ class CloudWatchReader:
         self.progress = progress
         self._client: Any = None
         self._group = ""
+        self._requests_lock = threading.Lock()
 
     # -- client and errors ---------------------------------------------------------------------
 
@@ -267,7 +284,8 @@ class CloudWatchReader:
 
         attempt = 0
         while True:
-            self.stats.requests += 1
+            with self._requests_lock:  # slices of a window are read from several threads
+                self.stats.requests += 1
             try:
                 response: dict[str, Any] = getattr(self._client, operation)(**params)
                 return response
@@ -312,6 +330,28 @@ class CloudWatchReader:
     def _filter(self, group: str) -> Iterator[LogEvent]:
         start, end = self._window_ms()
         task = self.progress.task(f"CloudWatch {group}", max(end - start, 1))
+        slices = time_slices(start, end, slice_count(start, end, self.query.fetchers))
+        fetchers = [functools.partial(self._pages, group, s, e) for s, e in slices]
+        origin = f"cloudwatch:{group}"
+        stats = self.stats
+        count = 0
+        for items in in_order(fetchers):
+            for item in items:
+                message = item.get("message", "")
+                stats.bytes_read += len(message.encode("utf-8", "replace"))
+                count += 1
+                yield LogEvent(
+                    message, item.get("timestamp"), item.get("logStreamName"), group, origin
+                )
+            last = items[-1].get("timestamp") if items else None
+            task.update(
+                completed=(last - start) if last is not None else None,
+                detail=f"{count} events",
+            )
+        stats.events += count
+
+    def _pages(self, group: str, start: int, end: int) -> Iterator[list[dict[str, Any]]]:
+        """The events of each FilterLogEvents page of one slice of the window, in order."""
         params: dict[str, Any] = {
             "logGroupName": group,
             "startTime": start,
@@ -322,29 +362,13 @@ class CloudWatchReader:
             params["filterPattern"] = self.query.filter_pattern
         if self.query.log_streams:
             params["logStreamNames"] = list(self.query.log_streams)
-        origin = f"cloudwatch:{group}"
-        stats = self.stats
-        count = 0
         while True:
             page = self._call("filter_log_events", **params)
-            for item in page.get("events") or ():
-                message = item.get("message", "")
-                stats.bytes_read += len(message.encode("utf-8", "replace"))
-                count += 1
-                yield LogEvent(
-                    message, item.get("timestamp"), item.get("logStreamName"), group, origin
-                )
-            items = page.get("events") or ()
-            last = items[-1].get("timestamp") if items else None
-            task.update(
-                completed=(last - start) if last is not None else None,
-                detail=f"{count} events",
-            )
+            yield list(page.get("events") or ())
             token = page.get("nextToken")
             if not token:
-                break
+                return
             params["nextToken"] = token
-        stats.events += count
 
     def _insights(self, group: str) -> Iterator[LogEvent]:
         """Logs Insights rows, oldest first; past the row limit, the next query starts where

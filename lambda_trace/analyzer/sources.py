@@ -12,7 +12,12 @@ import itertools
 from collections.abc import Iterator
 from typing import Any, Optional
 
-from lambda_trace.analyzer.cloudwatch import CloudWatchQuery, function_log_group, read_cloudwatch
+from lambda_trace.analyzer.cloudwatch import (
+    FETCHERS,
+    CloudWatchQuery,
+    function_log_group,
+    read_cloudwatch,
+)
 from lambda_trace.analyzer.errors import CliError
 from lambda_trace.analyzer.inputs import DEFAULT_MAX_DECOMPRESSED, Input, check_inputs, read_lines
 from lambda_trace.analyzer.model import LogEvent
@@ -72,6 +77,7 @@ def open_sources(args: argparse.Namespace, stats: SourceStats) -> Iterator[LogEv
             missing_ok=bool(getattr(args, "missing_log_groups_ok", False)),
             filter_pattern=getattr(args, "filter_pattern", None),
             log_streams=tuple(getattr(args, "log_streams", None) or ()),
+            fetchers=int(getattr(args, "fetchers", None) or FETCHERS),
         )
     max_decompressed = getattr(args, "max_decompressed", DEFAULT_MAX_DECOMPRESSED)
     show = wanted(bool(getattr(args, "no_progress", False)))

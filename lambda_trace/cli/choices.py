@@ -61,6 +61,8 @@ TIME_HELP = (
 
 #: ``lambda_trace.analyzer.sources.DEFAULT_CLOUDWATCH_SINCE``
 DEFAULT_CLOUDWATCH_SINCE = "1h"
+#: time slices of a CloudWatch window read at once (analyzer/prefetch.py)
+DEFAULT_CLOUDWATCH_FETCHERS = 4
 
 #: ``lambda_trace.analyzer.inputs.DEFAULT_MAX_DECOMPRESSED`` (``--max-decompressed``; help: 8G)
 DEFAULT_MAX_DECOMPRESSED = 8 * 1024**3

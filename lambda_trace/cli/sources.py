@@ -7,8 +7,13 @@ from __future__ import annotations
 
 import argparse
 
-from lambda_trace.cli.argtypes import size
-from lambda_trace.cli.choices import DEFAULT_CLOUDWATCH_SINCE, DEFAULT_MAX_DECOMPRESSED, TIME_HELP
+from lambda_trace.cli.argtypes import positive_int, size
+from lambda_trace.cli.choices import (
+    DEFAULT_CLOUDWATCH_FETCHERS,
+    DEFAULT_CLOUDWATCH_SINCE,
+    DEFAULT_MAX_DECOMPRESSED,
+    TIME_HELP,
+)
 
 
 def add_source_arguments(parser: argparse.ArgumentParser) -> None:
@@ -51,6 +56,15 @@ def add_source_arguments(parser: argparse.ArgumentParser) -> None:
         action="store_true",
         help="prefilter on the server with Logs Insights: fetches only platform lines, errors, "
         "lambda-trace records and EMF (faster for large windows; other app lines are left out)",
+    )
+    group.add_argument(
+        "--fetchers",
+        type=positive_int,
+        default=DEFAULT_CLOUDWATCH_FETCHERS,
+        metavar="N",
+        help="read a window of 10 minutes or more as up to N time slices at once, still in time "
+        f"order (default {DEFAULT_CLOUDWATCH_FETCHERS}; 1 reads page after page, e.g. when "
+        "other tools share the account's FilterLogEvents quota)",
     )
     parser.add_argument(
         "--no-progress", action="store_true", help="no progress bar on stderr while reading"
