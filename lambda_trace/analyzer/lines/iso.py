@@ -6,9 +6,6 @@ import datetime as _dt
 import re
 from typing import Any, Optional
 
-# --------------------------------------------------------------------------------------------
-# Timestamps
-
 _ISO = re.compile(
     r"(\d{4})-(\d\d)-(\d\d)[T ](\d\d):(\d\d):(\d\d)(?:[.,](\d{1,9}))?(Z|[+-]\d\d:?\d\d)?"
 )
