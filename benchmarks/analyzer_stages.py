@@ -71,6 +71,8 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--size", type=gen_logs.parse_size, default=20 << 20)
     parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--data-dir", type=Path, default=DATA_DIR,
+                        help="where the generated log is kept (default benchmarks/.data)")
     parser.add_argument("--run", nargs=2, metavar=("STAGE", "PATH"), help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.run:  # one stage, in this (fresh) process
@@ -79,8 +81,8 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         run()
         print(time.process_time() - start)
         return 0
-    path = DATA_DIR / f"stages-{args.size}.log"
-    DATA_DIR.mkdir(parents=True, exist_ok=True)
+    path = args.data_dir / f"stages-{args.size}.log"
+    args.data_dir.mkdir(parents=True, exist_ok=True)
     expected = gen_logs.ensure(path, args.size)
     mb = expected["bytes"] / 1e6
     labels = [label for label, _ in stages(path)]
