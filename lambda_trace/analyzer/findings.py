@@ -35,6 +35,7 @@ KINDS = (
     "runtime_crash",
     "permission_denied",
     "dependency_error",
+    "resource_limit",
     "code_error",
     "throttling",
     "retries",
@@ -207,7 +208,8 @@ def no_invocations(agg: Aggregator, t: Thresholds, b: Optional[Baseline]) -> lis
 def _failures_seen(agg: Aggregator) -> bool:
     """Lines that report failures: the function logs, whatever the invocations' lines lack."""
     return bool(agg.error_groups.total or agg.faults or agg.access_denied.total
-                or agg.orphan_timeouts or agg.init_failures.total)
+                or agg.orphan_timeouts or agg.init_failures.total
+                or agg.resource_limits.total)
 
 
 def timeouts(agg: Aggregator, t: Thresholds, b: Optional[Baseline]) -> list[Finding]:
@@ -282,7 +284,8 @@ def memory_pressure(agg: Aggregator, t: Thresholds, b: Optional[Baseline]) -> li
         "recommended_memory_mb": recommended,
     }
     advice = (
-        f"{agg.memory_pressure} timed-out or failed invocations used at least "
+        f"{agg.memory_pressure} timed-out or failed invocation"
+        f"{'' if agg.memory_pressure == 1 else 's'} used at least "
         f"{round(100 * MEMORY_PRESSURE_RATIO)}% of their memory: garbage collection slows a "
         "function near its limit, and the next larger input crashes it. "
         + (f"Raise MemorySize to about {recommended} MB. " if recommended else "Raise MemorySize. ")
@@ -722,6 +725,7 @@ from lambda_trace.analyzer.causes import (  # noqa: E402
     out_of_memory,
     runtime_crashes,
 )
+from lambda_trace.analyzer.findings_limits import resource_limits  # noqa: E402
 
 FINDERS: tuple[Finder, ...] = (
     no_invocations,
@@ -733,6 +737,7 @@ FINDERS: tuple[Finder, ...] = (
     runtime_crashes,
     permission_denied,
     dependency_errors,
+    resource_limits,
     code_errors,
     throttling,
     retries,
