@@ -24,7 +24,10 @@ if TYPE_CHECKING:  # annotations only: `typing` costs ≈5 ms of cold start
 #: JSON string literal for ``text`` (quotes included), ASCII only.
 jstr: Callable[[str], str] = _c_encode_str
 
-_MILLIS = tuple(f"{i:03d}Z" for i in range(1000))
+#: "000".."999" by concatenation: a third of the import time of formatting 1000 numbers
+_DIGITS = "0123456789"
+_THREE_DIGITS = [a + b + c for a in _DIGITS for b in _DIGITS for c in _DIGITS]
+_MILLIS = tuple([digits + "Z" for digits in _THREE_DIGITS])
 #: (second, "YYYY-mm-ddTHH:MM:SS.") of the last timestamp; replaced whole, so threads are safe
 _ts_cache: tuple[int, str] = (-1, "")
 
@@ -40,7 +43,8 @@ def timestamp(epoch_ns: int) -> str:
     return cached[1] + _MILLIS[millis - seconds * 1000]
 
 
-_FRACTIONS = tuple(f".{i:03d}" for i in range(1000))
+_FRACTIONS = tuple(["." + digits for digits in _THREE_DIGITS])
+del _THREE_DIGITS
 
 
 def ms_text(ns: int) -> str:

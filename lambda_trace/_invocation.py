@@ -31,6 +31,8 @@ from lambda_trace._contract import (
     HISTOGRAM_MIN_MS,
     MARKER,
     SCHEMA_VERSION,
+    field,
+    key,
 )
 from lambda_trace._encode import jstr, ms_text
 
@@ -40,6 +42,10 @@ if TYPE_CHECKING:  # annotations only: `typing` costs ≈5 ms of cold start
 
     LineFilter = Callable[[int, bool], bool]
     """``(duration_ns, error) -> write this call's line?``"""
+    from typing import Union
+
+    #: a call's pre-encoded fields, or ``(make, *args)`` that builds them when needed
+    Fields = Union[str, tuple[Any, ...]]
 
 #: The running invocation, or None outside one (every wrapper calls straight through then).
 current: Optional[Invocation] = None
@@ -76,7 +82,7 @@ _tokens = itertools.count()
 #: write it at the end whatever is decided (a failed or slow call)
 _NOW, _UNWANTED, _WANTED = 0, 1, 2
 
-_ERROR_CLASS_KEY = '"error_class":"'
+_ERROR_CLASS_KEY = key("call", "error_class") + '"'
 #: The error class of a failed call whose fields name none.
 UNCLASSIFIED = "unclassified"
 
@@ -124,11 +130,54 @@ def _prefix(request_id: Optional[str], service: Optional[str]) -> str:
     # timestamp (the log event has one; start_ms places the call in its invocation).
     rid = jstr(request_id) if request_id is not None else "null"
     svc = jstr(service) if service is not None else "null"
-    return f'{{"{MARKER}":{SCHEMA_VERSION},"type":"call","request_id":{rid},"service":{svc},'
+    return f"{_CALL_HEAD}{rid}{_CALL_SERVICE}{svc},"
+
+
+# The call line's fragments, built once from the declared keys (``_contract``).
+_CALL_HEAD = (
+    "{" + key("call", MARKER) + str(SCHEMA_VERSION) + field("call", "type") + '"call"'
+    + field("call", "request_id")
+)
+_CALL_SERVICE = field("call", "service")
+_CALL_NAME = key("call", "name")
+_CALL_KIND = field("call", "kind") + '"'
+_CALL_START = '"' + field("call", "start_ms")
+_CALL_DURATION = field("call", "duration_ms")
+_CALL_OK = field("call", "status") + '"ok"'
+_CALL_ERROR = field("call", "status") + '"error"'
 
 
 class Invocation:
-    """State of one running invocation; ``begin``/``end`` are the per-call hot path."""
+    """State of one running invocation; ``begin``/``end`` are the per-call hot path.
+
+    Fields that start the same in every invocation are class attributes, shadowed by the
+    instance when first set (never mutated in place): an invocation starts with fewer stores.
+    """
+
+    dropped_calls = 0
+    finished = False
+    timed_out = False
+    #: highest RSS the watchdog saw (the peak fallback where clear_refs is not permitted)
+    rss_seen = 0
+    # Filled in by the lifecycle at start.
+    context: Any = None
+    cold_start = False
+    init_type: Optional[str] = None
+    init_ms: Optional[float] = None
+    peak_reset = False
+    deadline_ns: Optional[int] = None
+    #: a faulthandler stack dump is armed for the deadline (``_lastword``)
+    stack_dump_armed = False
+    #: name -> (count, errors, latency values) already published as EMF (watchdog flush);
+    #: replaced whole, never updated in place
+    metrics_published: dict[str, tuple[int, int, int]] = {}
+    #: error class -> failed calls already published as EMF (watchdog flush); replaced whole
+    errors_published: dict[str, int] = {}
+    memory_warned = False
+    _active = 0
+    _busy_since = 0
+    _busy_ns = 0
+    _prefix = ""  # the call lines' constant start, made at the first line
 
     def __init__(
         self,
@@ -156,43 +205,20 @@ class Invocation:
         self.stats: dict[str, list[Any]] = {}
         self.annotations: dict[str, Any] = {}
         self.user_metrics: dict[str, tuple[str, list[float]]] = {}
-        self.dropped_calls = 0
         #: failed downstream calls (not segments) by error class
         self.error_classes: dict[str, int] = {}
-        self.finished = False
-        self.timed_out = False
-        #: highest RSS the watchdog saw (the peak fallback where clear_refs is not permitted)
-        self.rss_seen = 0
-        # Filled in by the lifecycle at start.
-        self.context: Any = None
-        self.cold_start = False
-        self.init_type: Optional[str] = None
-        self.init_ms: Optional[float] = None
-        self.peak_reset = False
-        self.deadline_ns: Optional[int] = None
-        #: a faulthandler stack dump is armed for the deadline (``_lastword``)
-        self.stack_dump_armed = False
-        #: name -> (count, errors, latency values) already published as EMF (watchdog flush)
-        self.metrics_published: dict[str, tuple[int, int, int]] = {}
-        #: error class -> failed calls already published as EMF (watchdog flush)
-        self.errors_published: dict[str, int] = {}
-        self.memory_warned = False
         #: serialises the watchdog's metric flush with the end-of-invocation one
         self.metrics_lock = threading.Lock()
         self._lock = threading.Lock()
-        self._active = 0
-        self._busy_since = 0
-        self._busy_ns = 0
         self._lines_left = settings.max_call_lines
-        self._prefix = ""  # the call lines' constant start, made at the first line
         self._wants_line = wants_line or line_filter(settings)
         #: True once every call gets its line (mode all; or a warning fired, or the end decided)
         self.detail = settings.call_lines == "all"
         #: tail-based mode: calls whose line waits for the end's decision, at most
         #: ``max_call_lines`` of them: (offset ns, name, kind, duration ns, error, fields,
         #: wanted: failed or slow, so written even if the invocation is ordinary)
-        self._tail = settings.call_lines == "slow"
-        self.pending: list[tuple[int, str, str, int, bool, str, bool]] = []
+        self.tail_based = settings.call_lines == "slow"
+        self.pending: list[tuple[int, str, str, int, bool, Fields, bool]] = []
 
     # -- hot path -------------------------------------------------------------------------
 
@@ -232,14 +258,18 @@ class Invocation:
                 self.error_classes[cls] = self.error_classes.get(cls, 0) + 1
 
     def end_call(
-        self, token: int, name: str, kind: str, t0: int, error: bool
+        self, token: int, name: str, kind: str, t0: int, error: bool,
+        fields: Optional[Fields] = None,
     ) -> Optional[tuple[int, int, int]]:
         """Aggregate a finished call; ``(start offset ns, duration ns, when)`` when its line is
         written now (``when`` 0) or goes to the buffer (1: only if the invocation matters; 2:
         at the end in any case, the call failed or was slow).
 
         Callers build the kind-specific fields only then (``write_call``): in mode ``none``, and
-        once ``max_call_lines`` is reached, calls never pay for them.
+        once ``max_call_lines`` is reached, calls never pay for them. A caller may pass
+        ``fields`` (usually deferred, see ``write_call``) when the call will likely be
+        buffered (``tail_based`` and not ``detail``): it is then buffered here and None is
+        returned (one lock acquisition instead of two).
         """
         t1 = perf_counter_ns()
         self.in_flight.pop(token, None)
@@ -289,10 +319,14 @@ class Invocation:
             if self._lines_left <= 0:
                 self.dropped_calls += 1
                 return None
-            if self._tail and not self.detail:
+            if self.tail_based and not self.detail:
                 self._lines_left -= 1  # the buffer holds what a line would: same bound
-                return t0 - self.start_ns, duration, (
-                    _WANTED if self._wants_line(duration, error) else _UNWANTED)
+                wanted = self._wants_line(duration, error)
+                if fields is not None:  # buffered here, under this same lock acquisition
+                    self.pending.append(
+                        (t0 - self.start_ns, name, kind, duration, error, fields, wanted))
+                    return None
+                return t0 - self.start_ns, duration, _WANTED if wanted else _UNWANTED
             if self.detail or self._wants_line(duration, error):
                 self._lines_left -= 1
                 return t0 - self.start_ns, duration, _NOW
@@ -300,10 +334,14 @@ class Invocation:
             return None
 
     def write_call(
-        self, name: str, kind: str, timing: tuple[int, int, int], error: bool, fields: str = ""
+        self, name: str, kind: str, timing: tuple[int, int, int], error: bool, fields: Fields = ""
     ) -> None:
         """Write (or buffer) the line of a call ``end_call`` accepted; a failing sink is
-        reported only."""
+        reported only.
+
+        ``fields`` may be ``(make, *args)`` for a buffered call (``when`` ``UNWANTED``): the text
+        is ``make(*args)``, built only if its line is written in the end (most are not).
+        """
         offset, duration, when = timing
         if when:
             with self._lock:  # against take_pending (the watchdog, the end) swapping the list
@@ -311,7 +349,7 @@ class Invocation:
                     self.pending.append(
                         (offset, name, kind, duration, error, fields, when == _WANTED))
                     return
-        line = self.call_line(name, kind, offset, duration, error, fields)
+        line = self.call_line(name, kind, offset, duration, error, _text(fields))
         try:
             self.sink(line)
         except Exception as exc:  # never into the handler
@@ -320,6 +358,8 @@ class Invocation:
     def take_pending(self, detail: bool) -> list[str]:
         """The buffered calls' lines, emptying the buffer; ``detail``: later calls are written
         at once (a warning fired, or the end decided the invocation matters)."""
+        if not detail and not self.pending:
+            return []  # the usual end: nothing buffered (no call, or mode all/none)
         with self._lock:
             if detail:
                 self.detail = True
@@ -329,14 +369,14 @@ class Invocation:
             self.dropped_calls += len(taken) - len(kept)
             taken = kept
         taken.sort()  # by start: the buffer filled in the order calls ended
-        return [self.call_line(n, k, offset, d, e, f) for offset, n, k, d, e, f, _ in taken]
+        return [self.call_line(n, k, offset, d, e, _text(f)) for offset, n, k, d, e, f, _ in taken]
 
     def call_line(
         self, name: str, kind: str, offset: int, duration: int, error: bool, fields: str
     ) -> str:
         head = _heads.get((name, kind))
         if head is None:
-            head = f'"name":{jstr(name)},"kind":"{kind}","start_ms":'
+            head = f"{_CALL_NAME}{jstr(name)}{_CALL_KIND}{kind}{_CALL_START}"
             # HTTP names carry the host, which can differ at every call: not kept (a per-host
             # cache would hold ~170 B per host for good; the head costs ≈0.3 µs to build).
             if kind != "http":
@@ -344,9 +384,8 @@ class Invocation:
                     _heads.clear()  # segment names made at run time must not grow unbounded
                 _heads[(name, kind)] = head
         return (
-            f"{self._prefix or self._make_prefix()}{head}"
-            f'{ms_text(offset)},"duration_ms":{ms_text(duration)},'
-            f'"status":"{"error" if error else "ok"}"{fields}}}'
+            f"{self._prefix or self._make_prefix()}{head}{ms_text(offset)}{_CALL_DURATION}"
+            f"{ms_text(duration)}{_CALL_ERROR if error else _CALL_OK}{fields}}}"
         )
 
     def _make_prefix(self) -> str:
@@ -398,16 +437,38 @@ class Invocation:
         self,
     ) -> dict[str, tuple[int, int, int, int, str, dict[int, int], int]]:
         """name -> (count, total_ns, max_ns, errors, kind, histogram, longest sequential run)."""
+        with self._lock:  # the histograms straight from the values: no copy of them first
+            return {k: (v[0], v[1], v[2], v[3], v[4], histogram(v[5], v[6]), v[9])
+                    for k, v in self.stats.items()}
+
+    def unpublished(
+        self, published: dict[str, tuple[int, int, int]]
+    ) -> tuple[list[tuple[str, str, list[int]]], dict[str, tuple[int, int, int]]]:
+        """``(name, kind, latencies ns)`` of the calls not in ``published`` yet (name ->
+        (count, errors, values) already out, see the watchdog's flush), and the new marks."""
+        out = []
         with self._lock:
-            raw = [(k, v[0], v[1], v[2], v[3], v[4], list(v[5]), v[6], v[9])
-                   for k, v in self.stats.items()]
-        return {r[0]: (r[1], r[2], r[3], r[4], r[5], histogram(r[6], r[7]), r[8]) for r in raw}
+            marks = {name: (v[0], v[3], len(v[5])) for name, v in self.stats.items()}
+            for name, v in self.stats.items():
+                done = published.get(name)
+                if done is None:
+                    out.append((name, v[4], v[5][:]))
+                elif v[0] > done[0]:
+                    out.append((name, v[4], v[5][done[2]:]))
+        return out, marks
 
     def in_flight_snapshot(self, now_ns: int) -> list[tuple[str, str, int]]:
         """Calls running now, longest first: ``(name, kind, running_ns)``."""
         running = [(n, k, now_ns - t0) for n, k, t0 in list(self.in_flight.values())]
         running.sort(key=lambda item: -item[2])
         return running
+
+
+def _text(fields: Fields) -> str:
+    """A call's fields as text: as given, or built now from ``(make, *args)``."""
+    if isinstance(fields, str):
+        return fields
+    return str(fields[0](*fields[1:]))
 
 
 def line_filter(settings: Settings) -> LineFilter:

@@ -9,15 +9,26 @@ same moment as the warning and cancelled at its end; the analyzer reads the dump
 ``Thread 0x… (most recent call first):`` and ``File "...", line N in f`` lines) as that
 timeout's stack.
 
-Two ways to arm it:
+Three ways to arm it:
 
-* ``thread`` (the default): ``faulthandler.dump_traceback_later``, which starts and joins a C
-  thread per invocation (≈60 µs, ``benchmarks/bench_last_word.py``). Its dump starts with
-  ``Timeout (0:00:00.950000)!``.
+* ``timer`` (the default): a POSIX timer (``timer_create`` with ``SIGEV_THREAD_ID``, through
+  ``ctypes``) that sends a real-time signal to the watchdog thread at the deadline;
+  ``faulthandler.register`` dumps every thread's stack from that signal, in C. Arming and
+  cancelling are one ``timer_settime`` each (≈2 µs together): nothing is started or joined per
+  invocation. The signal goes to our own watchdog thread, which is waiting (for its condition or
+  for the GIL) by then, never to a thread running Python code. The first arming of a process
+  (its cold start, where ``ctypes`` would cost ≈1.2 ms of import) uses ``thread`` instead; the
+  timer is made at the second (https://man7.org/linux/man-pages/man2/timer_create.2.html).
+  Where it cannot be made (no ``ctypes``, not Linux) every arming uses ``thread``. The dump
+  starts at the thread lines, without ``Timeout (…)!``.
+* ``thread`` (``LAMBDA_TRACE_STACK_DUMP=thread``): ``faulthandler.dump_traceback_later``, which
+  starts and joins a C thread per invocation (≈60 µs, ``benchmarks/bench_last_word.py``). Its
+  dump starts with ``Timeout (0:00:00.950000)!``.
 * ``signal`` (``LAMBDA_TRACE_STACK_DUMP=signal``, only while the handler does not own SIGALRM):
   ``faulthandler.register(SIGALRM)`` plus ``setitimer(ITIMER_REAL)``, ≈4 µs. Not the default:
   under the local runner 2 of 10 handlers sleeping at the deadline died of SIGSEGV, the signal
-  having interrupted a thread that was running Python code while all stacks were walked.
+  having interrupted a thread that was running Python code while all stacks were walked
+  (SIGALRM goes to the process, so to any thread).
 
 The dump is due halfway between the warning and the deadline (``dump_at``): when a Python
 thread can run, the watchdog has written its warning and is idle by then, so the dump (which
@@ -31,9 +42,16 @@ from __future__ import annotations
 import _signal  # the C module: `signal` imports enum (≈2 ms of cold start)
 import os
 
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # annotations only: `typing` costs ≈5 ms of cold start
+    from typing import Optional
+
+    from lambda_trace._thread_timer import ThreadTimer
+
 _fd: list[int] = []  # the private stderr descriptor, taken at the first arming
-_setting: list[str] = []  # "thread", "signal" or "off", read once
-_armed: list[str] = [""]  # how the running invocation was armed: "signal", "thread" or ""
+_setting: list[str] = []  # "timer", "thread", "signal" or "off", read once
+_armed: list[str] = [""]  # how the running invocation was armed: "timer", "signal", "thread", ""
+_armings = [0]  # armings so far: the first one (the cold start) never makes the timer
 
 
 def enabled() -> bool:
@@ -42,7 +60,7 @@ def enabled() -> bool:
         if value in ("0", "false", "no", "off"):
             _setting.append("off")
         else:
-            _setting.append("signal" if value == "signal" else "thread")
+            _setting.append(value if value in ("signal", "thread") else "timer")
     return _setting[0] != "off"
 
 
@@ -61,13 +79,23 @@ def dump_at(warning_ns: int, deadline_ns: int) -> int:
     return warning_ns + (deadline_ns - warning_ns) // 2
 
 
-def arm(delay_s: float) -> None:
-    """Dump every thread's stack to stderr in ``delay_s`` seconds unless ``cancel`` comes first."""
-    import faulthandler  # a built-in C module: ≈0.05 ms
+def arm(delay_s: float, thread_id: Optional[int] = None) -> None:
+    """Dump every thread's stack to stderr in ``delay_s`` seconds unless ``cancel`` comes first.
 
+    ``thread_id``: the native id of the watchdog thread, which receives the timer's signal.
+    """
     if not _fd:
         _fd.append(os.dup(2))
     delay_s = max(delay_s, 0.001)
+    _armings[0] += 1
+    if _setting[0] == "timer" and thread_id is not None and _armings[0] > 1:
+        timer = _timer_for(thread_id)
+        if timer is not None:
+            timer.arm(delay_s)
+            _armed[0] = "timer"
+            return
+    import faulthandler  # a built-in C module: ≈0.05 ms
+
     if _setting[0] == "signal" and _sigalrm_free():
         # Registered again at every arming: a handler set with signal.signal() since the last
         # one replaced ours, and SIGALRM's default action would end the process.
@@ -82,7 +110,11 @@ def arm(delay_s: float) -> None:
 
 def cancel() -> None:
     how, _armed[0] = _armed[0], ""
-    if how == "signal":
+    if how == "timer":
+        timer = _timer[0] if _timer else None
+        if timer is not None:
+            timer.cancel()
+    elif how == "signal":
         if _signal.getsignal(_signal.SIGALRM) in (_signal.SIG_DFL, None):
             _signal.setitimer(_signal.ITIMER_REAL, 0)
         # else the handler took SIGALRM over during the invocation (signal.signal + alarm):
@@ -91,3 +123,26 @@ def cancel() -> None:
         import faulthandler
 
         faulthandler.cancel_dump_traceback_later()
+
+
+#: [the POSIX timer] once made; [None]: it cannot be made here (every arming uses ``thread``)
+_timer: list[Optional[ThreadTimer]] = []
+
+
+def _timer_for(thread_id: int) -> Optional[ThreadTimer]:
+    """The timer signalling ``thread_id``; made again when the watchdog thread changed (it was
+    restarted, or this is a forked child, which inherits no timer)."""
+    if _timer:
+        timer = _timer[0]
+        if timer is None or (timer.thread_id == thread_id and timer.pid == os.getpid()):
+            return timer
+        timer.close()
+        _timer.clear()
+    try:
+        from lambda_trace._thread_timer import ThreadTimer
+
+        made: Optional[ThreadTimer] = ThreadTimer(thread_id, _fd[0])
+    except Exception:  # no ctypes, not Linux, no timer_create, no free real-time signal
+        made = None
+    _timer.append(made)
+    return made

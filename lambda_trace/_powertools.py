@@ -37,6 +37,20 @@ def xray_trace_id(header: Optional[str] = None) -> Optional[str]:
         header = os.environ.get(TRACE_ENV)
     if not header:
         return None
+    global _last_trace
+    last = _last_trace  # one read of a tuple replaced whole: a matching pair in any thread
+    if header == last[0]:  # the runtime sets a new header per invocation: parsed once each
+        return last[1]
+    found = _root(header)
+    _last_trace = (header, found)
+    return found
+
+
+#: (the last trace header parsed, its Root)
+_last_trace: tuple[Optional[str], Optional[str]] = (None, None)
+
+
+def _root(header: str) -> Optional[str]:
     for part in header.split(";"):
         key, _, value = part.strip().partition("=")
         if key == "Root" and value:

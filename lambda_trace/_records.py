@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 import time
 
-from lambda_trace._contract import MARKER, SCHEMA_VERSION
+from lambda_trace._contract import MARKER, SCHEMA_VERSION, field, key
 from lambda_trace._encode import dumps, fits, jstr, ms, ms_text, timestamp
 
 TYPE_CHECKING = False
@@ -42,16 +42,22 @@ def summary_entry(
     ``SEQ_MIN_CALLS`` calls; ``h`` is the latency histogram as flat ``[bucket, count, ...]``
     pairs, buckets ascending (see ``_contract.HISTOGRAM_ACCURACY``).
     """
-    parts = [f'{{"k":{jstr(kind)},"n":{count},"ms":{ms_text(total)}']
+    parts = [_S_HEAD, jstr(kind), _S_N, str(count), _S_MS, ms_text(total)]
     if count != 1:
-        parts.append(f',"max":{ms_text(longest)}')
+        parts += (_S_MAX, ms_text(longest))
     if errors:
-        parts.append(f',"err":{errors}')
+        parts += (_S_ERR, str(errors))
     if count >= SEQ_MIN_CALLS:
-        parts.append(f',"seq":{seq}')
-    pairs = ",".join(f"{key},{hist[key]}" for key in sorted(hist))
-    parts.append(f',"h":[{pairs}]}}')
+        parts += (_S_SEQ, str(seq))
+    parts += (_S_H, ",".join([f"{k},{hist[k]}" for k in sorted(hist)]), "]}")
     return "".join(parts)
+
+
+# The summary entry's fragments, from the declared keys.
+_S_HEAD = "{" + key("summary", "k")
+_S_N, _S_MS, _S_MAX, _S_ERR, _S_SEQ = (
+    field("summary", k) for k in ("n", "ms", "max", "err", "seq"))
+_S_H = field("summary", "h") + "["
 
 
 def calls_text(inv: Invocation) -> str:
@@ -111,53 +117,95 @@ def invocation_line(
     the line would exceed 256 KB.
     """
     duration = end_ns - inv.start_ns
-    self_ns = max(0, duration - inv.busy_ns(end_ns))
-    remaining = None if remaining_ms is None else round(remaining_ms, 3)
-    epoch_ns = inv.start_epoch_ns + duration
-    calls = calls_text(inv)
+    self_ns = duration - inv.busy_ns(end_ns)
+    if self_ns < 0:
+        self_ns = 0
+    fixed = _fixed_parts(inv.function_name, inv.service, inv.memory_limit_mb)
     parts = [
-        f'{{"{MARKER}":{SCHEMA_VERSION},"type":"invocation","request_id":{_text(inv.request_id)},'
-        f'"function_name":{_text(inv.function_name)},"service":{_text(inv.service)},'
-        f'"timestamp":"{timestamp(epoch_ns)}","cold_start":{"true" if cold_start else "false"}'
+        _I_HEAD, _text(inv.request_id), fixed[0], timestamp(inv.start_epoch_ns + duration),
+        _I_COLD if cold_start else _I_WARM,
     ]
     if init_type is not None:
-        parts.append(f',"init_type":{jstr(init_type)}')
+        parts += (_I_INIT_TYPE, jstr(init_type))
     if init_ms is not None and math.isfinite(init_ms):
-        parts.append(f',"init_ms":{init_ms!r}')
-    parts.append(
-        f',"duration_ms":{ms_text(duration)},"self_ms":{ms_text(self_ns)},'
-        f'"remaining_ms":{_number(remaining)},"memory_limit_mb":{_number(inv.memory_limit_mb)},'
-        f'"memory_peak_mb":{_number(memory_peak_mb)}'
+        parts += (_I_INIT_MS, repr(init_ms))
+    parts += (
+        _I_DURATION, ms_text(duration), _I_SELF, ms_text(self_ns), _I_REMAINING,
+        "null" if remaining_ms is None else _number(
+            remaining_ms if type(remaining_ms) is float and remaining_ms.is_integer()
+            else round(remaining_ms, 3)),
+        fixed[1], _number(memory_peak_mb),
     )
     if error:
-        parts.append(
-            f',"status":"error","error_type":{_text(error["error_type"])},'
-            f'"error_message":{_text(error["error_message"])},'
-            f'"error_class":{_text(error["error_class"])}'
+        parts += (
+            _I_ERROR_TYPE, _text(error["error_type"]), _I_ERROR_MESSAGE,
+            _text(error["error_message"]), _I_ERROR_CLASS, _text(error["error_class"]),
         )
     else:
-        parts.append(',"status":"ok"')
+        parts.append(_I_OK)
     if status_code is not None:
-        parts.append(f',"status_code":{status_code}')
+        parts += (_I_STATUS_CODE, str(status_code))
     if xray_trace_id is not None:
-        parts.append(f',"xray_trace_id":{jstr(xray_trace_id)}')
+        parts += (_I_XRAY, jstr(xray_trace_id))
     if correlation_id is not None:
-        parts.append(f',"correlation_id":{jstr(correlation_id)}')
-    parts.append(f',"calls":{calls}')
+        parts += (_I_CORRELATION, jstr(correlation_id))
+    parts += (_I_CALLS, calls_text(inv))
     if inv.dropped_calls:
-        parts.append(f',"dropped_calls":{inv.dropped_calls}')
+        parts += (_I_DROPPED, str(inv.dropped_calls))
     if inv.annotations:
-        parts.append(f',"annotations":{dumps(inv.annotations)}')
+        parts += (_I_ANNOTATIONS, dumps(inv.annotations))
     if inv.timed_out:
-        parts.append(',"timeout_warned":true')
+        parts.append(_I_TIMEOUT_WARNED)
     if detail is not None:
-        parts.append(f',"detail":"{detail}"')
+        parts += (_I_DETAIL, '"', detail, '"')
     line = "".join(parts) + "}"
     if fits(line):
         return line
     import json  # a record over 256 KB (a huge summary or annotations): rare
 
     return bounded(json.loads(line))
+
+
+def _inv(name: str) -> str:
+    return field("invocation", name)
+
+
+# The invocation record's fragments, built once from the declared keys (``_contract``).
+_I_HEAD = (
+    "{" + key("invocation", MARKER) + str(SCHEMA_VERSION) + _inv("type") + '"invocation"'
+    + _inv("request_id")
+)
+_I_COLD = '"' + _inv("cold_start") + "true"  # the quote closes the timestamp
+_I_WARM = '"' + _inv("cold_start") + "false"
+_I_INIT_TYPE, _I_INIT_MS = _inv("init_type"), _inv("init_ms")
+_I_DURATION, _I_SELF, _I_REMAINING = _inv("duration_ms"), _inv("self_ms"), _inv("remaining_ms")
+_I_OK = _inv("status") + '"ok"'
+_I_ERROR_TYPE = _inv("status") + '"error"' + _inv("error_type")
+_I_ERROR_MESSAGE, _I_ERROR_CLASS = _inv("error_message"), _inv("error_class")
+_I_STATUS_CODE, _I_XRAY = _inv("status_code"), _inv("xray_trace_id")
+_I_CORRELATION, _I_CALLS = _inv("correlation_id"), _inv("calls")
+_I_DROPPED, _I_ANNOTATIONS = _inv("dropped_calls"), _inv("annotations")
+_I_TIMEOUT_WARNED = _inv("timeout_warned") + "true"
+_I_DETAIL = _inv("detail")
+
+#: (function_name, service, memory limit) -> the record's fragments that hold them (constant
+#: for a handler): from ``"function_name"`` to the timestamp's quote, and the memory limit.
+_fixed: dict[tuple[Optional[str], Optional[str], Optional[int]], tuple[str, str]] = {}
+
+
+def _fixed_parts(
+    function_name: Optional[str], service: Optional[str], memory_limit_mb: Optional[int]
+) -> tuple[str, str]:
+    found = _fixed.get((function_name, service, memory_limit_mb))
+    if found is None:
+        if len(_fixed) >= 64:
+            _fixed.clear()  # names that vary (a test's doubles) must not grow it unbounded
+        found = _fixed[(function_name, service, memory_limit_mb)] = (
+            _inv("function_name") + _text(function_name) + _inv("service") + _text(service)
+            + _inv("timestamp") + '"',
+            _inv("memory_limit_mb") + _number(memory_limit_mb) + _inv("memory_peak_mb"),
+        )
+    return found
 
 
 def timeout_warning_line(inv: Invocation, now_ns: int, remaining_ms: Optional[float]) -> str:

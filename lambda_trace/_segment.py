@@ -6,8 +6,12 @@ import functools
 from contextvars import ContextVar, Token
 
 from lambda_trace import _invocation, _safety
+from lambda_trace._contract import field
 from lambda_trace._encode import jstr
 
+# Call line fragments, from the declared record keys (``_contract``).
+_PARENT, _ERROR_CLASS, _ERROR_CODE = (
+    field("call", k) for k in ("parent", "error_class", "error_code"))
 TYPE_CHECKING = False
 if TYPE_CHECKING:  # annotations only: `typing` costs ≈5 ms of cold start
     from types import TracebackType
@@ -59,14 +63,14 @@ class segment:
         inv, token, t0, parent, ctx_token = state
         try:
             _reset(ctx_token)
-            fields = f',"parent":{jstr(parent)}' if parent is not None else ""
+            fields = f"{_PARENT}{jstr(parent)}" if parent is not None else ""
             if exc is not None:
                 from lambda_trace import _errors  # `re`: only when a segment fails
 
                 error_class = _errors.classify_exception(exc)
                 if error_class is not None:
-                    fields += f',"error_class":"{error_class}"'
-                fields += f',"error_code":{jstr(type(exc).__name__)}'
+                    fields += f'{_ERROR_CLASS}"{error_class}"'
+                fields += f"{_ERROR_CODE}{jstr(type(exc).__name__)}"
             inv.end(token, self.name, "segment", t0, exc is not None, fields)
         except Exception as err:
             _safety.report("segment", err)

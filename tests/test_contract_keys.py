@@ -126,3 +126,26 @@ def test_the_analyzer_reads_only_declared_record_keys() -> None:
             and isinstance(node.args[0], ast.Constant) and isinstance(node.args[0].value, str)}
     assert read, "no record key read found: the check would prove nothing"
     assert read <= every, sorted(read - every)
+
+
+def test_the_runtime_declaration_and_the_schema_declare_the_same_keys() -> None:
+    """``_contract`` (what the runtime builds its fragments from) and ``schema`` (what readers
+    use) are one declaration: every record type, summary entry and in-flight entry agrees."""
+    from lambda_trace import _contract
+
+    for record_type in RECORD_CLASSES:
+        assert set(_contract.RECORD_KEYS[record_type]) == declared(record_type), record_type
+    assert set(_contract.RECORD_KEYS) == set(RECORD_CLASSES)
+    assert set(_contract.SUMMARY_KEYS) == summary_keys()
+    assert set(_contract.IN_FLIGHT_KEYS) == IN_FLIGHT_KEYS
+
+
+def test_an_undeclared_key_cannot_be_encoded() -> None:
+    from lambda_trace._contract import field, key
+
+    assert field("call", "target") == ',"target":'
+    assert key("summary", "h") == '"h":'
+    with pytest.raises(KeyError):
+        field("call", "payload")
+    with pytest.raises(KeyError):
+        key("invocation", "target")

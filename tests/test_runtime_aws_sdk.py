@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import urllib.request
 from concurrent.futures import ThreadPoolExecutor
@@ -270,3 +271,37 @@ def test_request_metadata_shape_is_read_defensively(aws):
     [call] = cap.calls
     assert call["name"] == "s3.ListBuckets" and "http_status" not in call
     json.dumps(call)
+
+
+@pytest.mark.parametrize("outcome", ["raise", "ordinary"])
+def test_buffered_calls_get_the_same_fields_as_lines_written_at_once(aws, monkeypatch, outcome):
+    """Mode ``slow`` reads an ordinary call's target and metadata at its end but builds its
+    fields' text only if the invocation turns out to matter: that text is the same as mode
+    ``all`` writes at once; an ordinary invocation writes none of them."""
+
+    def lines(mode):
+        monkeypatch.setenv("LAMBDA_TRACE_CALL_LINES", mode)
+        # neither slowness on a busy machine nor the test process's RSS against FakeContext's
+        # memory limit may make the invocation matter: only its outcome decides
+        monkeypatch.setenv("LAMBDA_TRACE_SLOW_MS", "600000")
+        monkeypatch.setenv("LAMBDA_TRACE_MEMORY_WARNING", "0")
+
+        @trace
+        def handler(event, context):
+            aws["ddb"].get_item(TableName=TABLE, Key={"id": {"S": "o-1"}})
+            aws["s3"].put_object(Bucket=BUCKET, Key="k.txt", Body=b"x")
+            if outcome == "raise":
+                raise ValueError("after the calls")
+
+        with capture() as cap, contextlib.suppress(ValueError):
+            handler({}, FakeContext())
+        assert_all_valid(cap)
+        return [{k: v for k, v in r.items() if k not in ("start_ms", "duration_ms", "request_id",
+                                                          "aws_request_id")}
+                | {"has_aws_request_id": bool(r.get("aws_request_id"))}
+                for r in cap.records if r["type"] == "call"]
+
+    at_once, buffered = lines("all"), lines("slow")
+    assert [c["target"] for c in at_once] == [TABLE, BUCKET]
+    assert all(c["http_status"] == 200 and c["has_aws_request_id"] for c in at_once)
+    assert buffered == (at_once if outcome == "raise" else [])

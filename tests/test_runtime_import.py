@@ -103,19 +103,18 @@ def handler(event, context):
 import sys
 assert "wrapt" not in sys.modules
 import boto3, botocore.client, urllib3.connectionpool, http.client
-print(type(botocore.client.BaseClient.__dict__["_make_api_call"]).__name__)
-print(type(urllib3.connectionpool.HTTPConnectionPool.__dict__["urlopen"]).__name__)
-print(type(http.client.HTTPConnection.__dict__["getresponse"]).__name__)
+from lambda_trace._patches._wrap import is_wrapped
+print(is_wrapped(botocore.client.BaseClient, "_make_api_call"))
+print(is_wrapped(urllib3.connectionpool.HTTPConnectionPool, "urlopen"))
+print(is_wrapped(http.client.HTTPConnection, "getresponse"))
+print(hasattr(http.client.HTTPConnection.__dict__["getresponse"], "__wrapped__"))
 print(botocore.client.__loader__.__class__.__name__)
+# plain methods get plain wrappers: wrapt is not needed for these (≈1.8 ms of cold start)
+print("wrapt" in sys.modules)
 """
     )
     assert result.returncode == 0, result.stderr
-    assert result.stdout.split() == [
-        "FunctionWrapper",
-        "FunctionWrapper",
-        "FunctionWrapper",
-        "SourceFileLoader",
-    ]
+    assert result.stdout.split() == ["True", "True", "True", "True", "SourceFileLoader", "False"]
 
 
 def test_botocore_imported_before_decoration_is_patched_at_decoration():
@@ -128,10 +127,11 @@ from lambda_trace import trace
 def handler(event, context):
     return 1
 
-print(type(botocore.client.BaseClient.__dict__["_make_api_call"]).__name__)
+from lambda_trace._patches._wrap import is_wrapped
+print(is_wrapped(botocore.client.BaseClient, "_make_api_call"))
 """
     )
-    assert result.stdout.split() == ["FunctionWrapper"], result.stderr
+    assert result.stdout.split() == ["True"], result.stderr
 
 
 def test_switching_aws_off_leaves_botocore_alone():
@@ -144,11 +144,12 @@ def handler(event, context):
     return 1
 
 import botocore.client, urllib3.connectionpool
-print(type(botocore.client.BaseClient.__dict__["_make_api_call"]).__name__)
-print(type(urllib3.connectionpool.HTTPConnectionPool.__dict__["urlopen"]).__name__)
+from lambda_trace._patches._wrap import is_wrapped
+print(is_wrapped(botocore.client.BaseClient, "_make_api_call"))
+print(is_wrapped(urllib3.connectionpool.HTTPConnectionPool, "urlopen"))
 """
     )
-    assert result.stdout.split() == ["function", "FunctionWrapper"], result.stderr
+    assert result.stdout.split() == ["False", "True"], result.stderr
 
 
 def test_import_of_the_package_loads_no_runtime_module():

@@ -10,10 +10,16 @@ do not use that per-thread mark (tasks interleave on one thread) and are never n
 from __future__ import annotations
 
 from lambda_trace import _invocation, _safety
+from lambda_trace._contract import field
 from lambda_trace._encode import jstr
 from lambda_trace._patches._suppress import get_ident as _get_ident
 from lambda_trace._patches._suppress import inside as _inside
 from lambda_trace._patches._url import strip_userinfo
+
+# Call line fragments, from the declared record keys (``_contract``).
+_SYSTEM, _OPERATION, _TARGET, _HOST, _ERROR_CLASS, _ERROR_CODE = (
+    field("call", k) for k in ("system", "operation", "target", "host", "error_class",
+                               "error_code"))
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:  # annotations only: `typing` costs ≈5 ms of cold start
@@ -37,11 +43,11 @@ def name_and_fields(system: str, operation: str, target: str, host: Any) -> tupl
         if len(_names) >= MAX_CACHED_NAMES:
             _names.clear()
         name = f"{system} {operation} {target}" if target else f"{system} {operation}"
-        fields = f',"system":"{system}","operation":{jstr(operation)}'
+        fields = f'{_SYSTEM}"{system}"{_OPERATION}{jstr(operation)}'
         if target:
-            fields += f',"target":{jstr(target)}'
+            fields += f"{_TARGET}{jstr(target)}"
         if host_text:
-            fields += f',"host":{jstr(host_text)}'
+            fields += f"{_HOST}{jstr(host_text)}"
         found = _names[key] = (name[:MAX_NAME_CHARS], fields)
     return found
 
@@ -141,7 +147,7 @@ def end(
                 from lambda_trace._patches import db_errors  # `re`: only once a call fails
 
                 error_class, code = db_errors.describe(exc, connecting)
-                fields += f',"error_class":"{error_class}","error_code":{jstr(code)}'
+                fields += f'{_ERROR_CLASS}"{error_class}"{_ERROR_CODE}{jstr(code)}'
             except Exception as err:
                 _safety.report("db wrapper", err)
         inv.end(token, name, "db", t0, exc is not None, fields)

@@ -14,10 +14,16 @@ from types import ModuleType
 from typing import Any, Callable, Optional
 
 from lambda_trace import _invocation, _safety
+from lambda_trace._contract import field
 from lambda_trace._encode import jstr
 from lambda_trace._patches import _url, _wrap
 from lambda_trace._patches._suppress import get_ident as _get_ident
 from lambda_trace._patches._suppress import inside as _inside
+
+# Call line fragments, from the declared record keys (``_contract``).
+_METHOD, _HOST, _ROUTE, _HTTP_STATUS, _ERROR_CODE, _ERROR_CLASS = (
+    field("call", k) for k in ("method", "host", "route", "http_status", "error_code",
+                               "error_class"))
 
 MAX_PATH_CHARS = 256
 MAX_CACHED_NAMES = 256
@@ -62,7 +68,7 @@ def _name(method: str, host: str, route: str) -> tuple[str, str]:
             _names.clear()  # bounded across warm invocations, whatever the code calls
         found = _names[key] = (
             f"http {method} {host}{route}"[:200],
-            f',"method":{jstr(method)},"host":{jstr(host)},"route":{jstr(route)}',
+            f"{_METHOD}{jstr(method)}{_HOST}{jstr(host)}{_ROUTE}{jstr(route)}",
         )
     return found
 
@@ -86,19 +92,19 @@ def _fields(
     out = fixed
     error_class = None
     if status is not None:
-        out += f',"http_status":{status}'
+        out += f"{_HTTP_STATUS}{status}"
         if status >= 400:
             from lambda_trace import _errors  # only for a failed call: off cold start
 
             error_class = _errors.classify(None, status)
-            out += f',"error_code":"{status}"'
+            out += f'{_ERROR_CODE}"{status}"'
     if exc is not None:
         from lambda_trace import _errors
 
         error_class = _errors.classify_exception(exc)
-        out += f',"error_code":{jstr(type(exc).__name__)}'
+        out += f"{_ERROR_CODE}{jstr(type(exc).__name__)}"
     if error_class is not None:
-        out += f',"error_class":"{error_class}"'
+        out += f'{_ERROR_CLASS}"{error_class}"'
     return out, exc is not None or (status is not None and status >= 400)
 
 

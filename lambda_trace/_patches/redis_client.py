@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from types import ModuleType
 
+from lambda_trace._contract import field
 from lambda_trace._patches import _db, _wrap
 
 TYPE_CHECKING = False
@@ -104,13 +105,17 @@ def _command_async(
     return _db.run_async(inv, name, fields, wrapped, args, kwargs)
 
 
+#: from the declared record keys (``_contract``)
+_COMMAND_COUNT = field("call", "command_count")
+
+
 def _pipeline_name(instance: Any) -> tuple[str, str]:
     name, fields = _db.name_and_fields(SYSTEM, "PIPELINE", "", _pool_host(instance))
     try:
         count = len(instance.command_stack)
     except Exception:
         return name, fields
-    return name, f'{fields},"command_count":{count}'
+    return name, f"{fields}{_COMMAND_COUNT}{count}"
 
 
 def _pipeline(
