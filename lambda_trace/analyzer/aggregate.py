@@ -30,6 +30,7 @@ from lambda_trace.analyzer.join import (
     JoinStats,
 )
 from lambda_trace.analyzer.model import Event
+from lambda_trace.analyzer.numbers import as_float
 from lambda_trace.analyzer.records import SummaryExtra, is_v2, summary_v1
 from lambda_trace.analyzer.resource_limits import classify_event as resource_limit_of
 from lambda_trace.schema import HISTOGRAM_ACCURACY, parse_timestamp
@@ -1346,22 +1347,6 @@ def _add_in_flight(entry: dict[str, Any], warning: Event, duration: float) -> No
         })
     # Finished calls the warning's summary counted that left no record.
     entry["calls_not_shown"] = max(entry["calls_not_shown"], counted - kept)
-
-
-def as_float(value: Any) -> Optional[float]:
-    """``value`` as a finite float, or None (for None, bools, text and NaN/inf)."""
-    kind = type(value)
-    if kind is float:  # the common case, and finite unless a producer wrote NaN
-        return value if value - value == 0.0 else None
-    if kind is int:
-        return float(value)
-    if value is None or isinstance(value, bool):
-        return None
-    try:
-        out = float(value)
-    except (TypeError, ValueError):
-        return None
-    return out if math.isfinite(out) else None
 
 
 def _finite(values: list[Any]) -> tuple[list[Any], float]:

@@ -15,8 +15,8 @@ from lambda_trace.analyzer.aggregate import (
     MEMORY_PRESSURE_RATIO,
     Aggregator,
     DependencyStats,
-    as_float,
 )
+from lambda_trace.analyzer.numbers import as_float
 
 SEVERITIES = ("high", "medium", "low", "info")
 

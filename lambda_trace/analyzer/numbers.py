@@ -13,12 +13,17 @@ from __future__ import annotations
 import math
 from typing import Any, Optional
 
+#: ints beyond this are no float (a 400-digit int from json.loads raises OverflowError)
+_INT_LIMIT = 2**1023
+
 
 def as_float(value: Any) -> Optional[float]:
     """``value`` as a finite float, or None (for None, bools, non-numeric text and NaN/inf)."""
     kind = type(value)
     if kind is float:  # the common case, and finite unless a producer wrote NaN
         return value if value - value == 0.0 else None
+    if kind is int:
+        return float(value) if -_INT_LIMIT < value < _INT_LIMIT else None
     if value is None or isinstance(value, bool):
         return None
     try:
