@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any, Optional
 
-from lambda_trace.analyzer.aggregate import Aggregator, as_float
+from lambda_trace.analyzer.aggregate import Aggregator
 from lambda_trace.analyzer.faults import CRASH, EXTENSION, INIT
 from lambda_trace.analyzer.findings import (
     MAX_MEMORY_MB,
@@ -20,6 +20,7 @@ from lambda_trace.analyzer.findings import (
     _ratio,
     _round_memory,
 )
+from lambda_trace.analyzer.numbers import as_float
 
 #: the init phase's limit (https://docs.aws.amazon.com/lambda/latest/dg/lambda-runtime-environment.html)
 INIT_LIMIT_S = 10
