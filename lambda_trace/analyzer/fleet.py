@@ -164,7 +164,7 @@ def find_fleet(
 
 
 def sort_findings(found: list[Finding]) -> list[Finding]:
-    from lambda_trace.analyzer.findings import KINDS, SEVERITIES
+    from lambda_trace.analyzer.findings.model import KINDS, SEVERITIES
 
     found.sort(key=lambda f: (SEVERITIES.index(f.severity), KINDS.index(f.kind),
                               f.function is None, f.function or ""))
