@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 from findings_support import aggregate, kinds, only
 from join_builders import T0, invocation
@@ -11,7 +13,8 @@ from lambda_trace.analyzer.findings import (
     Baseline,
     find_all,
 )
-from lambda_trace.analyzer.render.json_report import build_report
+from lambda_trace.analyzer.render.json_report import render_json
+from lambda_trace.analyzer.report import report_from_aggregate, report_from_json
 
 
 def test_latency_regression_against_a_baseline() -> None:
@@ -35,9 +38,9 @@ def test_baseline_from_a_saved_json_report() -> None:
     """A ``--format json`` report read back gives the same p95 per dependency."""
     events = invocation("a", calls=[("s3.GetObject", 0, 40.0)])
     agg = aggregate(events)
-    report = build_report(agg, find_all(agg))
-    baseline = Baseline.from_report(report)
+    saved = json.loads(render_json(report_from_aggregate(agg, find_all(agg))))
+    baseline = Baseline.from_report(report_from_json(saved))
     assert baseline.dependencies["s3.GetObject"][0] == pytest.approx(40.0, rel=0.011)
     assert baseline.invocations == 1
     with pytest.raises(ValueError):
-        Baseline.from_report({"invocations": 1})
+        report_from_json({"invocations": 1})

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any, Optional
+from typing import TYPE_CHECKING, Any, Optional
 
 from lambda_trace.analyzer.aggregate import Aggregator
 from lambda_trace.analyzer.findings.model import Finding, Thresholds, by_total, round_to
 from lambda_trace.analyzer.numbers import as_float
+
+if TYPE_CHECKING:
+    from lambda_trace.analyzer.report import Report
 
 
 @dataclass
@@ -28,10 +32,12 @@ class Baseline:
         return cls(agg.invocations, agg.duration.quantile(0.95), deps, label)
 
     @classmethod
-    def from_report(cls, data: Any, label: str = "baseline") -> Baseline:
-        """From a saved ``--format json`` report; ``ValueError`` when ``data`` is not one."""
-        if not isinstance(data, dict) or data.get("schema") != "lambda-trace/analyze":
-            raise ValueError("not a lambda-trace analyze JSON report")
+    def from_report(cls, report: Report, label: str = "baseline") -> Baseline:
+        """From a report (a saved ``--format json`` one, loaded by ``report_from_json``).
+
+        A saved file may be hand-edited or of another version: each value is read defensively.
+        """
+        data: Mapping[str, Any] = report.document
         deps: dict[str, tuple[Optional[float], int]] = {}
         for dep in data.get("dependencies") or []:
             if isinstance(dep, dict) and dep.get("name") is not None:

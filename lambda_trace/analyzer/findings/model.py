@@ -6,7 +6,7 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any, Optional
+from typing import Any, Optional, TypedDict
 
 from lambda_trace.analyzer.aggregate import DependencyStats
 
@@ -45,6 +45,17 @@ KINDS = (
 MIN_MEMORY_MB, MAX_MEMORY_MB = 128, 10240
 
 
+class FindingEntry(TypedDict):
+    """A finding as the report holds it (``findings``, and each function's)."""
+
+    kind: str
+    severity: str
+    subject: str
+    function: Optional[str]
+    evidence: dict[str, Any]
+    advice: str
+
+
 @dataclass
 class Finding:
     """One thing the report says: what and about what, how bad, why we think so, what to do."""
@@ -57,7 +68,7 @@ class Finding:
     #: the function it is about (None: not known, e.g. a plain log copy)
     function: Optional[str] = None
 
-    def to_dict(self) -> dict[str, Any]:
+    def to_dict(self) -> FindingEntry:
         return {
             "kind": self.kind,
             "severity": self.severity,
