@@ -18,7 +18,6 @@ from report_fixtures import TIMED_OUT_ID, as_report, contract_report
 from test_render_html import Dom, chromium, needs_chromium
 
 from lambda_trace.analyzer.render.html import render_html
-from lambda_trace.analyzer.report_charts import invocation_timelines
 
 
 def contract_page() -> tuple[str, dict[str, Any]]:
@@ -40,15 +39,6 @@ def probe(tmp_path: Path, html: str, script: str, width: int = 1280) -> dict[str
     assert "data-csp-violations" not in body
     assert body.get("data-probe"), body
     return json.loads(str(body["data-probe"]))
-
-
-def test_timelines_carry_the_in_flight_call() -> None:
-    rows = contract_report()["slowest_invocations"]
-    timelines = {t["request_id"]: t for t in invocation_timelines(rows)}
-    timed_out = timelines[TIMED_OUT_ID]
-    assert timed_out["in_flight"] == {"name": "http GET api.example.com", "kind": "http",
-                                      "running_ms": 2850.0}
-    assert [c["name"] for c in timed_out["calls"]] == ["dynamodb.GetItem", "s3.GetObject"]
 
 
 def test_a_section_per_function_and_the_metrics_hook() -> None:
