@@ -12,7 +12,7 @@ from collections.abc import Container
 from dataclasses import dataclass, field
 from typing import Any, Optional
 
-from lambda_trace.analyzer.join import UNNAMED, Call, Invocation
+from lambda_trace.analyzer.join import UNNAMED, Call, CallTally, Invocation
 from lambda_trace.analyzer.model import Event
 from lambda_trace.analyzer.numbers import as_float
 from lambda_trace.analyzer.records import SummaryExtra, is_v2, summary_v1
@@ -142,9 +142,7 @@ class CallStats:
             elif isinstance(stats, dict):
                 count, total, mx, errs = summary_counts(stats)
             else:
-                values, total = finite_values([c.duration_ms for c in group])
-                count, mx = len(values), max(values, default=0.0)
-                errs = sum(1 for c in group if c.status == "error")
+                count, total, mx, errs = record_counts(group, None)
             dep.calls += count
             dep.total_ms += total
             if mx > dep.max_ms:
@@ -179,36 +177,17 @@ class CallStats:
             dep = self._dependency(name, extra.kind)
             if name not in named:
                 named[name] = (dep, [])
-            dep.throttled += extra.throttled
-            dep.retries += extra.retries
-            dep.calls_retried += extra.calls_retried
-            for cls, n in extra.error_classes.items():
-                dep.error_classes[cls] = dep.error_classes.get(cls, 0) + n
+            add_tally_problems(dep, extra)
         if odd:
             self._add_call_problems(odd, {name: dep for name, (dep, _) in named.items()})
-        threshold = self.n_plus_one_min_calls
         for name, (dep, group) in named.items():
             stats = summary.get(name) if summary else None
             if isinstance(stats, dict):
                 count, total, mx, errs = summary_counts(stats)
             else:
-                values, total = finite_values([c.duration_ms for c in group])
-                count, mx = len(values), max(values, default=0.0)
-                errs = sum(1 for c in group if c.status == "error")
-                spilled = overflow.get(name) if overflow else None
-                if spilled is not None:
-                    count += spilled.count
-                    total += spilled.total_ms
-                    mx = max(mx, spilled.max_ms)
-                    errs += spilled.errors
-            dep.calls += count
-            dep.total_ms += total
-            if mx > dep.max_ms:
-                dep.max_ms = mx
-            dep.errors += errs
-            dep.invocations += 1
-            if count >= threshold:
-                self._check_n_plus_one(inv, name, count, total, duration, group)
+                count, total, mx, errs = record_counts(
+                    group, overflow.get(name) if overflow else None)
+            self._fold_counts(inv, duration, name, dep, group, count, total, mx, errs)
         self._add_summary_only(inv, duration, summary, named)
 
     def _add_v2_calls(
@@ -228,7 +207,6 @@ class CallStats:
             if call.status != "ok" or call.retries:
                 odd.append(call)
         overflow = inv.overflow
-        threshold = self.n_plus_one_min_calls
         deps: dict[str, DependencyStats] = {}
         for name in {**summary, **groups}:
             group = groups.get(name, [])
@@ -245,29 +223,11 @@ class CallStats:
                     dep.sketch.extend([c.duration_ms for c in group])
             else:  # a call line whose name the summary lacks (a hand-made record)
                 dep.sketch.extend([c.duration_ms for c in group])
-                values, total = finite_values([c.duration_ms for c in group])
-                count, mx = len(values), max(values, default=0.0)
-                errs = sum(1 for c in group if c.status == "error")
-                if spilled is not None:
-                    count += spilled.count
-                    total += spilled.total_ms
-                    mx = max(mx, spilled.max_ms)
-                    errs += spilled.errors
+                count, total, mx, errs = record_counts(group, spilled)
             if spilled is not None:
-                dep.throttled += spilled.throttled
-                dep.retries += spilled.retries
-                dep.calls_retried += spilled.calls_retried
-                for cls, n in spilled.error_classes.items():
-                    dep.error_classes[cls] = dep.error_classes.get(cls, 0) + n
-            dep.calls += count
-            dep.total_ms += total
-            if mx > dep.max_ms:
-                dep.max_ms = mx
-            dep.errors += errs
-            dep.invocations += 1
-            if count >= threshold:
-                seq = extra[2] if extra else None
-                self._check_n_plus_one(inv, name, count, total, duration, group, seq)
+                add_tally_problems(dep, spilled)
+            self._fold_counts(inv, duration, name, dep, group, count, total, mx, errs,
+                              extra[2] if extra else None)
         if odd:
             self._add_call_problems(odd, deps)
 
@@ -289,20 +249,27 @@ class CallStats:
     def _add_summary_only(self, inv: Invocation, duration: Optional[float],
                           summary: dict[str, Any], seen: Container[Any]) -> None:
         """The names of the record's summary that no kept call record had."""
-        threshold = self.n_plus_one_min_calls
         for name, stats in summary.items():
             if name in seen or not isinstance(stats, dict):
                 continue
-            count, total, mx, errs = summary_counts(stats)
             dep = self._dependency(name, None)
-            dep.calls += count
-            dep.total_ms += total
-            if mx > dep.max_ms:
-                dep.max_ms = mx
-            dep.errors += errs
-            dep.invocations += 1
-            if count >= threshold:
-                self._check_n_plus_one(inv, name, count, total, duration, [])
+            self._fold_counts(inv, duration, name, dep, [], *summary_counts(stats))
+
+    def _fold_counts(
+        self, inv: Invocation, duration: Optional[float], name: str, dep: DependencyStats,
+        calls: list[Call], count: int, total: float, mx: float, errors: int,
+        seq: Optional[int] = None,
+    ) -> None:
+        """One invocation's calls of one name into its dependency (``_add_calls``' common case
+        does the same inline)."""
+        dep.calls += count
+        dep.total_ms += total
+        if mx > dep.max_ms:
+            dep.max_ms = mx
+        dep.errors += errors
+        dep.invocations += 1
+        if count >= self.n_plus_one_min_calls:
+            self._check_n_plus_one(inv, name, count, total, duration, calls, seq)
 
     def _fold_call_summary(self, event: Event) -> None:
         dep = self._dependency(event.get("name"), event.get("kind"))
@@ -380,6 +347,29 @@ def longest_sequential_run(spans: list[tuple[float, float]], tolerance_ms: float
         prev_end = max(prev_end, start + duration)
         best = max(best, run)
     return best
+
+
+def record_counts(calls: list[Call], spilled: Optional[CallTally]) -> tuple[int, float, float, int]:
+    """``(count, total_ms, max_ms, errors)`` of call records of one name (no summary counted
+    them), with the calls of that name that overflowed the kept list."""
+    values, total = finite_values([c.duration_ms for c in calls])
+    count, mx = len(values), max(values, default=0.0)
+    errors = sum(1 for c in calls if c.status == "error")
+    if spilled is not None:
+        count += spilled.count
+        total += spilled.total_ms
+        mx = max(mx, spilled.max_ms)
+        errors += spilled.errors
+    return count, total, mx, errors
+
+
+def add_tally_problems(dep: DependencyStats, tally: CallTally) -> None:
+    """Throttles, retries and error classes of the calls that overflowed the kept list."""
+    dep.throttled += tally.throttled
+    dep.retries += tally.retries
+    dep.calls_retried += tally.calls_retried
+    for cls, n in tally.error_classes.items():
+        dep.error_classes[cls] = dep.error_classes.get(cls, 0) + n
 
 
 def finite_values(values: list[Any]) -> tuple[list[Any], float]:
