@@ -44,7 +44,7 @@ PLATFORM_FIELDS: dict[str, tuple[str, ...]] = {
 CAUSE_KINDS = frozenset({
     "no_invocations", "timeout", "out_of_memory", "memory_pressure", "init_failure",
     "permission_denied", "code_error", "throttling", "dependency_error", "extension_failure",
-    "runtime_crash",
+    "runtime_crash", "resource_limit",
 })
 
 Ev = tuple[Any, ...]
@@ -165,8 +165,9 @@ CASES = [
         ev("start", "ab6ee9a3-2ce8-460e-94c6-18a13c4f15c4"),
     ], {("permission_denied", None)}),
     Case("ito-454", "runtime_errors.log", (1, 5), [],
-         {("code_error", "RequestEntityTooLarge")}),
-    Case("image-handler-193", "runtime_errors.log", (6, 6), [], {("code_error", "Error")}),
+         {("resource_limit", "response_payload")}),
+    Case("image-handler-193", "runtime_errors.log", (6, 6), [],
+         {("resource_limit", "response_payload")}),
     Case("hyp3-2269", "runtime_errors.log", (7, 7), [],
          {("init_failure", "Runtime.ImportModuleError")}),
     Case("health-aware-112", "runtime_errors.log", (8, 8), [],
@@ -177,7 +178,7 @@ CASES = [
         ev("init_report", "invoke", "error", IE, 0.49),
     ], {("init_failure", IE)}),
     Case("console-63-summary", "runtime_errors.log", (12, 13), [],
-         {("code_error", "RequestEntityTooLarge")}),
+         {("resource_limit", "response_payload")}),
     Case("console-63-logs", "runtime_errors.log", (14, 23), [
         ev("start", "e56f2ba8-155b-4fef-9186-3bd67b8dd9ed"),
     ], set()),
@@ -191,6 +192,23 @@ CASES = [
         ev("init_start", "nodejs:18.v4"),
         ev("subscription", "index.js", "Already subscribed"),
     ], {("no_invocations", None)}),  # two inits, no invocation in these lines
+    # Lambda quotas (resource_limits.log): no platform line in these pastes
+    Case("cloud-custodian-8577", "resource_limits.log", (1, 23), [],
+         {("resource_limit", "ephemeral_storage")}),  # logged by the code, still the quota
+    Case("streamalert-613", "resource_limits.log", (24, 35), [],
+         {("resource_limit", "ephemeral_storage")}),
+    Case("linter-bot-158", "resource_limits.log", (36, 45), [],
+         {("resource_limit", "ephemeral_storage")}),
+    Case("streamalert-587", "resource_limits.log", (46, 60), [],
+         {("resource_limit", "file_descriptors")}),
+    Case("powertools-4003", "resource_limits.log", (61, 67), [],
+         {("resource_limit", "file_descriptors")}),  # a GetParameterError carrying Errno 24
+    Case("raven-python-lambda-38", "resource_limits.log", (83, 93), [],
+         {("resource_limit", "threads")}),
+    Case("sentry-python-2741", "resource_limits.log", (94, 100), [],
+         {("resource_limit", "threads")}),
+    Case("segmentio-110", "resource_limits.log", (101, 114), [],
+         {("resource_limit", "threads")}),
 ]
 
 
@@ -243,6 +261,8 @@ def causes_of(report: dict[str, Any]) -> set[tuple[str, Optional[str]]]:
             causes.add((kind, evidence.get("error_type") or evidence.get("status")))
         elif kind == "dependency_error":
             causes.add((kind, evidence.get("name")))
+        elif kind == "resource_limit":
+            causes.add((kind, evidence.get("limit")))
         else:
             causes.add((kind, None))
     return causes

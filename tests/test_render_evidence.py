@@ -42,6 +42,25 @@ def test_a_timeout_reads_as_a_sentence_and_its_calls_as_a_table() -> None:
     assert table.numeric == [False, True, False]
 
 
+def test_timeouts_under_several_limits_name_each_limit_not_one() -> None:
+    # tests/data/field/timeouts.log: invocations of 30 s and 300 s functions in one input
+    finding = {"kind": "timeout", "subject": "function", "evidence": {
+        "timeouts": 3, "invocations": 3, "rate": 1.0, "timeout_seconds": 300,
+        "timeout_limits_seen": [300, 30], "with_in_flight_calls": 0}}
+    view = describe(finding)
+    assert view.sentence == (
+        "3 of 3 invocations (100.0%) timed out at their limits (30 s, 300 s); 0 wrote a "
+        "timeout warning naming the calls in flight.")
+    assert view.facts == []  # the limits are in the sentence, not repeated below it
+
+
+def test_one_invocation_near_the_limit_is_singular() -> None:
+    view = describe({"kind": "memory_pressure", "subject": "192 MB", "evidence": {
+        "failures_near_limit": 1, "peak_max_mb": 192, "memory_size_mb": 192}})
+    assert view.sentence == (
+        "1 failed or timed-out invocation ran near the limit, peaking at 192 MB of 192 MB.")
+
+
 def test_an_unknown_kind_still_gets_facts_and_tables() -> None:
     """A kind added later (another engineer's) is shown by the generic rules."""
     view = describe({"kind": "brand_new", "subject": "x", "evidence": {

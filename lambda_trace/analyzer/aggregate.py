@@ -42,6 +42,7 @@ from lambda_trace.analyzer.outcomes import (
     repeats,
     top_frame,
 )
+from lambda_trace.analyzer.resource_limits import classify_event as resource_limit_of
 from lambda_trace.analyzer.sketches import QuantileSketch, Slowest, SpaceSaving, TimeSeries
 from lambda_trace.analyzer.slowest_entry import slow_entry, start_time_ms
 
@@ -107,6 +108,9 @@ class Aggregator(CallStats):
         self.faults: dict[tuple[str, Optional[str]], FaultStats] = {}
         #: (call name, error class) -> count, example (request id, error type, message)
         self.dependency_errors = SpaceSaving(50)
+        #: (quota, error type, top frame) -> invocations that hit it, example (request id,
+        #: the text naming it): /tmp full, no descriptor or thread left (resource_limits.py)
+        self.resource_limits = SpaceSaving(50)
         #: invocations whose handler returned a statusCode >= 500 without raising
         self.returned_5xx = 0
         #: out-of-memory invocations' evidence (the first few): size, duration, memory warning
@@ -156,7 +160,8 @@ class Aggregator(CallStats):
                                 event.get("message"))
             # An AccessDenied is reported as permission_denied (the parser makes an
             # access_denied event of the same text), handled or not: not as a code error.
-            elif not is_access_denied(event):
+            elif not (is_access_denied(event)
+                      or self._add_resource_limit(event, event.get("request_id"), set())):
                 self._add_error(event, event.get("request_id"))
         elif kind == "runtime_exit":
             error_type = event.get("error_type")
@@ -281,12 +286,15 @@ class Aggregator(CallStats):
                              "message": f"the handler returned statusCode {code}"},
                             inv.request_id)
         unhandled = any(e.get("unhandled") is not False for e in inv.errors)
+        limits_hit: set[str] = set()
         for error in inv.errors:
             # An AccessDenied that ended the invocation is reported as permission_denied.
             if inv.access_denied and is_access_denied(error):
                 continue
             if category(error.get("error_type")) is not None:
                 continue  # a platform failure (init, extension): counted in faults
+            if self._add_resource_limit(error, inv.request_id, limits_hit):
+                continue  # a Lambda quota, logged or not: resource_limit, not a code error
             if error.get("unhandled") is False and (unhandled or not outcome.failed):
                 continue  # caught and logged by the code, and not what ended the invocation
             failed_call = dependency_failure(inv, error) if error.get("unhandled") else None
@@ -354,6 +362,19 @@ class Aggregator(CallStats):
         key = (str(error_type), top_frame(error.get("stack")))
         message = error.get("message")
         self.error_groups.add(key, example=(request_id, None if message is None else str(message)))
+
+    def _add_resource_limit(self, error: Event, request_id: Optional[str],
+                            seen: set[str]) -> bool:
+        """Count an error naming a Lambda quota (once per invocation and quota)."""
+        hit = resource_limit_of(error)
+        if hit is None:
+            return False
+        if hit.limit not in seen:
+            seen.add(hit.limit)
+            error_type = str(error.get("error_type") or "Error")
+            key = (hit.limit, error_type, top_frame(error.get("stack")))
+            self.resource_limits.add(key, example=(request_id, hit.text))
+        return True
 
     def _add_access_denied(self, event: Event, request_id: Optional[str]) -> None:
         key = (event.get("principal"), event.get("action"), event.get("resource"))

@@ -37,6 +37,10 @@ def loads(text: Any) -> Any:
         raise TooDeep(f"JSON nested deeper than {MAX_JSON_DEPTH} levels")
     return _decode(text)
 
+
+#: The decoder itself, for a caller that applies the depth guard of ``loads`` on its own.
+json_decode = _decode
+
 RECORD_TYPES = frozenset(RECORD_CLASSES)
 
 #: Keys under which EMF producers put the Lambda request id (Rust crate, Powertools, our runtime).

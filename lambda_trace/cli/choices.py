@@ -21,6 +21,7 @@ FINDING_KINDS = (
     "runtime_crash",
     "permission_denied",
     "dependency_error",
+    "resource_limit",
     "code_error",
     "throttling",
     "retries",

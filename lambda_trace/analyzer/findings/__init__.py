@@ -39,6 +39,7 @@ from lambda_trace.analyzer.findings.latency import (
     slow_dependency,
     throttling,
 )
+from lambda_trace.analyzer.findings.limits import resource_limits
 from lambda_trace.analyzer.findings.memory import (
     memory_cost,
     memory_pressure,
@@ -86,6 +87,7 @@ FINDERS: tuple[Finder, ...] = (
     runtime_crashes,
     permission_denied,
     dependency_errors,
+    resource_limits,
     code_errors,
     throttling,
     retries,

@@ -36,7 +36,8 @@ def no_invocations(agg: Aggregator, t: Thresholds, b: Optional[Baseline]) -> lis
 def _failures_seen(agg: Aggregator) -> bool:
     """Lines that report failures: the function logs, whatever the invocations' lines lack."""
     return bool(agg.error_groups.total or agg.faults or agg.access_denied.total
-                or agg.orphan_timeouts or agg.init_failures.total)
+                or agg.orphan_timeouts or agg.init_failures.total
+                or agg.resource_limits.total)
 
 
 def timeouts(agg: Aggregator, t: Thresholds, b: Optional[Baseline]) -> list[Finding]:

@@ -34,7 +34,8 @@ def memory_pressure(agg: Aggregator, t: Thresholds, b: Optional[Baseline]) -> li
         "recommended_memory_mb": recommended,
     }
     advice = (
-        f"{agg.memory_pressure} timed-out or failed invocations used at least "
+        f"{agg.memory_pressure} timed-out or failed invocation"
+        f"{'' if agg.memory_pressure == 1 else 's'} used at least "
         f"{round(100 * MEMORY_PRESSURE_RATIO)}% of their memory: garbage collection slows a "
         "function near its limit, and the next larger input crashes it. "
         + (f"Raise MemorySize to about {recommended} MB. " if recommended else "Raise MemorySize. ")

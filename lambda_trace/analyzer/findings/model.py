@@ -28,6 +28,7 @@ KINDS = (
     "runtime_crash",
     "permission_denied",
     "dependency_error",
+    "resource_limit",
     "code_error",
     "throttling",
     "retries",

@@ -183,7 +183,11 @@ def _of(count: Any, total: Any, what: str, share: Any = None) -> str:
 
 def _timeout(e: Mapping[str, Any]) -> Sentence:
     text = _of(e["timeouts"], e.get("invocations"), "invocations", e.get("rate")) + " timed out"
-    if e.get("timeout_seconds") is not None:
+    limits = sorted({float(s) for s in e.get("timeout_limits_seen") or []
+                     if isinstance(s, (int, float))})
+    if len(limits) > 1:  # several functions or versions: one limit would be wrong for most
+        text += " at their limits (" + ", ".join(f"{_plain(s)} s" for s in limits) + ")"
+    elif e.get("timeout_seconds") is not None:
         text += f" at the {_plain(e['timeout_seconds'])} s limit"
     warned = e.get("with_in_flight_calls")
     if warned is not None:
@@ -192,8 +196,7 @@ def _timeout(e: Mapping[str, Any]) -> Sentence:
         text += ", always inside the same call"
     used = {"timeouts", "invocations", "rate", "timeout_seconds", "with_in_flight_calls",
             "always_same_dependency"}
-    if len(e.get("timeout_limits_seen") or []) <= 1:
-        used.add("timeout_limits_seen")
+    used.add("timeout_limits_seen")
     return text + ".", used
 
 
@@ -230,6 +233,20 @@ def _code_error(e: Mapping[str, Any]) -> Sentence:
     if e.get("top_frame"):
         text += f" at {clean(e['top_frame'])}"
     return text + ".", {"count", "invocations", "error_type", "top_frame"}
+
+
+def _resource_limit(e: Mapping[str, Any]) -> Sentence:
+    count, invocations = e["count"], e.get("invocations")
+    if invocations and count <= invocations:
+        text = _of(count, invocations, "invocations")
+    else:  # errors outside any invocation in the input (a pasted error) count on their own
+        text = f"{_plain(count)} error" + ("" if count == 1 else "s")
+    text += f" hit the quota: {clean(e['quota'])}"
+    if e.get("error_type"):
+        text += f", raised as {clean(e['error_type'])}"
+        if e.get("top_frame"):
+            text += f" at {clean(e['top_frame'])}"
+    return text + ".", {"count", "invocations", "rate", "quota", "error_type", "top_frame"}
 
 
 def _slow_dependency(e: Mapping[str, Any]) -> Sentence:
@@ -292,7 +309,9 @@ def _latency_regression(e: Mapping[str, Any]) -> Sentence:
 
 
 def _memory_pressure(e: Mapping[str, Any]) -> Sentence:
-    text = f"{_plain(e['failures_near_limit'])} failed or timed-out invocations ran near the limit"
+    near = e["failures_near_limit"]
+    text = (f"{_plain(near)} failed or timed-out invocation{'' if near == 1 else 's'} ran "
+            "near the limit")
     if e.get("peak_max_mb") is not None:
         text += f", peaking at {fmt_value('peak_max_mb', e['peak_max_mb'])}"
     if e.get("memory_size_mb") is not None:
@@ -336,6 +355,7 @@ _SENTENCES: dict[str, Callable[[dict[str, Any]], Sentence]] = {
     "timeout": _timeout,
     "out_of_memory": _out_of_memory,
     "code_error": _code_error,
+    "resource_limit": _resource_limit,
     "slow_dependency": _slow_dependency,
     "n_plus_one": _n_plus_one,
     "cold_start": _cold_start,
