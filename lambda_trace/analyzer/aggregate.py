@@ -35,6 +35,7 @@ from lambda_trace.analyzer.outcomes import (
     MEMORY_PRESSURE_RATIO,
     QUIET_STATUSES,
     UNEVENTFUL,
+    OomExample,
     Outcome,
     classify,
     is_access_denied,
@@ -114,7 +115,7 @@ class Aggregator(CallStats):
         #: invocations whose handler returned a statusCode >= 500 without raising
         self.returned_5xx = 0
         #: out-of-memory invocations' evidence (the first few): size, duration, memory warning
-        self.oom_examples: list[dict[str, Any]] = []
+        self.oom_examples: list[OomExample] = []
         #: Max Memory Used of invocations that did not fail, in arrival order (bounded), for
         #: the peak trend of the out-of-memory advice
         self.ok_peaks_first: list[float] = []

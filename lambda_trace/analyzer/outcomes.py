@@ -7,7 +7,7 @@ pressure; :func:`top_frame` names where an error was raised (the error groups' k
 from __future__ import annotations
 
 import re
-from typing import Any, NamedTuple, Optional
+from typing import Any, NamedTuple, Optional, TypedDict
 
 from lambda_trace.analyzer.faults import returned_5xx
 from lambda_trace.analyzer.join import Invocation
@@ -99,11 +99,25 @@ def is_access_denied(error: Event) -> bool:
     return "AccessDenied" in text or "not authorized to perform" in text
 
 
+class OomExample(TypedDict):
+    """One out-of-memory invocation's evidence (``Aggregator.oom_examples``)."""
+
+    request_id: Optional[str]
+    memory_size_mb: Optional[float]
+    max_memory_used_mb: Optional[float]
+    duration_ms: Optional[float]
+    #: from lambda-trace's memory warning, when one was written before the end
+    warning_rss_mb: Optional[float]
+    warning_elapsed_ms: Optional[float]
+    #: the longest-running call at the warning: name, kind, running_ms
+    in_flight: Optional[dict[str, Any]]
+
+
 def oom_example(inv: Invocation, size: Optional[float], peak: Optional[float],
-                 duration: Optional[float]) -> dict[str, Any]:
+                duration: Optional[float]) -> OomExample:
     """What one out-of-memory invocation tells: its size, when it died, the memory warning."""
     warning = getattr(inv, "memory_warning", None)
-    example: dict[str, Any] = {
+    example: OomExample = {
         "request_id": inv.request_id,
         "memory_size_mb": size,
         "max_memory_used_mb": peak,

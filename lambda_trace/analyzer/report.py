@@ -20,6 +20,7 @@ from lambda_trace.analyzer.findings import Baseline, Finding, compare_with_basel
 from lambda_trace.analyzer.findings.model import FindingEntry, clip
 from lambda_trace.analyzer.report_charts import ChartData, chart_data, document_charts
 from lambda_trace.analyzer.sketches import QuantileSketch
+from lambda_trace.analyzer.slowest_entry import SlowEntry
 from lambda_trace.analyzer.timestamps import ms_to_iso_or_none
 
 if TYPE_CHECKING:
@@ -364,7 +365,7 @@ def _percentiles(sketch: QuantileSketch) -> Percentiles:
     }
 
 
-def _slow(entry: dict[str, Any]) -> SlowInvocation:
+def _slow(entry: SlowEntry) -> SlowInvocation:
     size, peak = entry.get("memory_size_mb"), entry.get("max_memory_used_mb")
     return {
         "request_id": entry.get("request_id"),

@@ -3,7 +3,7 @@ timeout."""
 
 from __future__ import annotations
 
-from typing import Any, Optional
+from typing import Any, Optional, TypedDict
 
 from lambda_trace.analyzer.call_stats import summary_counts
 from lambda_trace.analyzer.join import UNNAMED, Invocation
@@ -11,6 +11,26 @@ from lambda_trace.analyzer.model import Event
 from lambda_trace.analyzer.numbers import as_float
 from lambda_trace.analyzer.outcomes import Outcome
 from lambda_trace.schema import parse_timestamp
+
+
+class _SlowEntry(TypedDict):
+    request_id: Optional[str]
+    log_stream: Optional[str]
+    start_ms: Optional[float]
+    duration_ms: float
+    status: str
+    memory_size_mb: Optional[float]
+    max_memory_used_mb: Optional[float]
+    #: name, start_ms, duration_ms, status (and ``open``: the call in flight at a timeout)
+    calls: list[dict[str, Any]]
+    calls_not_shown: int
+
+
+class SlowEntry(_SlowEntry, total=False):
+    """One of the slowest invocations as the aggregate keeps it (the report rounds it)."""
+
+    #: a timed-out invocation with a timeout warning: the longest-running call at it
+    in_flight: Optional[dict[str, Any]]
 
 
 def start_time_ms(inv: Invocation, duration: Optional[float]) -> Optional[float]:
@@ -32,7 +52,7 @@ def start_time_ms(inv: Invocation, duration: Optional[float]) -> Optional[float]
 def slow_entry(
     inv: Invocation, duration: float, ts: Optional[float], outcome: Outcome,
     size: Optional[float], peak: Optional[float],
-) -> dict[str, Any]:
+) -> SlowEntry:
     if outcome.timed_out:
         status = "timeout"
     elif outcome.failed:
@@ -46,7 +66,7 @@ def slow_entry(
         key=lambda c: (c["start_ms"] is None, c["start_ms"] or 0.0),
     )
     not_shown = inv.calls_dropped
-    entry: dict[str, Any] = {
+    entry: SlowEntry = {
         "request_id": inv.request_id,
         "log_stream": inv.log_stream,
         "start_ms": ts,
@@ -62,7 +82,7 @@ def slow_entry(
     return entry
 
 
-def _add_in_flight(entry: dict[str, Any], warning: Event, duration: float) -> None:
+def _add_in_flight(entry: SlowEntry, warning: Event, duration: float) -> None:
     """A timed-out invocation: the call in flight at the watchdog's warning, as an open bar.
 
     Lambda ends a timed-out invocation without letting it write more (no call record for the

@@ -21,6 +21,7 @@ from lambda_trace.analyzer.findings.model import (
     round_to,
 )
 from lambda_trace.analyzer.numbers import as_float
+from lambda_trace.analyzer.outcomes import OomExample
 
 #: the init phase's limit (https://docs.aws.amazon.com/lambda/latest/dg/lambda-runtime-environment.html)
 INIT_LIMIT_S = 10
@@ -251,7 +252,7 @@ _BASIS_TEXT = {
 
 
 def _memory_needed(
-    size: Optional[int], warned: list[dict[str, Any]], expected_ms: Optional[float],
+    size: Optional[int], warned: list[OomExample], expected_ms: Optional[float],
     agg: Aggregator, t: Thresholds,
 ) -> tuple[Optional[float], str, Optional[float]]:
     """(MB needed, how it was estimated, growth in MB/s) for the largest size that ran out."""
@@ -261,6 +262,8 @@ def _memory_needed(
     need: Optional[float] = None
     for w in warned:
         rss, at = w["warning_rss_mb"], w["warning_elapsed_ms"]
+        if rss is None or at is None:
+            continue  # (``warned`` holds only examples with both)
         died = as_float(w.get("duration_ms"))
         if died is not None and died > at and size > rss:
             rate = (size - rss) / (died - at)  # MB per ms between the warning and the kill
@@ -287,7 +290,7 @@ def _memory_needed(
     return size * 1.5, "headroom", None
 
 
-def _warning_evidence(warned: list[dict[str, Any]]) -> Optional[dict[str, Any]]:
+def _warning_evidence(warned: list[OomExample]) -> Optional[dict[str, Any]]:
     if not warned:
         return None
     w = warned[-1]
