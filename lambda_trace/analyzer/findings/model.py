@@ -9,36 +9,9 @@ from dataclasses import dataclass
 from typing import Any, Optional, TypedDict
 
 from lambda_trace.analyzer.aggregate import DependencyStats
+from lambda_trace.finding_kinds import KINDS as KINDS  # re-exported: the rules sort by it
 
 SEVERITIES = ("high", "medium", "low", "info")
-
-
-#: Every finding kind, in report order. ``--fail-on`` accepts these names.
-KINDS = (
-    "no_invocations",
-    # from the function's configuration and metrics (findings_config)
-    "not_invoked",
-    "logs_not_written",
-    "config_vs_observed",
-    "timeout",
-    "out_of_memory",
-    "memory_pressure",
-    "init_failure",
-    "extension_failure",
-    "runtime_crash",
-    "permission_denied",
-    "dependency_error",
-    "resource_limit",
-    "code_error",
-    "throttling",
-    "retries",
-    "latency_regression",
-    "slow_dependency",
-    "n_plus_one",
-    "cold_start",
-    "overprovisioned_memory",
-    "memory_cost",
-)
 
 
 #: Lambda's memory setting: 128 MB to 10,240 MB in 1 MB steps.
