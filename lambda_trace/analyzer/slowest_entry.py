@@ -10,7 +10,7 @@ from lambda_trace.analyzer.join import UNNAMED, Invocation
 from lambda_trace.analyzer.model import Event
 from lambda_trace.analyzer.numbers import as_float
 from lambda_trace.analyzer.outcomes import Outcome
-from lambda_trace.schema import parse_timestamp
+from lambda_trace.analyzer.timestamps import iso_to_ms
 
 
 class _SlowEntry(TypedDict):
@@ -43,9 +43,9 @@ def start_time_ms(inv: Invocation, duration: Optional[float]) -> Optional[float]
         if inv.record.get("timestamp_ms") is not None:
             return float(inv.record["timestamp_ms"]) - (duration or 0.0)
         text = inv.record.get("timestamp")
-        parsed = parse_timestamp(text) if isinstance(text, str) else None
+        parsed = iso_to_ms(text) if isinstance(text, str) else None
         if parsed is not None:
-            return parsed * 1000 - (duration or 0.0)
+            return parsed - (duration or 0.0)
     return None
 
 
