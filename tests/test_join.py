@@ -7,7 +7,8 @@ from typing import Any
 
 from join_builders import STREAM, T0, call, error, invocation
 
-from lambda_trace.analyzer.join import Invocation, Joiner
+from lambda_trace.analyzer.join import Joiner
+from lambda_trace.analyzer.joined import Invocation
 from lambda_trace.analyzer.model import Event, make_event
 
 OTHER = "2026/11/27/[$LATEST]fedcba9876543210fedcba9876543210"

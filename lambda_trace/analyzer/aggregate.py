@@ -28,7 +28,7 @@ from lambda_trace.analyzer.faults import (
     invocation_fault,
     returned_5xx,
 )
-from lambda_trace.analyzer.join import Invocation, JoinStats
+from lambda_trace.analyzer.joined import Invocation, JoinStats
 from lambda_trace.analyzer.model import Event
 from lambda_trace.analyzer.numbers import as_float
 from lambda_trace.analyzer.outcomes import (

@@ -12,7 +12,7 @@ from collections.abc import Container
 from dataclasses import dataclass, field
 from typing import Any, Optional
 
-from lambda_trace.analyzer.join import UNNAMED, Call, CallTally, Invocation
+from lambda_trace.analyzer.joined import UNNAMED, Call, CallTally, Invocation
 from lambda_trace.analyzer.model import Event
 from lambda_trace.analyzer.numbers import as_float
 from lambda_trace.analyzer.records import SummaryExtra, is_v2, summary_v1

@@ -20,7 +20,7 @@ from typing import Optional
 
 from lambda_trace.analyzer.aggregate import Aggregator
 from lambda_trace.analyzer.findings import Baseline, Finding, Thresholds, find_all
-from lambda_trace.analyzer.join import Invocation
+from lambda_trace.analyzer.joined import Invocation
 from lambda_trace.analyzer.model import Event
 
 LAMBDA_GROUP_PREFIX = "/aws/lambda/"

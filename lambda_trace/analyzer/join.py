@@ -21,11 +21,12 @@ from __future__ import annotations
 
 from collections import OrderedDict, deque
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
-from typing import Any, Callable, NamedTuple, Optional
+from typing import Any, Callable, Optional
 
+from lambda_trace.analyzer.denials import add_denial, denial_of_call
+from lambda_trace.analyzer.joined import UNNAMED, Call, CallTally, Invocation, JoinStats
 from lambda_trace.analyzer.model import Event
-from lambda_trace.schema import aws_service_operation
+from lambda_trace.analyzer.numbers import float_or_zero
 
 #: Event types that describe an execution environment, not an invocation.
 ENVIRONMENT_TYPES = frozenset({"init_start", "init_report"})
@@ -40,146 +41,8 @@ _BOUNDARIES = frozenset({"start", "end", "report"})
 
 FORWARD, BACKWARD, UNKNOWN = 1, -1, 0
 
-#: the name given to call records without one
-UNNAMED = "(unnamed)"
-
 _NOTHING: tuple[Invocation, ...] = ()
 _NEVER = 1 << 62
-
-
-@dataclass
-class JoinStats:
-    """What the join did with the events it was given."""
-
-    events: int = 0
-    invocations: int = 0
-    #: events without a request id that were attributed to an invocation's window
-    attributed: int = 0
-    #: events without a request id that no window could take
-    unattributed: int = 0
-    #: invocations finalised early because too many were open
-    evicted: int = 0
-    #: events for an invocation that had already been finalised
-    late: int = 0
-    #: repeated START/END/REPORT/timeout lines of one invocation (console copies repeat events)
-    duplicates: int = 0
-    #: the most invocations open at once
-    max_open: int = 0
-
-
-class CallTally:
-    """One call name's totals inside one invocation."""
-
-    __slots__ = ("calls_retried", "count", "error_classes", "errors", "kind", "max_ms",
-                 "retries", "throttled", "total_ms")
-
-    def __init__(self, kind: Optional[str]) -> None:
-        self.kind = kind
-        self.count = 0
-        self.total_ms = 0.0
-        self.max_ms = 0.0
-        self.errors = 0
-        self.throttled = 0
-        self.retries = 0
-        self.calls_retried = 0
-        self.error_classes: dict[str, int] = {}
-
-    def add(self, duration: float, status: Any, error_class: Any, retries: Any) -> None:
-        self.count += 1
-        self.total_ms += duration
-        if duration > self.max_ms:
-            self.max_ms = duration
-        if status == "error":
-            self.errors += 1
-            if error_class:
-                key = str(error_class)
-                self.error_classes[key] = self.error_classes.get(key, 0) + 1
-                if key == "throttled":
-                    self.throttled += 1
-        if isinstance(retries, int) and not isinstance(retries, bool) and retries > 0:
-            self.retries += retries
-            self.calls_retried += 1
-
-
-class Call(NamedTuple):
-    """A kept call, its values raw from the record (checked when the invocation is aggregated,
-    not on the hot path)."""
-
-    name: Any
-    start_ms: Any
-    duration_ms: Any
-    status: Any
-    error_class: Any
-    retries: Any
-    kind: Any
-
-
-class Invocation:
-    """Everything joined for one request id."""
-
-    __slots__ = ("access_denied", "calls", "complete_seq", "end_ts", "errors", "has_end",
-                 "has_start", "log_stream", "memory_warning", "overflow", "record", "report",
-                 "request_id", "runtime_exit", "start_ts", "timed_out", "timeout_seconds",
-                 "timeout_warning")
-
-    #: errors / access-denied events kept per invocation (the rest are only counted)
-    MAX_DETAILS = 5
-
-    def __init__(self, request_id: str, log_stream: Optional[str]) -> None:
-        self.request_id = request_id
-        self.log_stream = log_stream
-        self.has_start = False
-        self.has_end = False
-        self.start_ts: Optional[int] = None
-        self.end_ts: Optional[int] = None
-        self.report: Optional[Event] = None
-        self.record: Optional[Event] = None
-        self.timeout_warning: Optional[Event] = None
-        #: the last memory_warning record (the runtime's RSS crossed its share of the limit)
-        self.memory_warning: Optional[Event] = None
-        self.timed_out = False
-        self.timeout_seconds: Optional[float] = None
-        self.runtime_exit: Optional[Event] = None
-        self.errors: list[Event] = []
-        self.access_denied: list[Event] = []
-        #: the first ``max_calls_kept`` calls, for the waterfall, N+1 and latency distributions
-        self.calls: list[Call] = []
-        #: totals of the calls beyond those (their durations went to ``call_sink`` on arrival)
-        self.overflow: dict[str, CallTally] = {}
-        #: the event number at which it became complete (None while it is still running)
-        self.complete_seq: Optional[int] = None
-
-    @property
-    def calls_dropped(self) -> int:
-        return sum(t.count for t in self.overflow.values())
-
-    def call_totals(self) -> dict[str, CallTally]:
-        """Per call name: every call record of this invocation, kept or not."""
-        totals: dict[str, CallTally] = {}
-        for name, _, duration, status, error_class, retries, kind in self.calls:
-            key = str(name) if name else UNNAMED
-            tally = totals.get(key)
-            if tally is None:
-                tally = totals[key] = CallTally(kind)
-            tally.add(_float(duration), status, error_class, retries)
-        for name, extra in self.overflow.items():
-            tally = totals.get(name)
-            if tally is None:
-                totals[name] = extra
-                continue
-            tally.count += extra.count
-            tally.total_ms += extra.total_ms
-            tally.max_ms = max(tally.max_ms, extra.max_ms)
-            tally.errors += extra.errors
-            tally.throttled += extra.throttled
-            tally.retries += extra.retries
-            tally.calls_retried += extra.calls_retried
-            for cls, n in extra.error_classes.items():
-                tally.error_classes[cls] = tally.error_classes.get(cls, 0) + n
-        return totals
-
-    def __repr__(self) -> str:
-        return f"Invocation({self.request_id!r}, stream={self.log_stream!r})"
 
 
 class _Stream:
@@ -588,18 +451,7 @@ class Joiner:
             inv.errors.append(event)
 
     def _on_access_denied(self, inv: Invocation, event: Event) -> None:
-        # The same denial can arrive as a log line and as our call record: keep one, filling in
-        # what each knows (the line names the principal, the record the IAM action).
-        for i, seen in enumerate(inv.access_denied):
-            if _same_denial(seen, event):
-                merged = dict(seen)
-                for key in ("principal", "action", "resource", "code", "message", "operation"):
-                    if merged.get(key) is None and event.get(key) is not None:
-                        merged[key] = event[key]
-                inv.access_denied[i] = merged
-                return
-        if len(inv.access_denied) < Invocation.MAX_DETAILS:
-            inv.access_denied.append(event)
+        add_denial(inv.access_denied, event, Invocation.MAX_DETAILS)
 
     def _on_invocation(self, inv: Invocation, event: Event) -> None:
         if inv.record is None:
@@ -607,14 +459,14 @@ class Joiner:
 
     def _on_timeout_warning(self, inv: Invocation, event: Event) -> None:
         previous = inv.timeout_warning
-        if previous is None or _float(event.get("elapsed_ms")) >= _float(
+        if previous is None or float_or_zero(event.get("elapsed_ms")) >= float_or_zero(
             previous.get("elapsed_ms")
         ):
             inv.timeout_warning = event
 
     def _on_memory_warning(self, inv: Invocation, event: Event) -> None:
         previous = inv.memory_warning
-        if previous is None or _float(event.get("elapsed_ms")) >= _float(
+        if previous is None or float_or_zero(event.get("elapsed_ms")) >= float_or_zero(
             previous.get("elapsed_ms")
         ):
             inv.memory_warning = event
@@ -622,12 +474,7 @@ class Joiner:
     def _on_call(self, inv: Invocation, event: Event) -> None:
         error_class = event.get("error_class")
         if error_class == "permission_denied":
-            self._on_access_denied(inv, {
-                "type": "access_denied", "code": event.get("error_code"), "principal": None,
-                "action": event.get("action"),
-                "resource": event.get("resource") or _resource_from_target(event),
-                "message": None, "operation": aws_service_operation(event)[1],
-            })
+            add_denial(inv.access_denied, denial_of_call(event), Invocation.MAX_DETAILS)
         if len(inv.calls) < self.max_calls_kept:
             inv.calls.append(Call(
                 event.get("name"), event.get("start_ms"), event.get("duration_ms"),
@@ -638,7 +485,7 @@ class Joiner:
         tally = inv.overflow.get(name)
         if tally is None:
             tally = inv.overflow[name] = CallTally(event.get("kind"))
-        tally.add(_float(event.get("duration_ms")), event.get("status"), error_class,
+        tally.add(float_or_zero(event.get("duration_ms")), event.get("status"), error_class,
                   event.get("retries"))
         if self.call_sink is not None:
             self.call_sink(event)
@@ -657,47 +504,3 @@ _HANDLERS: dict[str, Any] = {
     "memory_warning": Joiner._on_memory_warning,
     "call": Joiner._on_call,
 }
-
-
-def _float(value: Any) -> float:
-    if isinstance(value, bool):
-        return 0.0
-    try:
-        return float(value)
-    except (TypeError, ValueError):
-        return 0.0
-
-
-def _same_denial(a: Event, b: Event) -> bool:
-    """Two reports of one denial: same action and resource, or one names only the API operation.
-
-    S3's "An error occurred (AccessDenied) when calling the PutObject operation: Access Denied"
-    has no IAM action; @trace's record of the same call says ``s3:PutObject``.
-    """
-    action_a, action_b = a.get("action"), b.get("action")
-    resource_a, resource_b = a.get("resource"), b.get("resource")
-    if action_a == action_b:
-        return resource_a == resource_b or resource_a is None or resource_b is None
-    if action_a is not None and action_b is not None:
-        return False
-    known, bare = (a, b) if action_a is not None else (b, a)
-    operation = bare.get("operation")
-    return bool(operation) and str(known.get("action")).split(":", 1)[-1] == operation
-
-
-def _resource_from_target(call: Event) -> Optional[str]:
-    """An IAM resource ARN pattern for a denied call whose message named none (S3's).
-
-    The record names the bucket or table it acted on (``target``) but never an object key, so
-    S3 object operations get ``bucket/*``.
-    """
-    target = call.get("target")
-    if not isinstance(target, str) or not target or target.startswith("arn:"):
-        return target if isinstance(target, str) and target else None
-    service, operation_name = aws_service_operation(call)
-    operation = str(operation_name or "")
-    if service == "s3":
-        return f"arn:aws:s3:::{target}/*" if "Object" in operation else f"arn:aws:s3:::{target}"
-    if service == "dynamodb":
-        return f"arn:aws:dynamodb:*:*:table/{target}"
-    return None

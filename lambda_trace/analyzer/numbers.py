@@ -42,3 +42,14 @@ def json_number(value: Any) -> Optional[float]:
     except OverflowError:
         return None
     return out if math.isfinite(out) else None
+
+
+def float_or_zero(value: Any) -> float:
+    """``float(value)``, or 0.0 for bools and what is not a number: the join's sums and
+    comparisons of record fields, which must not stop at one bad value."""
+    if isinstance(value, bool):
+        return 0.0
+    try:
+        return float(value)
+    except (TypeError, ValueError, OverflowError):
+        return 0.0

@@ -10,7 +10,7 @@ import re
 from typing import Any, NamedTuple, Optional, TypedDict
 
 from lambda_trace.analyzer.faults import returned_5xx
-from lambda_trace.analyzer.join import Invocation
+from lambda_trace.analyzer.joined import Invocation
 from lambda_trace.analyzer.model import Event
 from lambda_trace.analyzer.numbers import as_float
 

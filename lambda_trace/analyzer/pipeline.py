@@ -16,7 +16,8 @@ from typing import Optional
 
 from lambda_trace.analyzer.aggregate import Aggregator
 from lambda_trace.analyzer.fleet import Fleet
-from lambda_trace.analyzer.join import Invocation, Joiner, JoinStats
+from lambda_trace.analyzer.join import Joiner
+from lambda_trace.analyzer.joined import Invocation, JoinStats
 from lambda_trace.analyzer.model import Event, LogEvent
 from lambda_trace.analyzer.parse import Parser, ParseStats
 

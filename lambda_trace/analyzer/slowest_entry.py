@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any, Optional, TypedDict
 
 from lambda_trace.analyzer.call_stats import summary_counts
-from lambda_trace.analyzer.join import UNNAMED, Invocation
+from lambda_trace.analyzer.joined import UNNAMED, Invocation
 from lambda_trace.analyzer.model import Event
 from lambda_trace.analyzer.numbers import as_float
 from lambda_trace.analyzer.outcomes import Outcome
