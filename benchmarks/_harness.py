@@ -349,3 +349,58 @@ def section_main(
     args = parser.parse_args(argv)
     print(render(run(os.path.abspath(args.python), args.smoke, logger())))
     return 0
+
+
+#: ``BENCH_BEFORE_REF=<git ref>``: the section scripts that read it (bench_scaling, bench_analyzer)
+#: also measure lambda-trace as it is at that ref, as more variants of the same run, so a change's
+#: before and after are paired on the same machine at the same minute.
+BEFORE_REF_ENV = "BENCH_BEFORE_REF"
+_TREES: dict[tuple[str, str], Path] = {}
+
+
+def unpack_tree(ref: str, into: Path) -> Path:
+    """``lambda_trace/`` as it is at ``ref``, unpacked under ``into``."""
+    import tarfile
+
+    archive = subprocess.run(["git", "-C", str(REPO_DIR), "archive", ref, "lambda_trace"],
+                             capture_output=True, check=True).stdout
+    tar_path = into / "tree.tar"
+    tar_path.write_bytes(archive)
+    with tarfile.open(tar_path) as tar:
+        tar.extractall(into / "tree", filter="data")
+    return into / "tree"
+
+
+def compile_tree(python: str, tree: Path) -> None:
+    """Bytecode for every module, as an installed package has (pip compiles on install); without
+    it each run would compile whatever lacks a ``__pycache__`` (PYTHONDONTWRITEBYTECODE)."""
+    subprocess.run([python, "-m", "compileall", "-q", str(tree / "lambda_trace")], check=True,
+                   stdout=subprocess.DEVNULL)
+
+
+def before_tree(python: str) -> Optional[tuple[str, Path]]:
+    """``(ref, unpacked compiled tree)`` when ``BENCH_BEFORE_REF`` names a ref, else None."""
+    ref = os.environ.get(BEFORE_REF_ENV, "").strip()
+    if not ref:
+        return None
+    if (ref, python) not in _TREES:
+        tree = unpack_tree(ref, Path(tempfile.mkdtemp(prefix="lambda-trace-before-")))
+        compile_tree(python, tree)
+        _TREES[(ref, python)] = tree
+    return ref, _TREES[(ref, python)]
+
+
+def tree_pythonpath(tree: Path) -> str:
+    """A worker's PYTHONPATH that imports ``lambda_trace`` from ``tree`` first."""
+    return os.pathsep.join([str(tree), str(BENCH_DIR), *EXTRA_PYTHONPATH])
+
+
+def before_variants(python: str, variants: Sequence[Variant]) -> list[Variant]:
+    """Our variants once more, importing lambda-trace from ``BENCH_BEFORE_REF``'s tree."""
+    found = before_tree(python)
+    if found is None:
+        return []
+    ref, tree = found
+    return [Variant(f"{v.name} @ {ref}", v.key, v.requires,
+                    {**v.env, "PYTHONPATH": tree_pythonpath(tree)}, group="before")
+            for v in variants if v.group == "ours"]

@@ -23,11 +23,13 @@ from _harness import (
     DATA_DIR,
     Summary,
     available_modules,
+    before_tree,
     fmt_range,
     lambda_env,
     section_main,
     summarize,
     table,
+    tree_pythonpath,
 )
 
 JQ = "jq"
@@ -120,6 +122,13 @@ def readers(python: str, log: Callable[[str], None]) -> dict[str, dict[str, Any]
         }
     else:
         log("  skip lambda-trace analyze: lambda_trace.analyzer.cmd_analyze not installed")
+    before = before_tree(python)
+    if before is not None and "`lambda-trace analyze --format json`" in found:
+        ref, tree = before
+        found[f"`lambda-trace analyze --format json` @ {ref}"] = {
+            **found["`lambda-trace analyze --format json`"],
+            "env": {"PYTHONPATH": tree_pythonpath(tree)},
+        }
     return found
 
 
@@ -143,7 +152,9 @@ def measure_size(python: str, label: str, size: int, rounds: int, jq_rounds: int
                     continue
                 out_path = os.path.join(tmp, "out.json")
                 log(f"  round {r + 1}: {name}")
-                samples[name].append(timed_run([*found[name]["argv"], str(path)], out_path, env))
+                run_env = {**env, **found[name].get("env", {})}
+                samples[name].append(timed_run([*found[name]["argv"], str(path)], out_path,
+                                               run_env))
                 try:
                     with open(out_path) as f:
                         answer = json.load(f)

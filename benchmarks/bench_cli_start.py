@@ -21,14 +21,14 @@ import random
 import statistics
 import subprocess
 import sys
-import tarfile
 import tempfile
 import time
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, Optional
 
-REPO_DIR = Path(__file__).resolve().parent.parent
+from _harness import REPO_DIR, compile_tree, unpack_tree
+
 START, END = "<!-- bench:cli-start:start -->", "<!-- bench:cli-start:end -->"
 HEADING = "## CLI start (issue #15, goal 3)"
 GOAL_MS = 150.0
@@ -60,30 +60,12 @@ def small_log(path: Path, invocations: int = 20) -> Path:
     return path
 
 
-def unpack(ref: str, into: Path) -> Path:
-    """``lambda_trace/`` as it is at ``ref``, unpacked under ``into``."""
-    archive = subprocess.run(["git", "-C", str(REPO_DIR), "archive", ref, "lambda_trace"],
-                             capture_output=True, check=True).stdout
-    tar_path = into / "tree.tar"
-    tar_path.write_bytes(archive)
-    with tarfile.open(tar_path) as tar:
-        tar.extractall(into / "tree", filter="data")
-    return into / "tree"
-
-
 def command(python: str, argv: Sequence[str], log: Path) -> list[str]:
     return [python, "-m", "lambda_trace", *(a.replace("{log}", str(log)) for a in argv)]
 
 
 def env_for(tree: Path) -> dict[str, str]:
     return {**os.environ, "PYTHONPATH": str(tree), "COLUMNS": "100"}
-
-
-def compile_tree(python: str, tree: Path) -> None:
-    """Bytecode for every module, as an installed package has (pip compiles on install); without
-    it each run would compile whatever lacks a ``__pycache__`` (PYTHONDONTWRITEBYTECODE)."""
-    subprocess.run([python, "-m", "compileall", "-q", str(tree / "lambda_trace")], check=True,
-                   stdout=subprocess.DEVNULL)
 
 
 def wall_ms(cmd: list[str], env: dict[str, str], cwd: Path) -> float:
@@ -120,7 +102,7 @@ def measure(python: str, before_ref: str, rounds: int) -> dict[str, Any]:
     with tempfile.TemporaryDirectory(prefix="bench-cli-") as tmp:
         work = Path(tmp)
         log = small_log(work / "small.log")
-        trees = {"before": unpack(before_ref, work), "after": REPO_DIR}
+        trees = {"before": unpack_tree(before_ref, work), "after": REPO_DIR}
         envs = {name: env_for(tree) for name, tree in trees.items()}
         for tree in trees.values():
             compile_tree(python, tree)

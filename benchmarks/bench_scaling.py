@@ -19,6 +19,7 @@ from typing import Any, Callable, Optional
 from _harness import (
     Summary,
     Variant,
+    before_variants,
     fmt_range,
     runnable,
     section_main,
@@ -61,6 +62,7 @@ def fit(points: Sequence[tuple[float, float]]) -> tuple[float, float]:
 
 def run(python: str, smoke: bool, log: Callable[[str], None]) -> dict[str, Any]:
     variants = runnable(python, smoke_subset(VARIANTS) if smoke else VARIANTS, log)
+    variants += before_variants(python, variants)
     plan, rounds = (SMOKE_PLAN, SMOKE_ROUNDS) if smoke else (PLAN, ROUNDS)
     log(f"scaling: {rounds} rounds of N = {', '.join(map(str, plan))} calls per invocation")
     workers = start_workers(python, variants, ["--transport", "stub", "--calls", "1"], log)

@@ -9,13 +9,14 @@ permission_denied finding whose principal is a long ARN.
 from __future__ import annotations
 
 import copy
-from typing import Any
+from typing import Any, Optional, cast
 
 from join_builders import realistic_events
 
 from lambda_trace.analyzer.aggregate import aggregate_events
 from lambda_trace.analyzer.findings import find_all
-from lambda_trace.analyzer.render.json_report import build_report
+from lambda_trace.analyzer.report import Report, ReportDocument, report_from_aggregate
+from lambda_trace.analyzer.report_charts import chart_data, document_charts
 
 #: 79 characters: wider than any indent leaves at 80 columns, narrower than the line
 ROLE_ARN = "arn:aws:sts::123456789012:assumed-role/orders-svc-FunctionRole-1A2B3C/orders-fn"
@@ -23,9 +24,23 @@ TIMED_OUT_ID = "ffffffff-0000-4000-8000-00000000dead"
 
 
 def realistic_report(hostile: bool = False) -> dict[str, Any]:
+    """The document of a realistic report (a dict the tests may change)."""
     agg, join_stats = aggregate_events(realistic_events(hostile=hostile))
-    return build_report(agg, find_all(agg), join_stats=join_stats,
-                        parse_stats={"unparsed": 17, "malformed": 2})
+    report = report_from_aggregate(agg, find_all(agg), join_stats=join_stats,
+                                   parse_stats={"unparsed": 17, "malformed": 2})
+    return dict(report.document)
+
+
+def as_report(document: dict[str, Any], hostile: Optional[bool] = None) -> Report:
+    """A document (changed by a test) as a Report: with the realistic aggregate's charts when
+    ``hostile`` says which one, else with the charts the document alone gives."""
+    slowest = document.get("slowest_invocations") or []
+    if hostile is None:
+        charts = document_charts(slowest)
+    else:
+        agg, _ = aggregate_events(realistic_events(hostile=hostile))
+        charts = chart_data(agg, slowest)
+    return Report(cast(ReportDocument, document), charts)
 
 
 def contract_report(hostile: bool = False) -> dict[str, Any]:

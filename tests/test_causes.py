@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from findings_support import aggregate
 from join_builders import STREAM, T0, call, error, invocation
 
 from lambda_trace.analyzer.aggregate import aggregate_events
@@ -142,3 +143,64 @@ def test_a_crash_explained_by_the_codes_exception_is_the_codes() -> None:
     _, found = findings_of(events)
     assert only(found, "code_error").evidence["error_type"] == "ZeroDivisionError"
     assert "runtime_crash" not in kinds(found)
+
+
+def test_out_of_memory_without_a_measurement_steps_up_and_says_so() -> None:
+    """A kill at 128 MB with Max Memory Used = Memory Size and nothing measured: 256 MB."""
+    exit_ = make_event("runtime_exit", request_id="a", log_stream=STREAM, oom=True,
+                       reason="signal: killed", signal="killed")
+    events = invocation("a", memory=128, used=128, extra=[exit_]) + invocation("b", t0=T0 + 999)
+    findings = find_all(aggregate(events))
+    f = only(findings, "out_of_memory")
+    assert f.evidence["memory_size_mb"] == [128] and f.evidence["out_of_memory"] == 1
+    assert f.evidence["recommended_memory_mb"] == 256
+    assert f.evidence["recommendation_basis"] == "headroom"
+    assert "256 MB" in f.advice and "no growth was measured" in f.advice
+    assert "memory_pressure" not in kinds(findings)
+    assert "runtime_crash" not in kinds(findings)
+
+
+def test_out_of_memory_size_comes_from_the_measured_growth() -> None:
+    """The memory warning at 1 s and 230 MB, the kill at 256 MB at 1.5 s: 52 MB/s; a typical
+    invocation lasts 4 s, so ~360 MB are needed, 448 MB with headroom (not 512 = 2 x 256)."""
+    warning = make_event("memory_warning", request_id="oom", log_stream=STREAM, lambda_trace=1,
+                         rss_mb=230.0, limit_mb=256, elapsed_ms=1000.0,
+                         in_flight=[{"name": "s3.GetObject", "kind": "aws",
+                                     "running_ms": 800.0}])
+    exit_ = make_event("runtime_exit", request_id="oom", log_stream=STREAM, oom=True,
+                       reason="signal: killed", signal="killed")
+    events = []
+    for i in range(6):
+        events += invocation(f"ok{i}", t0=T0 + i * 10_000, memory=256, used=200, duration=4000)
+    events += invocation("oom", t0=T0 + 99_000, memory=256, used=256, duration=1500,
+                         extra=[warning, exit_])
+    f = only(find_all(aggregate(events)), "out_of_memory")
+    assert f.evidence["recommendation_basis"] == "growth"
+    assert f.evidence["growth_mb_per_s"] == 52.0
+    # 230 MB + 52 MB/s x 3 s (from the warning to the end of a 4 s invocation) = 386 MB,
+    # x 1.3 headroom = 502 -> 512 MB.
+    assert f.evidence["recommended_memory_mb"] == 512
+    assert f.evidence["memory_warning"]["in_flight"]["name"] == "s3.GetObject"
+    assert "s3.GetObject" in f.advice and "memory growth measured" in f.advice
+
+
+def test_import_errors_are_init_failures_with_packaging_advice() -> None:
+    """Runtime.ImportModuleError is the platform failing to load the handler, not a code bug."""
+    events = [error(None, "Runtime.ImportModuleError", "No module named 'requests'")]
+    events += invocation("a")
+    findings = find_all(aggregate(events))
+    f = only(findings, "init_failure")
+    assert f.evidence["error_type"] == "Runtime.ImportModuleError"
+    assert "deployment package" in f.advice
+    assert "code_error" not in kinds(findings)
+
+
+def test_init_timeouts_are_reported() -> None:
+    """An INIT_REPORT with a timeout status is an init failure with the 10-second advice."""
+    init = make_event("init_report", log_stream=STREAM, duration_ms=10000.5, phase="init",
+                      status="timeout")
+    events = [init, *invocation("a")]
+    f = only(find_all(aggregate(events)), "init_failure")
+    assert f.evidence == {"phases": ["init"], "status": "timeout", "error_type": None,
+                          "init_reports": 1, "init_duration_ms": 10000.5}
+    assert "10 s" in f.advice

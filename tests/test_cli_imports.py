@@ -25,7 +25,8 @@ SHELL = {
     "lambda_trace.cli.exits",
 }
 #: what a command's argument module may share with others
-SHARED = {"lambda_trace.cli.argtypes", "lambda_trace.cli.choices", "lambda_trace.cli.sources"}
+SHARED = {"lambda_trace.cli.argtypes", "lambda_trace.cli.choices", "lambda_trace.cli.sources",
+          "lambda_trace.finding_kinds"}  # the finding kinds' one declaration, a tuple
 THIRD_PARTY = ("rich", "boto3", "botocore", "orjson", "moto", "yaml", "awslambdaric")
 
 

@@ -27,12 +27,11 @@ def test_the_chosen_command_is_the_first_word_that_is_not_an_option(
 
 def test_the_help_copies_equal_their_owners() -> None:
     """``choices`` repeats names so that --help imports nothing; each must match its owner."""
-    from lambda_trace.analyzer import cloudwatch, findings, inputs, insights_queries, sources
+    from lambda_trace.analyzer import cloudwatch, inputs, insights_queries, sources
     from lambda_trace.analyzer.model import EVENT_KEYS
     from lambda_trace.analyzer.timewindow import HELP
     from lambda_trace.local import events
 
-    assert choices.FINDING_KINDS == findings.KINDS
     assert set(EVENT_KEYS) == choices.EVENT_TYPES
     assert tuple(q.key for q in insights_queries.QUERIES) == choices.QUERY_KEYS
     assert choices.SAMPLE_EVENTS == events.KINDS

@@ -6,7 +6,6 @@ tests/data/cloudwatch/SOURCES.md) parsed by botocore's own parser, the path a re
 
 from __future__ import annotations
 
-import io
 import json
 import shutil
 import subprocess
@@ -29,6 +28,7 @@ from lambda_trace.analyzer.render import metrics_section
 from lambda_trace.analyzer.render.html import render_html
 from lambda_trace.analyzer.render.markdown import md, render_markdown
 from lambda_trace.analyzer.render.terminal import render_terminal
+from lambda_trace.analyzer.report import report_from_json
 
 DATA = Path(__file__).resolve().parent / "data" / "cloudwatch"
 HOUR_MS, DAY_MS = 3_600_000, 86_400_000
@@ -135,10 +135,10 @@ def test_resource_policy_statements_say_who_may_invoke() -> None:
 def metrics_report() -> dict[str, Any]:
     from lambda_trace.analyzer.aggregate import aggregate_events
     from lambda_trace.analyzer.findings import find_all
-    from lambda_trace.analyzer.render.json_report import build_report
+    from lambda_trace.analyzer.report import report_from_aggregate
 
     agg, _ = aggregate_events(iter(()))
-    report = build_report(agg, find_all(agg))
+    report = dict(report_from_aggregate(agg, find_all(agg)).document)
     stamps = [f"2026-12-03T08:{m:02d}:00Z" for m in range(6)]
     report["metrics"] = {"<b>thumb</b>": {
         "Invocations": {"sum": 42.0}, "Errors": {"sum": 3.0}, "Throttles": {"sum": 0.0},
@@ -164,25 +164,20 @@ def test_the_report_with_metrics_validates_against_the_schema() -> None:
 
 def test_terminal_and_markdown_show_the_metrics_table() -> None:
     report = metrics_report()
-    out = io.StringIO()
-    render_terminal(report, out, color=False, width=160)
-    text = out.getvalue()
+    text = render_terminal(report_from_json(report), color=False, width=160)
     assert "Lambda metrics (CloudWatch, per 1 min)" in text
     row = next(line for line in text.splitlines() if "<b>thumb</b>" in line)
     assert "42" in row and "2990 ms" in row and "900 ms" in row
     assert metrics_section.sparkline([0, 2, 10, 20, 10, 0]) in row
     assert "AsyncEventsDropped 2" in text and "s3 GetObject avg 40.0 ms" in text
-    out = io.StringIO()
-    render_markdown(report, out)
-    page = out.getvalue()
+    page = render_markdown(report_from_json(report))
     assert "## Lambda metrics (CloudWatch, per 1 min)" in page
     assert "| &lt;b&gt;thumb&lt;/b&gt; | 42 | 3 | 0 |" in page
     assert metrics_section.markdown({}, md) == ""
 
 
 def test_html_draws_the_trend_as_inline_svg_with_escaped_names() -> None:
-    page = render_html(metrics_report(), {"waterfall": None, "latency": None,
-                                          "timeline": None})
+    page = render_html(report_from_json(metrics_report()))
     section = page[page.index("<section id=\"metrics\">"):]
     section = section[:section.index("</section>")]
     assert "<b>thumb</b>" not in section and "&lt;b&gt;thumb&lt;/b&gt;" in section
@@ -207,8 +202,7 @@ def test_the_svg_trend_draws_in_chromium_under_the_csp(tmp_path: Path) -> None:
 
     assert CHROMIUM is not None
     target = tmp_path / "report.html"
-    target.write_text(render_html(metrics_report(), {"waterfall": None, "latency": None,
-                                                     "timeline": None}), encoding="utf-8")
+    target.write_text(render_html(report_from_json(metrics_report())), encoding="utf-8")
     base = [CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu",
             "--disable-background-networking", "--disable-component-update", "--disable-sync",
             "--no-first-run", f"--user-data-dir={tmp_path / 'profile'}",

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import io
-
-from report_fixtures import contract_report
+from report_fixtures import as_report, contract_report
 
 from lambda_trace.analyzer.render.evidence import describe, fmt_value, label
 from lambda_trace.analyzer.render.markdown import render_markdown
@@ -73,9 +71,7 @@ def test_an_unknown_kind_still_gets_facts_and_tables() -> None:
 
 
 def test_markdown_shows_the_contract_keys_and_human_evidence() -> None:
-    out = io.StringIO()
-    render_markdown(contract_report(), out)
-    text = out.getvalue()
+    text = render_markdown(as_report(contract_report()))
     assert "Function: `orders-api`" in text and "Function: `orders-worker`" in text
     assert "## By function" in text and "| orders\\-worker |" not in text
     assert "| orders-worker | 4 | 1 (25.0%) | 4 (100.0%) |" in text

@@ -20,8 +20,8 @@ from join_builders import HOSTILE, HOSTILE_NAME, realistic_events
 from lambda_trace.analyzer.aggregate import aggregate_events
 from lambda_trace.analyzer.cli import main
 from lambda_trace.analyzer.findings import find_all
-from lambda_trace.analyzer.render.html import chart_data, embed_json, render_html
-from lambda_trace.analyzer.render.json_report import build_report
+from lambda_trace.analyzer.render.html import embed_json, render_html
+from lambda_trace.analyzer.report import report_from_aggregate
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 needs_chromium = pytest.mark.skipif(CHROMIUM is None, reason="chromium is not installed")
@@ -29,9 +29,8 @@ needs_chromium = pytest.mark.skipif(CHROMIUM is None, reason="chromium is not in
 
 def page(hostile: bool = False) -> tuple[str, dict]:
     agg, join_stats = aggregate_events(realistic_events(hostile=hostile))
-    report = build_report(agg, find_all(agg), join_stats=join_stats)
-    charts = chart_data(agg, report)
-    return render_html(report, charts), charts
+    report = report_from_aggregate(agg, find_all(agg), join_stats=join_stats)
+    return render_html(report), dict(report.charts)
 
 
 def chromium(tmp_path: Path, url: str, *extra: str) -> str:

@@ -14,20 +14,15 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from report_fixtures import TIMED_OUT_ID, contract_report
+from report_fixtures import TIMED_OUT_ID, as_report, contract_report
 from test_render_html import Dom, chromium, needs_chromium
 
-from lambda_trace.analyzer.aggregate import aggregate_events
-from lambda_trace.analyzer.render.html import chart_data, invocation_timelines, render_html
+from lambda_trace.analyzer.render.html import render_html
 
 
 def contract_page() -> tuple[str, dict[str, Any]]:
-    from join_builders import realistic_events
-
-    report = contract_report()
-    agg, _ = aggregate_events(realistic_events())
-    charts = chart_data(agg, report)
-    return render_html(report, charts), charts
+    report = as_report(contract_report(), hostile=False)
+    return render_html(report), dict(report.charts)
 
 
 def with_probe(html: str, probe: str) -> str:
@@ -46,14 +41,6 @@ def probe(tmp_path: Path, html: str, script: str, width: int = 1280) -> dict[str
     return json.loads(str(body["data-probe"]))
 
 
-def test_timelines_carry_the_in_flight_call() -> None:
-    timelines = {t["request_id"]: t for t in invocation_timelines(contract_report())}
-    timed_out = timelines[TIMED_OUT_ID]
-    assert timed_out["in_flight"] == {"name": "http GET api.example.com", "kind": "http",
-                                      "running_ms": 2850.0}
-    assert [c["name"] for c in timed_out["calls"]] == ["dynamodb.GetItem", "s3.GetObject"]
-
-
 def test_a_section_per_function_and_the_metrics_hook() -> None:
     html, _ = contract_page()
     assert html.count('<section class="function"') == 2
@@ -64,13 +51,10 @@ def test_a_section_per_function_and_the_metrics_hook() -> None:
 
 
 def test_findings_of_no_function_are_shown_above_the_function_sections() -> None:
-    from join_builders import realistic_events
-
     report = contract_report()
     report["findings"].append({"kind": "no_invocations", "severity": "high", "subject": "x",
                                "function": None, "evidence": {"events": 3}, "advice": "Look."})
-    agg, _ = aggregate_events(realistic_events())
-    html = render_html(report, chart_data(agg, report))
+    html = render_html(as_report(report, hostile=False))
     loose = html.index("No invocation among 3 recognised events.")
     assert loose < html.index('<section class="function"')
 

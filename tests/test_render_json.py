@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import io
 import json
 from dataclasses import dataclass, field
 from importlib import resources
+from typing import Any
 
 import jsonschema
 import pytest
@@ -13,7 +13,8 @@ from join_builders import HOSTILE, realistic_events
 
 from lambda_trace.analyzer.aggregate import aggregate_events
 from lambda_trace.analyzer.findings import Baseline, find_all
-from lambda_trace.analyzer.render.json_report import SCHEMA, build_report, render_json
+from lambda_trace.analyzer.render.json_report import render_json
+from lambda_trace.analyzer.report import SCHEMA, report_from_aggregate
 
 TOP_LEVEL = {
     "schema", "schema_version", "time_range", "invocations", "cold_starts", "errors", "timeouts",
@@ -39,9 +40,9 @@ def schema() -> dict:
     return json.loads(text)
 
 
-def report(hostile: bool = False, **kwargs: object) -> dict:
+def report(hostile: bool = False, **kwargs: object) -> dict[str, Any]:
     agg, join_stats = aggregate_events(realistic_events(hostile=hostile))
-    return build_report(agg, find_all(agg), join_stats=join_stats, **kwargs)  # type: ignore[arg-type]
+    return dict(report_from_aggregate(agg, find_all(agg), join_stats=join_stats, **kwargs).document)
 
 
 def test_report_has_the_documented_top_level_keys_and_validates() -> None:
@@ -79,7 +80,7 @@ def test_baseline_comparison_is_included_when_given() -> None:
     agg, _ = aggregate_events(realistic_events())
     baseline = Baseline(invocations=10, duration_p95_ms=50.0,
                         dependencies={"s3.GetObject": (20.0, 10)})
-    data = build_report(agg, find_all(agg, baseline), baseline=baseline)
+    data = dict(report_from_aggregate(agg, find_all(agg, baseline), baseline=baseline).document)
     rows = {r["name"]: r for r in data["baseline"]["comparison"]}
     assert rows["s3.GetObject"]["baseline_p95_ms"] == 20.0
     assert rows["(invocation duration)"]["baseline_p95_ms"] == 50.0
@@ -88,18 +89,17 @@ def test_baseline_comparison_is_included_when_given() -> None:
 
 def test_json_output_round_trips_untrusted_text() -> None:
     """Hostile log text survives as data: the JSON parses back to the same strings."""
-    data = report(hostile=True)
-    out = io.StringIO()
-    render_json(data, out)
-    back = json.loads(out.getvalue())
-    assert back == data
+    agg, join_stats = aggregate_events(realistic_events(hostile=True))
+    hostile = report_from_aggregate(agg, find_all(agg), join_stats=join_stats)
+    back = json.loads(render_json(hostile))
+    assert back == hostile.document
     assert any(g["message"] == HOSTILE for g in back["error_groups"])
 
 
 def test_empty_input_gives_a_valid_report_with_nulls() -> None:
     """No events at all: zero counts, null percentiles, and the no_invocations finding."""
     agg, join_stats = aggregate_events([])
-    data = build_report(agg, find_all(agg), join_stats=join_stats)
+    data = dict(report_from_aggregate(agg, find_all(agg), join_stats=join_stats).document)
     jsonschema.validate(data, schema())
     assert data["invocations"] == 0 and data["duration_ms"]["p95"] is None
     assert [f["kind"] for f in data["findings"]] == ["no_invocations"]
@@ -109,5 +109,5 @@ def test_empty_input_gives_a_valid_report_with_nulls() -> None:
 def test_top_limits_error_groups(top: int) -> None:
     """``top`` bounds the per-table rows of error groups."""
     agg, _ = aggregate_events(realistic_events(n=400))
-    data = build_report(agg, [], top=top)
+    data = dict(report_from_aggregate(agg, [], top=top).document)
     assert len(data["error_groups"]) <= top

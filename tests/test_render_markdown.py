@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import io
 import json
 import re
 
@@ -11,15 +10,13 @@ from join_builders import realistic_events
 from lambda_trace.analyzer.aggregate import aggregate_events
 from lambda_trace.analyzer.findings import find_all
 from lambda_trace.analyzer.model import make_event
-from lambda_trace.analyzer.render.json_report import build_report
 from lambda_trace.analyzer.render.markdown import md, render_markdown
+from lambda_trace.analyzer.report import report_from_aggregate
 
 
 def render(events: list) -> str:
     agg, join_stats = aggregate_events(events)
-    out = io.StringIO()
-    render_markdown(build_report(agg, find_all(agg), join_stats=join_stats), out)
-    return out.getvalue()
+    return render_markdown(report_from_aggregate(agg, find_all(agg), join_stats=join_stats))
 
 
 def table_rows(text: str, header_start: str) -> list[str]:

@@ -4,24 +4,23 @@ from __future__ import annotations
 
 import io
 import re
+from typing import Any
 
 import pytest
-from report_fixtures import ROLE_ARN, TIMED_OUT_ID, contract_report, realistic_report
+from report_fixtures import ROLE_ARN, TIMED_OUT_ID, as_report, contract_report, realistic_report
 from rich.cells import cell_len
 
+from lambda_trace.analyzer.cmd_analyze import render
 from lambda_trace.analyzer.render.layout import grid, pack, stacked_lines, table_lines, wrap
-from lambda_trace.analyzer.render.terminal import render_terminal
 
 UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
 
 
-def rendered(report: dict, monkeypatch: pytest.MonkeyPatch, columns: int) -> str:
+def rendered(report: dict[str, Any], monkeypatch: pytest.MonkeyPatch, columns: int) -> str:
     """Through the not-a-TTY path, where COLUMNS gives the width."""
     monkeypatch.setenv("COLUMNS", str(columns))
     monkeypatch.delenv("NO_COLOR", raising=False)
-    out = io.StringIO()
-    render_terminal(report, out)
-    return out.getvalue()
+    return render(as_report(report), "terminal", io.StringIO(), top=15)
 
 
 @pytest.mark.parametrize("columns", [80, 100, 160])

@@ -18,7 +18,7 @@ import pytest
 
 from lambda_trace.analyzer import findings
 from lambda_trace.analyzer.aggregate import Aggregator
-from lambda_trace.analyzer.findings_limits import resource_limits
+from lambda_trace.analyzer.findings.limits import resource_limits
 from lambda_trace.analyzer.resource_limits import LIMITS, classify, classify_event
 
 ROOT = Path(__file__).resolve().parent.parent

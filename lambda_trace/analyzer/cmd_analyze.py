@@ -17,12 +17,13 @@ from typing import TYPE_CHECKING, Any, Optional, TextIO
 from lambda_trace.analyzer.cloudwatch import function_log_group
 from lambda_trace.analyzer.errors import CliError
 from lambda_trace.analyzer.findings import KINDS, Baseline, Thresholds
-from lambda_trace.analyzer.fleet import find_fleet, function_of_group, function_sections
+from lambda_trace.analyzer.fleet import find_fleet, function_of_group
 from lambda_trace.analyzer.follow import check_follow, follow
 from lambda_trace.analyzer.inputs import not_a_log
 from lambda_trace.analyzer.pipeline import analyze
 from lambda_trace.analyzer.render.common import footer_lines
-from lambda_trace.analyzer.render.json_report import build_report, render_json
+from lambda_trace.analyzer.render.json_report import render_json
+from lambda_trace.analyzer.report import Report, build_report, report_from_json
 from lambda_trace.analyzer.sources import SourceStats, open_sources
 
 if TYPE_CHECKING:
@@ -59,15 +60,13 @@ def run(args: argparse.Namespace) -> int:
     if checks is not None:
         findings = checks.findings(findings, source_stats, _max_memory_used(agg))
     report = build_report(
-        agg, findings, join_stats=analysis.join_stats, source_stats=source_stats,
-        parse_stats=analysis.parse_stats, baseline=baseline, top=args.top,
-        functions=function_sections(fleet, findings),
+        analysis, findings, source_stats=source_stats, baseline=baseline, top=args.top,
+        sections=checks.report_sections(source_stats) if checks is not None else None,
     )
     if checks is not None:
-        report.update(checks.report_sections(source_stats))
         for line in checks.remarks(source_stats):
             print(f"lambda-trace: {line}", file=sys.stderr)
-    return _output(args, agg, report, source_stats)
+    return _output(args, report, source_stats)
 
 
 def _function_checks(args: argparse.Namespace) -> Optional[FunctionChecks]:
@@ -80,17 +79,16 @@ def _function_checks(args: argparse.Namespace) -> Optional[FunctionChecks]:
 
 def _run_follow(args: argparse.Namespace) -> int:
     check_follow(args)
-    report, live = follow(args)
-    return _output(args, live.agg, report, SourceStats())
+    report, _ = follow(args)
+    return _output(args, report, SourceStats())
 
 
-def _output(args: argparse.Namespace, agg: Any, report: dict[str, Any],
-            source_stats: SourceStats) -> int:
-    _write(args.output, lambda f: render(report, args.format, f, top=args.top))
+def _output(args: argparse.Namespace, report: Report, source_stats: SourceStats) -> int:
+    _write(args.output, lambda f: f.write(render(report, args.format, f, top=args.top)))
     if args.html:
-        from lambda_trace.analyzer.render.html import chart_data, render_html
+        from lambda_trace.analyzer.render.html import render_html
 
-        page = render_html(report, chart_data(agg, report))
+        page = render_html(report)
         _write(args.html, lambda f: f.write(page))
     to_stdout = args.output is None or args.output == "-"
     for line in input_remarks(report, source_stats,
@@ -129,21 +127,21 @@ def usable_baseline(baseline: Optional[Baseline], spec: str) -> Optional[Baselin
     return None
 
 
-def render(report: dict[str, Any], fmt: str, file: TextIO, *, top: int = 20) -> None:
+def render(report: Report, fmt: str, file: TextIO, *, top: int = 20) -> str:
+    """The report as text in ``fmt``; the terminal's colours and width are those of ``file``."""
     if fmt == "json":
-        render_json(report, file)
-    elif fmt == "markdown":
+        return render_json(report)
+    if fmt == "markdown":
         from lambda_trace.analyzer.render.markdown import render_markdown
 
-        render_markdown(report, file, top=top)
-    else:
-        from lambda_trace.analyzer.render.terminal import render_terminal
+        return render_markdown(report, top=top)
+    from lambda_trace.analyzer.render.terminal import render_terminal, terminal_width, wants_color
 
-        render_terminal(report, file, top=top)
+    return render_terminal(report, color=wants_color(file), width=terminal_width(file), top=top)
 
 
 def input_remarks(
-    report: dict[str, Any], source_stats: SourceStats, *, footer_shown: bool
+    report: Report, source_stats: SourceStats, *, footer_shown: bool
 ) -> list[str]:
     """What to tell on stderr about the input: the ``Skipped:`` footer and the sources' notes.
 
@@ -151,7 +149,7 @@ def input_remarks(
     (an input cut at the decompression limit, a broken gzip stream) are in no report format.
     """
     lines = [] if footer_shown else [
-        line for line in footer_lines(report) if line.startswith("Skipped:")
+        line for line in footer_lines(report.document) if line.startswith("Skipped:")
     ]
     notes = source_stats.notes
     lines.extend(notes[:MAX_NOTES])
@@ -161,22 +159,23 @@ def input_remarks(
 
 
 def gate_failures(
-    report: dict[str, Any], fail_on: Iterable[str], max_p95_ms: Optional[float],
+    report: Report, fail_on: Iterable[str], max_p95_ms: Optional[float],
     max_error_rate: Optional[float],
 ) -> list[str]:
     """Why the CI gate fails, one sentence per reason (empty: it passes)."""
     failures = []
     kinds = set(fail_on)
+    document = report.document
     for kind in KINDS:
         if "any" in kinds or kind in kinds:
-            hits = [f for f in report["findings"] if f["kind"] == kind]
+            hits = [f for f in document["findings"] if f["kind"] == kind]
             if hits:
                 subjects = ", ".join(sorted({str(f["subject"]) for f in hits}))[:200]
                 failures.append(f"{len(hits)} {kind} finding(s): {subjects}")
-    p95 = (report.get("duration_ms") or {}).get("p95")
+    p95 = document["duration_ms"]["p95"]
     if max_p95_ms is not None and p95 is not None and p95 > max_p95_ms:
         failures.append(f"duration p95 {p95} ms is above --max-p95-ms {max_p95_ms:g}")
-    rate = report.get("error_rate")
+    rate = document["error_rate"]
     if max_error_rate is not None and rate is not None and rate > max_error_rate:
         failures.append(
             f"error rate {rate:.2%} (errors + timeouts) is above --max-error-rate "
@@ -200,10 +199,10 @@ def load_baseline(args: argparse.Namespace) -> Baseline:
     _check_baseline(args)
     spec: str = args.baseline
     if os.path.exists(spec):
-        report = _read_json_report(spec)
-        if report is not None:
+        data = _read_json_report(spec)
+        if data is not None:
             try:
-                return Baseline.from_report(report, label=spec)
+                return Baseline.from_report(report_from_json(data), label=spec)
             except ValueError:
                 pass
         base_args = _copy_args(args, paths=[spec], function=None, log_group=None,

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any, Optional
 
 from lambda_trace.analyzer.model import Event
+from lambda_trace.analyzer.numbers import json_number
 
 #: error types that say the function never got as far as running the handler
 INIT_ERROR_TYPES = frozenset({
@@ -114,7 +115,7 @@ def dependency_failure(inv: Any, error: Event) -> Optional[tuple[str, str]]:
         if status == "error" and error_class in DEPENDENCY_CLASSES:
             failed = call
         elif failed is not None and status == "ok":
-            start, failed_start = _num(call.start_ms), _num(failed.start_ms)
+            start, failed_start = json_number(call.start_ms), json_number(failed.start_ms)
             if start is not None and failed_start is not None and start > failed_start:
                 failed = None  # the code went on after it: recovered
     if failed is None:
@@ -146,8 +147,3 @@ def returned_5xx(record: Optional[Event]) -> Optional[int]:
         return code
     return None
 
-
-def _num(value: Any) -> Optional[float]:
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        return None
-    return float(value)

@@ -21,6 +21,7 @@ from typing import Any, Optional
 
 from lambda_trace.analyzer.findings import KINDS as ALL_KINDS
 from lambda_trace.analyzer.findings import SEVERITIES, Finding
+from lambda_trace.analyzer.findings.model import FindingEntry
 from lambda_trace.analyzer.function_config import (
     FunctionView,
     allowed,
@@ -52,8 +53,10 @@ class FunctionFinding(Finding):
 
     function: str = ""
 
-    def to_dict(self) -> dict[str, Any]:
-        return {**super().to_dict(), "function": self.function}
+    def to_dict(self) -> FindingEntry:
+        entry = super().to_dict()
+        entry["function"] = self.function
+        return entry
 
 
 @dataclass

@@ -16,7 +16,7 @@ https://docs.aws.amazon.com/lambda/latest/dg/monitoring-cloudwatchlogs.html), el
 from __future__ import annotations
 
 import copy
-from typing import Any, Optional
+from typing import Optional
 
 from lambda_trace.analyzer.aggregate import Aggregator
 from lambda_trace.analyzer.findings import Baseline, Finding, Thresholds, find_all
@@ -164,25 +164,8 @@ def find_fleet(
 
 
 def sort_findings(found: list[Finding]) -> list[Finding]:
-    from lambda_trace.analyzer.findings import KINDS, SEVERITIES
+    from lambda_trace.analyzer.findings.model import KINDS, SEVERITIES
 
     found.sort(key=lambda f: (SEVERITIES.index(f.severity), KINDS.index(f.kind),
                               f.function is None, f.function or ""))
     return found
-
-
-def function_sections(fleet: Fleet, findings: list[Finding]) -> dict[str, Any]:
-    """The JSON report's ``functions``: each named function's summary, dependencies, findings."""
-    from lambda_trace.analyzer.render.json_report import dependency_rows, summary_of
-
-    sections: dict[str, Any] = {}
-    for function in fleet.functions:
-        if function is None:
-            continue
-        agg = fleet.by_function[function]
-        sections[function] = {
-            "summary": summary_of(agg),
-            "dependencies": dependency_rows(agg),
-            "findings": [f.to_dict() for f in findings if f.function == function],
-        }
-    return sections

@@ -17,7 +17,7 @@ import dataclasses
 import sys
 import time
 from collections import deque
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from typing import Any
 
 from lambda_trace.analyzer.errors import CliError
@@ -25,7 +25,7 @@ from lambda_trace.analyzer.findings import Thresholds, find_all
 from lambda_trace.analyzer.model import LogEvent
 from lambda_trace.analyzer.pipeline import Pipeline
 from lambda_trace.analyzer.render.common import counted, fmt_ms
-from lambda_trace.analyzer.render.json_report import build_report
+from lambda_trace.analyzer.report import Report, report_from_aggregate
 from lambda_trace.analyzer.sourcestats import SourceStats
 from lambda_trace.analyzer.timewindow import TimeWindow, now_ms, parse_time
 
@@ -67,11 +67,12 @@ class LiveAnalysis:
             "error_type": error.get("error_type") or report.get("error_type"),
         })
 
-    def report(self, source_stats: SourceStats, top: int) -> dict[str, Any]:
+    def report(self, source_stats: SourceStats, top: int) -> Report:
         analysis = self.pipeline.analysis()
-        return build_report(self.agg, find_all(self.agg, None, Thresholds()),
-                            join_stats=analysis.join_stats, source_stats=source_stats,
-                            parse_stats=analysis.parse_stats, top=top)
+        return report_from_aggregate(self.agg, find_all(self.agg, None, Thresholds()),
+                                     join_stats=analysis.join_stats,
+                                     source_stats=source_stats,
+                                     parse_stats=analysis.parse_stats, top=top)
 
 
 class Tail:
@@ -106,7 +107,7 @@ class Tail:
             del self._seen[key]
 
 
-def follow(args: argparse.Namespace) -> tuple[dict[str, Any], LiveAnalysis]:
+def follow(args: argparse.Namespace) -> tuple[Report, LiveAnalysis]:
     """Run the live tail until Ctrl-C or ``--follow-max-seconds``; the final report."""
     query = _query(args)
     stats = SourceStats()
@@ -121,7 +122,7 @@ def follow(args: argparse.Namespace) -> tuple[dict[str, Any], LiveAnalysis]:
         with view:
             while True:
                 live.feed(tail.poll())
-                view.update(live.report(stats, args.top), live.failures)
+                view.update(live.report(stats, args.top).document, live.failures)
                 if deadline is not None and time.monotonic() >= deadline:
                     break
                 pause = args.follow_interval
@@ -162,7 +163,7 @@ class LiveView:
             self._live.update(Text(""), refresh=True)
             self._live.stop()
 
-    def update(self, report: dict[str, Any], failures: Iterable[dict[str, Any]]) -> None:
+    def update(self, report: Mapping[str, Any], failures: Iterable[dict[str, Any]]) -> None:
         status = status_line(report, self.groups)
         if self._live is None:
             if status != self._last:
@@ -198,7 +199,7 @@ class LiveView:
         self._live.update(Group(*parts), refresh=True)
 
 
-def status_items(report: dict[str, Any]) -> list[str]:
+def status_items(report: Mapping[str, Any]) -> list[str]:
     """``invocations: 12``, ``failed: 1``, ``p95: 212 ms``, ``last event: …``."""
     n = report.get("invocations") or 0
     failed = (report.get("errors") or 0) + (report.get("timeouts") or 0)
@@ -212,7 +213,7 @@ def status_items(report: dict[str, Any]) -> list[str]:
     return items
 
 
-def status_line(report: dict[str, Any], groups: str) -> str:
+def status_line(report: Mapping[str, Any], groups: str) -> str:
     n = report.get("invocations") or 0
     failed = (report.get("errors") or 0) + (report.get("timeouts") or 0)
     p95 = (report.get("duration_ms") or {}).get("p95")

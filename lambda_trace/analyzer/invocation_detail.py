@@ -15,6 +15,7 @@ from typing import Any, Optional
 
 from lambda_trace.analyzer.lineformats import PREFIX_START, split_prefix
 from lambda_trace.analyzer.model import Event, LogEvent
+from lambda_trace.analyzer.numbers import json_number
 from lambda_trace.analyzer.parse import Parser
 from lambda_trace.analyzer.timestamps import ms_to_iso_or_none
 from lambda_trace.redact import redact
@@ -203,7 +204,7 @@ def nest_calls(calls: list[Event]) -> list[dict[str, Any]]:
     """Calls in start order, each with its ``depth``: how many segments enclose it."""
     rows: list[dict[str, Any]] = []
     for c in calls:
-        start, duration = _num(c.get("start_ms")), _num(c.get("duration_ms"))
+        start, duration = json_number(c.get("start_ms")), json_number(c.get("duration_ms"))
         rows.append({
             "name": str(c.get("name") or "?"), "kind": c.get("kind"), "start_ms": start,
             "duration_ms": duration, "status": c.get("status"),
@@ -306,9 +307,3 @@ def _offset(ts: Optional[float], base: Optional[float]) -> Optional[float]:
     if ts is None or base is None:
         return None
     return round(float(ts) - float(base), 3)
-
-
-def _num(value: Any) -> Optional[float]:
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        return None
-    return float(value)

@@ -23,6 +23,7 @@ from datetime import datetime, timezone
 from typing import Any, Optional
 
 from lambda_trace.analyzer.aws_access import AwsAccess, CheckSkipped, NotFound
+from lambda_trace.analyzer.timestamps import iso_to_ms
 
 LAMBDA_NAMESPACE = "AWS/Lambda"
 #: the namespace lambda-trace's EMF metrics go to unless LAMBDA_TRACE_NAMESPACE says otherwise
@@ -300,10 +301,8 @@ def _epoch_s(ts: Any) -> Optional[float]:
     if isinstance(ts, (int, float)):
         return float(ts)
     if isinstance(ts, str):
-        try:
-            return datetime.fromisoformat(ts.replace("Z", "+00:00")).timestamp()
-        except ValueError:
-            return None
+        ms = iso_to_ms(ts)
+        return ms / 1000 if ms is not None else None
     return None
 
 

@@ -2,36 +2,16 @@
 
 Their owners are the analyzer's and the local runner's modules (named beside each); importing
 those to build a parser would load the analysis pipeline (≈100 ms) before ``--help`` can print.
-tests/test_cli_shell.py checks that every copy equals its owner's value.
+tests/test_cli_shell.py checks that every copy equals its owner's value. The finding kinds
+need no copy: ``lambda_trace.finding_kinds`` declares them, light enough to import here.
 """
 
 from __future__ import annotations
 
-#: ``lambda_trace.analyzer.findings.KINDS`` (``analyze --fail-on``)
-FINDING_KINDS = (
-    "no_invocations",
-    "not_invoked",
-    "logs_not_written",
-    "config_vs_observed",
-    "timeout",
-    "out_of_memory",
-    "memory_pressure",
-    "init_failure",
-    "extension_failure",
-    "runtime_crash",
-    "permission_denied",
-    "dependency_error",
-    "resource_limit",
-    "code_error",
-    "throttling",
-    "retries",
-    "latency_regression",
-    "slow_dependency",
-    "n_plus_one",
-    "cold_start",
-    "overprovisioned_memory",
-    "memory_cost",
-)
+from lambda_trace.finding_kinds import KINDS
+
+#: ``analyze --fail-on`` lists these: one declaration, light enough for ``--help``
+FINDING_KINDS = KINDS
 
 #: the keys of ``lambda_trace.analyzer.model.EVENT_KEYS`` (``events --type``)
 EVENT_TYPES = frozenset({

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import unicodedata
+from collections.abc import Mapping
 from typing import Any, Optional
 
 #: shown where a value is unknown
@@ -51,7 +52,7 @@ def fmt_count(value: Optional[float]) -> str:
     return MISSING if value is None else f"{value:,.0f}"
 
 
-def evidence_items(evidence: dict[str, Any]) -> list[tuple[str, str]]:
+def evidence_items(evidence: Mapping[str, Any]) -> list[tuple[str, str]]:
     """``(key, text)`` pairs for a finding's evidence; lists of rows become compact JSON."""
     items = []
     for key, value in evidence.items():
@@ -98,7 +99,7 @@ READ = {
 }
 
 
-def footer_sections(report: dict[str, Any]) -> list[tuple[str, list[tuple[str, int]]]]:
+def footer_sections(report: Mapping[str, Any]) -> list[tuple[str, list[tuple[str, int]]]]:
     """``[("Read", [(label, n)...]), ("Skipped", [...])]``: the input counters that are not 0."""
     input_ = report.get("input") or {}
     flat: dict[str, Any] = {}
@@ -119,7 +120,7 @@ def footer_sections(report: dict[str, Any]) -> list[tuple[str, list[tuple[str, i
     return sections
 
 
-def footer_lines(report: dict[str, Any]) -> list[str]:
+def footer_lines(report: Mapping[str, Any]) -> list[str]:
     """The footer as plain text lines."""
     return [
         f"{title}: " + ", ".join(f"{n:,} {counted(label, n)}" for label, n in rows)

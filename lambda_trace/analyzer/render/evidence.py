@@ -8,6 +8,7 @@ table, a list of values a comma-separated list.
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Callable, Optional
 
@@ -35,7 +36,7 @@ class EvidenceView:
     tables: list[EvidenceTable] = field(default_factory=list)
 
 
-def describe(finding: dict[str, Any]) -> EvidenceView:
+def describe(finding: Mapping[str, Any]) -> EvidenceView:
     """The human view of ``finding['evidence']`` (the finding's other keys give context)."""
     evidence = finding.get("evidence") or {}
     if not isinstance(evidence, dict):
@@ -142,7 +143,7 @@ _TABLE_TITLES = {
 }
 
 
-def _table(key: str, rows: list[dict[str, Any]]) -> EvidenceTable:
+def _table(key: str, rows: Sequence[Mapping[str, Any]]) -> EvidenceTable:
     keys: list[str] = []
     for row in rows:
         for k in row:
@@ -180,7 +181,7 @@ def _of(count: Any, total: Any, what: str, share: Any = None) -> str:
     return text + (f" ({fmt_pct_of(share)})" if share is not None else "")
 
 
-def _timeout(e: dict[str, Any]) -> Sentence:
+def _timeout(e: Mapping[str, Any]) -> Sentence:
     text = _of(e["timeouts"], e.get("invocations"), "invocations", e.get("rate")) + " timed out"
     limits = sorted({float(s) for s in e.get("timeout_limits_seen") or []
                      if isinstance(s, (int, float))})
@@ -199,7 +200,7 @@ def _timeout(e: dict[str, Any]) -> Sentence:
     return text + ".", used
 
 
-def _out_of_memory(e: dict[str, Any]) -> Sentence:
+def _out_of_memory(e: Mapping[str, Any]) -> Sentence:
     text = _of(e["out_of_memory"], e.get("invocations"), "invocations", e.get("rate"))
     text += " ran out of memory"
     if e.get("memory_size_mb"):
@@ -226,7 +227,7 @@ def _out_of_memory(e: dict[str, Any]) -> Sentence:
     return text + ".", used
 
 
-def _code_error(e: dict[str, Any]) -> Sentence:
+def _code_error(e: Mapping[str, Any]) -> Sentence:
     text = _of(e["count"], e.get("invocations"), "invocations")
     text += f" raised {clean(e['error_type'])}"
     if e.get("top_frame"):
@@ -234,7 +235,7 @@ def _code_error(e: dict[str, Any]) -> Sentence:
     return text + ".", {"count", "invocations", "error_type", "top_frame"}
 
 
-def _resource_limit(e: dict[str, Any]) -> Sentence:
+def _resource_limit(e: Mapping[str, Any]) -> Sentence:
     count, invocations = e["count"], e.get("invocations")
     if invocations and count <= invocations:
         text = _of(count, invocations, "invocations")
@@ -248,7 +249,7 @@ def _resource_limit(e: dict[str, Any]) -> Sentence:
     return text + ".", {"count", "invocations", "rate", "quota", "error_type", "top_frame"}
 
 
-def _slow_dependency(e: dict[str, Any]) -> Sentence:
+def _slow_dependency(e: Mapping[str, Any]) -> Sentence:
     text = f"{_plain(e['calls'])} calls"
     if e.get("calls_per_invocation") is not None:
         text += f" ({_plain(e['calls_per_invocation'])} per invocation)"
@@ -261,7 +262,7 @@ def _slow_dependency(e: dict[str, Any]) -> Sentence:
                         "ms_per_invocation"}
 
 
-def _n_plus_one(e: dict[str, Any]) -> Sentence:
+def _n_plus_one(e: Mapping[str, Any]) -> Sentence:
     text = _of(e["invocations"], None, "invocations", e.get("share_of_invocations"))
     text += f" made up to {_plain(e['max_sequential_calls'])} calls one after another"
     if e.get("source"):
@@ -270,7 +271,7 @@ def _n_plus_one(e: dict[str, Any]) -> Sentence:
                         "name"}
 
 
-def _cold_start(e: dict[str, Any]) -> Sentence:
+def _cold_start(e: Mapping[str, Any]) -> Sentence:
     text = _of(e["cold_starts"], e.get("invocations"), "invocations", e.get("share"))
     text += " started cold"
     if e.get("init_p50_ms") is not None:
@@ -283,21 +284,21 @@ def _cold_start(e: dict[str, Any]) -> Sentence:
                         "init_share_of_billed_time"}
 
 
-def _throttling(e: dict[str, Any]) -> Sentence:
+def _throttling(e: Mapping[str, Any]) -> Sentence:
     text = _of(e["throttled_calls"], e.get("calls"), "calls", e.get("rate")) + " were throttled"
     if e.get("retries") is not None:
         text += f"; {_plain(e['retries'])} retries in all"
     return text + ".", {"throttled_calls", "calls", "rate", "retries", "name"}
 
 
-def _retries(e: dict[str, Any]) -> Sentence:
+def _retries(e: Mapping[str, Any]) -> Sentence:
     text = _of(e["calls_retried"], e.get("calls"), "calls", e.get("rate")) + " were retried"
     if e.get("retries") is not None:
         text += f", {_plain(e['retries'])} retries in all"
     return text + ".", {"calls_retried", "calls", "rate", "retries", "name"}
 
 
-def _latency_regression(e: dict[str, Any]) -> Sentence:
+def _latency_regression(e: Mapping[str, Any]) -> Sentence:
     text = (f"p95 went from {fmt_ms(e['baseline_p95_ms'])} to {fmt_ms(e['p95_ms'])}")
     if e.get("change_pct") is not None:
         text += f" ({e['change_pct']:+.1f}%)"
@@ -307,7 +308,7 @@ def _latency_regression(e: dict[str, Any]) -> Sentence:
                         "name"}
 
 
-def _memory_pressure(e: dict[str, Any]) -> Sentence:
+def _memory_pressure(e: Mapping[str, Any]) -> Sentence:
     near = e["failures_near_limit"]
     text = (f"{_plain(near)} failed or timed-out invocation{'' if near == 1 else 's'} ran "
             "near the limit")
@@ -318,7 +319,7 @@ def _memory_pressure(e: dict[str, Any]) -> Sentence:
     return text + ".", {"failures_near_limit", "peak_max_mb", "memory_size_mb"}
 
 
-def _overprovisioned(e: dict[str, Any]) -> Sentence:
+def _overprovisioned(e: Mapping[str, Any]) -> Sentence:
     size = fmt_value("memory_size_mb", e["memory_size_mb"])
     text = (f"Over {_plain(e['invocations'])} invocations at {size} "
             f"the highest peak was {fmt_value('peak_max_mb', e['peak_max_mb'])}")
@@ -327,7 +328,7 @@ def _overprovisioned(e: dict[str, Any]) -> Sentence:
     return text + ".", {"invocations", "memory_size_mb", "peak_max_mb", "peak_p99_mb"}
 
 
-def _permission_denied(e: dict[str, Any]) -> Sentence:
+def _permission_denied(e: Mapping[str, Any]) -> Sentence:
     count = e["count"]
     text = f"AWS denied {_plain(count)} request{'' if count == 1 else 's'}"
     if e.get("principal"):
@@ -335,7 +336,7 @@ def _permission_denied(e: dict[str, Any]) -> Sentence:
     return text + ".", {"count", "principal"}
 
 
-def _init_failure(e: dict[str, Any]) -> Sentence:
+def _init_failure(e: Mapping[str, Any]) -> Sentence:
     count = e["count"]
     text = f"{_plain(count)} {clean(e.get('phase') or 'init')} phase{'' if count == 1 else 's'}"
     text += f" ended in {clean(e.get('status') or 'failure')}"
@@ -346,7 +347,7 @@ def _init_failure(e: dict[str, Any]) -> Sentence:
     return text + ".", {"count", "phase", "status", "error_type", "init_duration_ms"}
 
 
-def _no_invocations(e: dict[str, Any]) -> Sentence:
+def _no_invocations(e: Mapping[str, Any]) -> Sentence:
     return f"No invocation among {_plain(e.get('events') or 0)} recognised events.", {"events"}
 
 

@@ -13,20 +13,19 @@ import base64
 import hashlib
 import html
 import json
-import math
-from datetime import datetime, timezone
+from collections.abc import Mapping, Sequence
 from functools import lru_cache
 from importlib import resources
-from typing import Any, Optional
+from typing import TYPE_CHECKING, Any
 
-from lambda_trace.analyzer.aggregate import Aggregator
 from lambda_trace.analyzer.render import metrics_section, tables
-from lambda_trace.analyzer.render.common import SEVERITY_LABELS, clean, fmt_ms, footer_lines
+from lambda_trace.analyzer.render.common import SEVERITY_LABELS, clean, footer_lines
 from lambda_trace.analyzer.render.evidence import describe
 
+if TYPE_CHECKING:
+    from lambda_trace.analyzer.report import Report
+
 CHART_JS = "chart.umd.min.js"
-#: dependencies shown in the latency-distribution chart
-LATENCY_SERIES = 6
 
 _STYLE = """
 :root{--fg:#1d2330;--muted:#5b6474;--line:#e2e6ee;--bg:#f7f8fb;--card:#fff;
@@ -230,98 +229,26 @@ _APP_JS = r"""
 """
 
 
-def chart_data(agg: Aggregator, report: dict[str, Any]) -> dict[str, Any]:
-    """What the page's script draws: every slowest invocation's calls (the timeline shown on a
-    click), latency histograms per dependency, and the duration and memory time series."""
-    data: dict[str, Any] = {"invocations": invocation_timelines(report), "first_with_calls": 0,
-                            "latency": None, "timeline": None}
-    for i, inv in enumerate(data["invocations"]):
-        if inv["calls"] or inv["in_flight"]:
-            data["first_with_calls"] = i
-            break
-    deps = [d for d in sorted(agg.dependencies.values(), key=lambda d: -d.total_ms)
-            if d.sketch.count][:LATENCY_SERIES]
-    if deps:
-        low = min(d.sketch.min for d in deps)
-        high = max(d.sketch.max for d in deps)
-        first = math.floor(math.log2(max(low, 0.125)))
-        last = max(first + 1, math.ceil(math.log2(max(high, 0.25))))
-        edges = [2.0**k for k in range(first, last + 1)]
-        labels = [f"<= {_ms_label(edges[0])}"] + [
-            f"{_ms_label(a)} to {_ms_label(b)}" for a, b in zip(edges, edges[1:])
-        ]
-        series = []
-        for dep in deps:
-            counts = [0] * len(labels)
-            for lower, upper, n in dep.sketch.buckets():
-                mid = math.sqrt(lower * upper) if lower > 0 else 0.0
-                i = 0 if mid <= edges[0] else math.ceil(math.log2(mid)) - first
-                counts[min(i, len(labels) - 1)] += n
-            total = sum(counts) or 1
-            series.append({"name": dep.name, "shares": [round(100 * c / total, 2) for c in counts]})
-        data["latency"] = {"labels": labels, "series": series}
-    points = agg.timeline.points()
-    if points:
-        limits = [k for k, _, _, _ in agg.timeout_seconds.items()]
-        data["timeline"] = {
-            "labels": [_time_label(p["start_ms"], agg.timeline.bucket_ms) for p in points],
-            "duration_max": [_round(p["duration_max_ms"]) for p in points],
-            "duration_mean": [_round(p["duration_mean_ms"]) for p in points],
-            "memory_used": [p["max_memory_used_mb"] for p in points],
-            "memory_size": [p["memory_size_mb"] for p in points],
-            "timeout_ms": max(limits) * 1000 if limits else None,
-            "bucket_ms": agg.timeline.bucket_ms,
-        }
-    return data
-
-
-def invocation_timelines(report: dict[str, Any]) -> list[dict[str, Any]]:
-    """The slowest invocations with their calls in start order, for the click-to-show timeline."""
-    out = []
-    for row in report.get("slowest_invocations") or []:
-        calls = sorted(
-            (
-                {"name": str(c.get("name") or "?"), "kind": c.get("kind"),
-                 "start_ms": c["start_ms"], "duration_ms": c.get("duration_ms") or 0.0,
-                 "status": c.get("status")}
-                for c in row.get("calls") or [] if c.get("start_ms") is not None
-            ),
-            key=lambda c: c["start_ms"],
-        )
-        in_flight = row.get("in_flight")
-        if not (isinstance(in_flight, dict) and in_flight.get("name")):
-            in_flight = None
-        out.append({
-            "request_id": row.get("request_id"),
-            "function": row.get("function"),
-            "status": row.get("status"),
-            "duration_ms": row.get("duration_ms"),
-            "duration_label": fmt_ms(row.get("duration_ms")),
-            "calls": calls,
-            "in_flight": None if in_flight is None else {
-                "name": str(in_flight["name"]), "kind": in_flight.get("kind"),
-                "running_ms": in_flight.get("running_ms")},
-        })
-    return out
-
-
-def render_html(report: dict[str, Any], charts: dict[str, Any]) -> str:
+def render_html(report: Report) -> str:
+    """The page: the report's sections as HTML, its chart data as inert JSON for the script."""
+    charts = report.charts
+    document = report.document
     chart_js = _chart_js()
     csp = (
         "default-src 'none'; "
         f"script-src {_hash(chart_js)} {_hash(_APP_JS)}; "
         f"style-src {_hash(_STYLE)}; img-src data:; base-uri 'none'; form-action 'none'"
     )
-    functions = report.get("functions")
+    functions = document.get("functions")
     if isinstance(functions, dict) and functions:
         # Findings about no one function (or one the sections lack) are shown above them.
-        loose = [f for f in report.get("findings") or []
+        loose = [f for f in document.get("findings") or []
                  if not f.get("function") or f["function"] not in functions]
         body = (_findings(loose) if loose else "") + "".join(
             _function_section(i, name, entry or {})
             for i, (name, entry) in enumerate(functions.items()))
     else:
-        body = _findings(report.get("findings") or []) + _dependencies(report)
+        body = _findings(document.get("findings") or []) + _dependencies(document)
     parts = [
         "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n",
         f"<meta http-equiv=\"Content-Security-Policy\" content=\"{_e(csp)}\">\n",
@@ -329,13 +256,13 @@ def render_html(report: dict[str, Any], charts: dict[str, Any]) -> str:
         "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n",
         "<title>lambda-trace report</title>\n",
         f"<style>{_STYLE}</style>\n</head>\n<body>\n<main>\n",
-        _header(report),
+        _header(document),
         body,  # the findings first: what to change; the metrics' charts after them
-        render_metrics(report),
-        _slowest(report, charts),
+        render_metrics(document),
+        _slowest(document, charts),
         _charts(charts),
-        _errors(report),
-        _footer(report),
+        _errors(document),
+        _footer(document),
         "</main>\n",
         f"<script type=\"application/json\" id=\"report-data\">{embed_json(charts)}</script>\n",
         f"<script>{chart_js}</script>\n",
@@ -345,7 +272,7 @@ def render_html(report: dict[str, Any], charts: dict[str, Any]) -> str:
     return "".join(parts)
 
 
-def render_metrics(report: dict[str, Any]) -> str:
+def render_metrics(report: Mapping[str, Any]) -> str:
     """The ``metrics`` section (CloudWatch metrics per function, with their charts); empty when
     it is absent."""
     return metrics_section.html_section(report)
@@ -359,7 +286,7 @@ def embed_json(data: Any) -> str:
     return text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
 
 
-def _cards(summary: dict[str, Any], element_id: str) -> str:
+def _cards(summary: Mapping[str, Any], element_id: str) -> str:
     cells = tables.summary_cells(summary)
     html_cards = "".join(
         f"<div class=\"card\"><span class=\"muted\">{_e(k)}</span><b>{_e(v)}</b></div>"
@@ -368,14 +295,14 @@ def _cards(summary: dict[str, Any], element_id: str) -> str:
     return f"<section class=\"cards\" id=\"{element_id}\">{html_cards}</section>\n"
 
 
-def _header(report: dict[str, Any]) -> str:
+def _header(report: Mapping[str, Any]) -> str:
     tr = report.get("time_range") or {}
     when = f"{tr['start']} → {tr.get('end')}" if tr.get("start") else "no timestamps"
     return (f"<header><h1>lambda-trace report</h1><p class=\"muted\">{_t(when)}</p></header>\n"
             + _cards(report, "summary"))
 
 
-def _function_section(index: int, name: str, entry: dict[str, Any]) -> str:
+def _function_section(index: int, name: str, entry: Mapping[str, Any]) -> str:
     """One function: its summary cards, findings and dependencies."""
     summary = entry.get("summary") or {}
     deps = entry.get("dependencies") or []
@@ -389,7 +316,7 @@ def _function_section(index: int, name: str, entry: dict[str, Any]) -> str:
     )
 
 
-def _findings(findings: list[dict[str, Any]], level: int = 2) -> str:
+def _findings(findings: Sequence[Mapping[str, Any]], level: int = 2) -> str:
     out = [f"<section class=\"findings\"><h{level}>Findings</h{level}>\n"]
     if not findings:
         out.append("<p>Nothing to report.</p>\n")
@@ -445,7 +372,7 @@ def _cell(text: str, numeric: bool, identifier: bool = False) -> str:
     return f"<td{attr}>{_t(text, 400)}</td>"
 
 
-def _slowest(report: dict[str, Any], charts: dict[str, Any]) -> str:
+def _slowest(report: Mapping[str, Any], charts: Mapping[str, Any]) -> str:
     """The slowest invocations; a click on a row draws its timeline below the table."""
     rows = report.get("slowest_invocations") or []
     if not rows:
@@ -470,7 +397,7 @@ def _slowest(report: dict[str, Any], charts: dict[str, Any]) -> str:
     )
 
 
-def _charts(charts: dict[str, Any]) -> str:
+def _charts(charts: Mapping[str, Any]) -> str:
     boxes = [
         ("chart-latency", "Latency histogram per dependency", "wide", charts.get("latency")),
         ("chart-duration", "Duration over time", "", charts.get("timeline")),
@@ -487,7 +414,7 @@ def _charts(charts: dict[str, Any]) -> str:
     return "".join(out)
 
 
-def _dependencies(report: dict[str, Any], level: int = 2) -> str:
+def _dependencies(report: Mapping[str, Any], level: int = 2) -> str:
     deps = report.get("dependencies") or []
     if not deps:
         return ""
@@ -495,7 +422,7 @@ def _dependencies(report: dict[str, Any], level: int = 2) -> str:
             f"{_table(tables.dependencies_table(deps[:50]))}</section>\n")
 
 
-def _errors(report: dict[str, Any]) -> str:
+def _errors(report: Mapping[str, Any]) -> str:
     groups = report.get("error_groups") or []
     if not groups:
         return ""
@@ -504,7 +431,7 @@ def _errors(report: dict[str, Any]) -> str:
             f"{_table(table, id_columns=('example request id',))}</section>\n")
 
 
-def _footer(report: dict[str, Any]) -> str:
+def _footer(report: Mapping[str, Any]) -> str:
     lines = footer_lines(report) or ["Read: nothing"]
     return "<footer>" + "<br>".join(_e(line) for line in lines) + "</footer>\n"
 
@@ -531,22 +458,3 @@ def _e(text: Any) -> str:
 def _t(value: Any, limit: int = 300) -> str:
     """Untrusted text: control characters made visible, then HTML-escaped."""
     return html.escape(clean(value, limit), quote=True)
-
-
-def _ms_label(ms: float) -> str:
-    if ms >= 1000:
-        return f"{ms / 1000:g} s"
-    return f"{ms:g} ms"
-
-
-def _time_label(epoch_ms: float, bucket_ms: int) -> str:
-    dt = datetime.fromtimestamp(epoch_ms / 1000, tz=timezone.utc)
-    if bucket_ms >= 86_400_000:
-        return dt.strftime("%Y-%m-%d")
-    if bucket_ms >= 60_000:
-        return dt.strftime("%m-%d %H:%M")
-    return dt.strftime("%H:%M:%S")
-
-
-def _round(value: Optional[float]) -> Optional[float]:
-    return None if value is None else round(value, 2)

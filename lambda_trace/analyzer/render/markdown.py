@@ -4,11 +4,15 @@ from __future__ import annotations
 
 import json
 import re
-from typing import Any, TextIO
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
 
 from lambda_trace.analyzer.render import metrics_section, tables
 from lambda_trace.analyzer.render.common import SEVERITY_LABELS, clean, footer_lines
 from lambda_trace.analyzer.render.evidence import describe
+
+if TYPE_CHECKING:
+    from lambda_trace.analyzer.report import Report
 
 # Characters that Markdown (or the HTML it may carry) would interpret.
 _MD_SPECIAL = re.compile(r"([\\`*_\[\]|~])")
@@ -41,44 +45,47 @@ def md_table(table: tables.Table) -> str:
     return "\n".join(out) + "\n\n"
 
 
-def render_markdown(report: dict[str, Any], file: TextIO, *, top: int = 20) -> None:
-    w = file.write
+def render_markdown(report: Report, *, top: int = 20) -> str:
+    out: list[str] = []
+    w = out.append
+    document = report.document
     w("# lambda-trace report\n\n")
-    tr = report.get("time_range") or {}
+    tr = document.get("time_range") or {}
     if tr.get("start"):
         w(f"{md(tr['start'])} → {md(tr.get('end'))}\n\n")
-    w(md_table(tables.summary_table(report)))
-    by_function = tables.functions_table(report)
+    w(md_table(tables.summary_table(document)))
+    by_function = tables.functions_table(document)
     if by_function:
         w("## By function\n\n" + md_table(by_function))
-    w(render_metrics(report))
+    w(render_metrics(document))
 
-    w(metrics_section.markdown(report, md))
-    deps = report.get("dependencies") or []
+    w(metrics_section.markdown(document, md))
+    deps = document.get("dependencies") or []
     if deps:
         w("## Dependencies\n\n" + md_table(tables.dependencies_table(deps[:top])))
 
     w("## Findings\n\n")
-    findings = report.get("findings") or []
+    findings = document.get("findings") or []
     if not findings:
         w("Nothing to report.\n\n")
     for f in findings:
         w(finding_markdown(f))
 
-    groups = report.get("error_groups") or []
+    groups = document.get("error_groups") or []
     if groups:
         w("## Errors\n\n" + md_table(tables.error_groups_table(groups[:top])))
-    slowest = report.get("slowest_invocations") or []
+    slowest = document.get("slowest_invocations") or []
     if slowest:
         with_function = any(row.get("function") for row in slowest)
         w("## Slowest invocations\n\n" + md_table(tables.slowest_table(slowest[:5], with_function)))
 
-    footer = footer_lines(report)
+    footer = footer_lines(document)
     if footer:
         w("---\n\n" + "  \n".join(md(line, 2000, line_start=True) for line in footer) + "\n")
+    return "".join(out)
 
 
-def render_metrics(report: dict[str, Any]) -> str:
+def render_metrics(report: Mapping[str, Any]) -> str:
     """The ``metrics`` section (CloudWatch metrics per function); empty when it is absent."""
     table = tables.metrics_table(report)
     if table is None:
@@ -88,7 +95,7 @@ def render_metrics(report: dict[str, Any]) -> str:
             + (notes + "\n" if notes else ""))
 
 
-def finding_markdown(f: dict[str, Any]) -> str:
+def finding_markdown(f: Mapping[str, Any]) -> str:
     severity = str(f.get("severity", "info"))
     label = SEVERITY_LABELS.get(severity, severity.upper())
     kind = str(f.get("kind"))

@@ -8,6 +8,7 @@ the page's Content-Security-Policy needs no new script or style).
 from __future__ import annotations
 
 import html
+from collections.abc import Mapping
 from typing import Any, Optional
 
 from lambda_trace.analyzer.render.common import MISSING, clean, fmt_count, fmt_ms
@@ -20,7 +21,7 @@ COLUMNS = ("function", "invocations", "errors", "throttles", "avg", "p50", "p99"
            "conc.", "trend")
 
 
-def rows(report: dict[str, Any]) -> list[list[str]]:
+def rows(report: Mapping[str, Any]) -> list[list[str]]:
     """One row per function, in ``COLUMNS`` order (text, not yet escaped)."""
     out = []
     for name, m in sorted((report.get("metrics") or {}).items()):
@@ -47,7 +48,7 @@ def shown_columns(table_rows: list[list[str]]) -> list[int]:
             if i not in optional or any(row[i] != MISSING for row in table_rows)]
 
 
-def extras(report: dict[str, Any]) -> list[str]:
+def extras(report: Mapping[str, Any]) -> list[str]:
     """Lines for what only some functions have: async and stream metrics, EMF metrics."""
     lines = []
     for name, m in sorted((report.get("metrics") or {}).items()):
@@ -69,7 +70,7 @@ def extras(report: dict[str, Any]) -> list[str]:
     return lines
 
 
-def title(report: dict[str, Any]) -> str:
+def title(report: Mapping[str, Any]) -> str:
     period = report.get("metrics_period_s")
     per = f", per {period // 60} min" if isinstance(period, int) and period >= 60 else ""
     return f"Lambda metrics (CloudWatch{per})"
@@ -88,7 +89,7 @@ def sparkline(values: list[Any], width: int = SPARK_WIDTH) -> str:
                    for b in buckets)
 
 
-def _get(m: dict[str, Any], metric: str, key: str) -> Optional[float]:
+def _get(m: Mapping[str, Any], metric: str, key: str) -> Optional[float]:
     value = (m.get(metric) or {}).get(key)
     return float(value) if isinstance(value, (int, float)) else None
 
@@ -96,7 +97,7 @@ def _get(m: dict[str, Any], metric: str, key: str) -> Optional[float]:
 # -- one function per format -------------------------------------------------------------------
 
 
-def print_terminal(console: Any, report: dict[str, Any]) -> None:
+def print_terminal(console: Any, report: Mapping[str, Any]) -> None:
     """The metrics table on a rich console (nothing when the report has no metrics)."""
     table_rows = rows(report)
     if not table_rows:
@@ -119,7 +120,7 @@ def print_terminal(console: Any, report: dict[str, Any]) -> None:
         console.print(Text("  " + line, style="dim"))
 
 
-def markdown(report: dict[str, Any], escape: Any) -> str:
+def markdown(report: Mapping[str, Any], escape: Any) -> str:
     """The metrics table as GitHub Markdown; ``escape`` makes untrusted text inert."""
     table_rows = rows(report)
     if not table_rows:
@@ -136,7 +137,7 @@ def markdown(report: dict[str, Any], escape: Any) -> str:
     return "".join(out)
 
 
-def html_section(report: dict[str, Any]) -> str:
+def html_section(report: Mapping[str, Any]) -> str:
     """The table and one SVG chart per function (invocations, errors, throttles over time)."""
     table_rows = rows(report)
     if not table_rows:
@@ -164,7 +165,7 @@ SERIES_COLORS = (("Invocations.sum", "#1565c0", "invocations"),
                  ("Throttles.sum", "#b26a00", "throttles"))
 
 
-def svg_chart(name: str, series: dict[str, Any], width: int = 560, height: int = 190) -> str:
+def svg_chart(name: str, series: Mapping[str, Any], width: int = 560, height: int = 190) -> str:
     """Counts per period as lines on one chart, with the first and last time as labels."""
     stamps = series.get("timestamps") or []
     if not stamps:

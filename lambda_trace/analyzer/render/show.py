@@ -8,7 +8,7 @@ from rich.cells import cell_len
 
 from lambda_trace.analyzer.render.common import MISSING, clean, fmt_ms
 from lambda_trace.analyzer.render.layout import pack, wrap
-from lambda_trace.analyzer.render.terminal import Lines, terminal_width, wants_color, write_lines
+from lambda_trace.analyzer.render.terminal import Lines, lines_text, terminal_width, wants_color
 
 #: the offset column, then the kind column, then the text
 OFFSET_WIDTH = 10
@@ -24,7 +24,7 @@ def render_invocation(
 ) -> None:
     lines = Lines(width or terminal_width(file))
     invocation_lines(lines, detail)
-    write_lines(lines, file, wants_color(file) if color is None else color)
+    file.write(lines_text(lines, wants_color(file) if color is None else color))
 
 
 def invocation_lines(lines: Lines, detail: dict[str, Any]) -> None:

@@ -6,6 +6,7 @@ percentages) and cleaned of control characters, but not escaped for any markup.
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from typing import Any, Optional
 
 from lambda_trace.analyzer.render import metrics_section
@@ -22,7 +23,7 @@ def share(count: Any, n: Any) -> str:
     return f"{count:,} ({fmt_pct(count / n)})" if n and count else f"{count:,}"
 
 
-def summary_cells(summary: dict[str, Any]) -> list[str]:
+def summary_cells(summary: Mapping[str, Any]) -> list[str]:
     """The summary row of a report (or of one function's summary, the same shape)."""
     n = summary.get("invocations") or 0
     d = summary.get("duration_ms") or {}
@@ -33,11 +34,11 @@ def summary_cells(summary: dict[str, Any]) -> list[str]:
     ]
 
 
-def summary_table(report: dict[str, Any]) -> Table:
+def summary_table(report: Mapping[str, Any]) -> Table:
     return SUMMARY_HEADERS, [summary_cells(report)], [True] * len(SUMMARY_HEADERS)
 
 
-def functions_table(report: dict[str, Any]) -> Optional[Table]:
+def functions_table(report: Mapping[str, Any]) -> Optional[Table]:
     """One summary row per function, when the report covers more than one."""
     functions = report.get("functions")
     if not isinstance(functions, dict) or len(functions) < 2:
@@ -53,7 +54,7 @@ DEPENDENCY_HEADERS = ["name", "kind", "calls", "total", "share", "p50", "p95", "
                       "errors"]
 
 
-def dependencies_table(deps: list[dict[str, Any]]) -> Table:
+def dependencies_table(deps: Sequence[Mapping[str, Any]]) -> Table:
     rows = [
         [clean(d.get("name"), 200), clean(d.get("kind") or ""), fmt_count(d.get("calls")),
          fmt_ms(d.get("total_ms")), fmt_pct(d.get("share")), fmt_ms(d.get("p50_ms")),
@@ -64,7 +65,7 @@ def dependencies_table(deps: list[dict[str, Any]]) -> Table:
     return DEPENDENCY_HEADERS, rows, [False, False] + [True] * 8
 
 
-def error_groups_table(groups: list[dict[str, Any]]) -> Table:
+def error_groups_table(groups: Sequence[Mapping[str, Any]]) -> Table:
     headers = ["count", "error type", "top frame", "example request id", "message"]
     rows = [
         [fmt_count(g.get("count")), clean(g.get("error_type"), 160),
@@ -78,7 +79,7 @@ def error_groups_table(groups: list[dict[str, Any]]) -> Table:
 ERROR_GROUPS_HEADING = 1
 
 
-def slowest_call(row: dict[str, Any]) -> str:
+def slowest_call(row: Mapping[str, Any]) -> str:
     """The call that made an invocation slow: the one in flight at a timeout, else the longest."""
     in_flight = row.get("in_flight")
     if isinstance(in_flight, dict) and in_flight.get("name"):
@@ -92,7 +93,7 @@ def slowest_call(row: dict[str, Any]) -> str:
     return f"{clean(slow.get('name'), 160)} {fmt_ms(slow['duration_ms'])}"
 
 
-def slowest_table(rows: list[dict[str, Any]], with_function: bool = False) -> Table:
+def slowest_table(rows: Sequence[Mapping[str, Any]], with_function: bool = False) -> Table:
     headers = ["request id", "start", "duration", "status", "calls", "slowest call"]
     numeric = [False, False, True, False, True, False]
     if with_function:
@@ -110,7 +111,7 @@ def slowest_table(rows: list[dict[str, Any]], with_function: bool = False) -> Ta
     return headers, body, numeric
 
 
-def metrics_table(report: dict[str, Any]) -> Optional[Table]:
+def metrics_table(report: Mapping[str, Any]) -> Optional[Table]:
     """CloudWatch metrics per function (the ``metrics`` section), or None when absent: the
     columns some function has values for, the last a sparkline of invocations per period."""
     table_rows = metrics_section.rows(report)

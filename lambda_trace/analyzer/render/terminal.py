@@ -10,8 +10,8 @@ import io
 import json
 import os
 import shutil
-from collections.abc import Sequence
-from typing import Any, Optional, TextIO
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING, Any, Optional, TextIO
 
 from rich.console import Console
 from rich.text import Text
@@ -20,6 +20,9 @@ from lambda_trace.analyzer.render import metrics_section, tables
 from lambda_trace.analyzer.render.common import SEVERITY_LABELS, clean, footer_lines
 from lambda_trace.analyzer.render.evidence import describe
 from lambda_trace.analyzer.render.layout import grid, pack, wrap
+
+if TYPE_CHECKING:
+    from lambda_trace.analyzer.report import Report
 
 SEVERITY_STYLES = {"high": "bold red", "medium": "yellow", "low": "cyan", "info": "dim"}
 #: when the width is unknown (not a terminal and no COLUMNS)
@@ -83,19 +86,16 @@ class Lines:
 
 
 def render_terminal(
-    report: dict[str, Any], file: TextIO, *, color: Optional[bool] = None,
-    width: Optional[int] = None, top: int = 15,
-) -> None:
-    if color is None:
-        color = wants_color(file)
-    if width is None:
-        width = terminal_width(file)
+    report: Report, *, color: bool = False, width: int = DEFAULT_WIDTH, top: int = 15,
+) -> str:
+    """The report as lines at most ``width`` wide; ANSI colours only with ``color`` (the caller
+    decides for its file: :func:`wants_color`, :func:`terminal_width`)."""
     lines = Lines(max(width, MIN_WIDTH))
-    report_lines(lines, report, top)
-    write_lines(lines, file, color)
+    report_lines(lines, report.document, top)
+    return lines_text(lines, color)
 
 
-def write_lines(lines: Lines, file: TextIO, color: bool) -> None:
+def lines_text(lines: Lines, color: bool) -> str:
     buffer = io.StringIO()
     console = Console(
         file=buffer, force_terminal=color, no_color=not color,
@@ -105,10 +105,10 @@ def write_lines(lines: Lines, file: TextIO, color: bool) -> None:
     for text in lines.items:
         # The lines are already laid out to the width: rich must neither wrap nor pad them.
         console.print(text, soft_wrap=True)
-    file.write(buffer.getvalue())
+    return buffer.getvalue()
 
 
-def report_lines(lines: Lines, report: dict[str, Any], top: int) -> None:
+def report_lines(lines: Lines, report: Mapping[str, Any], top: int) -> None:
     tr = report.get("time_range") or {}
     head = Text("lambda-trace report", style="bold")
     if tr.get("start"):
@@ -159,7 +159,7 @@ def report_lines(lines: Lines, report: dict[str, Any], top: int) -> None:
         lines.many(wrap(line, lines.width, 2, first_indent=0), "dim")
 
 
-def render_metrics(lines: Lines, report: dict[str, Any]) -> None:
+def render_metrics(lines: Lines, report: Mapping[str, Any]) -> None:
     """The ``metrics`` section (CloudWatch metrics per function); nothing when it is absent."""
     table = tables.metrics_table(report)
     if table is None:
@@ -171,7 +171,7 @@ def render_metrics(lines: Lines, report: dict[str, Any]) -> None:
         lines.many(wrap(line, lines.width, 4, first_indent=2), "dim")
 
 
-def finding_lines(lines: Lines, finding: dict[str, Any]) -> None:
+def finding_lines(lines: Lines, finding: Mapping[str, Any]) -> None:
     width = lines.width
     severity = str(finding.get("severity", "info"))
     label = SEVERITY_LABELS.get(severity, severity.upper())

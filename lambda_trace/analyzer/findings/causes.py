@@ -11,16 +11,17 @@ from typing import Any, Optional
 
 from lambda_trace.analyzer.aggregate import Aggregator
 from lambda_trace.analyzer.faults import CRASH, EXTENSION, INIT
-from lambda_trace.analyzer.findings import (
+from lambda_trace.analyzer.findings.baseline import Baseline
+from lambda_trace.analyzer.findings.model import (
     MAX_MEMORY_MB,
-    Baseline,
     Finding,
     Thresholds,
-    _r,
-    _ratio,
-    _round_memory,
+    ratio,
+    round_memory,
+    round_to,
 )
 from lambda_trace.analyzer.numbers import as_float
+from lambda_trace.analyzer.outcomes import OomExample
 
 #: the init phase's limit (https://docs.aws.amazon.com/lambda/latest/dg/lambda-runtime-environment.html)
 INIT_LIMIT_S = 10
@@ -78,7 +79,7 @@ def init_failures(agg: Aggregator, t: Thresholds, b: Optional[Baseline]) -> list
         row["init_reports"] += count
         d = as_float(duration)
         if d is not None and (row["init_duration_ms"] is None or d > row["init_duration_ms"]):
-            row["init_duration_ms"] = _r(d)
+            row["init_duration_ms"] = round_to(d)
     for (status, error_type), evidence in by_status.items():
         if status == "timeout":
             advice = (
@@ -168,7 +169,7 @@ def dependency_errors(agg: Aggregator, t: Thresholds, b: Optional[Baseline]) -> 
             "error_class": error_class,
             "count": count,
             "invocations": agg.invocations,
-            "rate": _r(_ratio(count, agg.invocations), 4),
+            "rate": round_to(ratio(count, agg.invocations), 4),
             "error_type": error_type,
             "example_request_id": request_id,
             "message": message if message is None else str(message)[:300],
@@ -181,7 +182,7 @@ def dependency_errors(agg: Aggregator, t: Thresholds, b: Optional[Baseline]) -> 
             "and read timeouts well below the function timeout, and decide on a fallback "
             "(a cached answer, a queued retry, a clear 503) instead of failing the invocation."
         )
-        severity = "high" if (_ratio(count, agg.invocations) or 1.0) >= 0.05 else "medium"
+        severity = "high" if (ratio(count, agg.invocations) or 1.0) >= 0.05 else "medium"
         found.append(Finding("dependency_error", severity, str(name), evidence, advice))
     return found
 
@@ -199,24 +200,24 @@ def out_of_memory(agg: Aggregator, t: Thresholds, b: Optional[Baseline]) -> list
     last = agg.ok_peaks_last
     trend = None
     if len(first) >= 5 and len(last) >= 5:
-        trend = _r(sum(last) / len(last) - sum(first) / len(first))
+        trend = round_to(sum(last) / len(last) - sum(first) / len(first))
     expected_ms = agg.ok_duration.quantile(0.95)
     need, basis, growth = _memory_needed(largest, warned, expected_ms, agg, t)
     recommended = None
     if need is not None:
-        recommended = _round_memory(need * t.memory_headroom)
+        recommended = round_memory(need * t.memory_headroom)
         if largest is not None and recommended <= largest:
-            recommended = _round_memory(largest + 64)
+            recommended = round_memory(largest + 64)
     evidence: dict[str, Any] = {
         "out_of_memory": agg.out_of_memory,
         "invocations": agg.invocations,
-        "rate": _r(_ratio(agg.out_of_memory, agg.invocations), 4),
+        "rate": round_to(ratio(agg.out_of_memory, agg.invocations), 4),
         "memory_size_mb": sizes,
         "recommended_memory_mb": recommended,
         "recommendation_basis": basis,
         "growth_mb_per_s": growth,
         "memory_warning": _warning_evidence(warned),
-        "ok_peak_max_mb": _r(ok_max),
+        "ok_peak_max_mb": round_to(ok_max),
         "ok_peak_trend_mb": trend,
         "examples": [e["request_id"] for e in examples],
     }
@@ -226,8 +227,8 @@ def out_of_memory(agg: Aggregator, t: Thresholds, b: Optional[Baseline]) -> list
         w = warned[-1]
         running = (w.get("in_flight") or {}).get("name")
         parts.append(
-            f"lambda-trace's memory warning came {_r(w['warning_elapsed_ms'])} ms in, at "
-            f"{_r(w['warning_rss_mb'])} MB" + (f", while {running} was running" if running
+            f"lambda-trace's memory warning came {round_to(w['warning_elapsed_ms'])} ms in, at "
+            f"{round_to(w['warning_rss_mb'])} MB" + (f", while {running} was running" if running
                                              else "") + "."
         )
     if trend is not None and trend > 0:
@@ -251,7 +252,7 @@ _BASIS_TEXT = {
 
 
 def _memory_needed(
-    size: Optional[int], warned: list[dict[str, Any]], expected_ms: Optional[float],
+    size: Optional[int], warned: list[OomExample], expected_ms: Optional[float],
     agg: Aggregator, t: Thresholds,
 ) -> tuple[Optional[float], str, Optional[float]]:
     """(MB needed, how it was estimated, growth in MB/s) for the largest size that ran out."""
@@ -261,6 +262,8 @@ def _memory_needed(
     need: Optional[float] = None
     for w in warned:
         rss, at = w["warning_rss_mb"], w["warning_elapsed_ms"]
+        if rss is None or at is None:
+            continue  # (``warned`` holds only examples with both)
         died = as_float(w.get("duration_ms"))
         if died is not None and died > at and size > rss:
             rate = (size - rss) / (died - at)  # MB per ms between the warning and the kill
@@ -277,7 +280,7 @@ def _memory_needed(
         if need is None or estimate > need:
             need, growth = estimate, rate * 1000
     if need is not None:
-        return min(need, MAX_MEMORY_MB), "growth", _r(growth)
+        return min(need, MAX_MEMORY_MB), "growth", round_to(growth)
     # A larger size where the function used more than this one has, and did not fail: that
     # peak is what it needs.
     larger = [mem.peak.max for s, mem in agg.memory_sizes.items()
@@ -287,11 +290,12 @@ def _memory_needed(
     return size * 1.5, "headroom", None
 
 
-def _warning_evidence(warned: list[dict[str, Any]]) -> Optional[dict[str, Any]]:
+def _warning_evidence(warned: list[OomExample]) -> Optional[dict[str, Any]]:
     if not warned:
         return None
     w = warned[-1]
-    return {"rss_mb": _r(w["warning_rss_mb"]), "elapsed_ms": _r(w["warning_elapsed_ms"]),
+    return {"rss_mb": round_to(w["warning_rss_mb"]),
+            "elapsed_ms": round_to(w["warning_elapsed_ms"]),
             "in_flight": w.get("in_flight"), "request_id": w.get("request_id")}
 
 

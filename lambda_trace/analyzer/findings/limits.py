@@ -12,7 +12,8 @@ from __future__ import annotations
 from typing import Any, Optional
 
 from lambda_trace.analyzer.aggregate import Aggregator
-from lambda_trace.analyzer.findings import Baseline, Finding, Thresholds, _clip, _r, _ratio
+from lambda_trace.analyzer.findings.baseline import Baseline
+from lambda_trace.analyzer.findings.model import Finding, Thresholds, clip, ratio, round_to
 from lambda_trace.analyzer.resource_limits import BY_KEY, LIMITS
 
 
@@ -35,9 +36,10 @@ def resource_limits(agg: Aggregator, t: Thresholds, b: Optional[Baseline]) -> li
             "count": count,
             "invocations": agg.invocations,
             # errors outside any invocation count too: no share of invocations then
-            "rate": _r(_ratio(count, agg.invocations), 4) if count <= agg.invocations else None,
+            "rate": (round_to(ratio(count, agg.invocations), 4)
+                     if count <= agg.invocations else None),
             "example_request_id": request_id,
-            "message": _clip(text, 300),
+            "message": clip(text, 300),
             "error_type": error_type,
             "top_frame": frame,
             "setting": limit.setting,
