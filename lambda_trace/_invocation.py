@@ -212,6 +212,8 @@ class Invocation:
         self._lock = threading.Lock()
         self._lines_left = settings.max_call_lines
         self._wants_line = wants_line or line_filter(settings)
+        #: the filter's threshold when it is ``slow_or_error``: end_call compares inline
+        self._slow_ns: Optional[int] = getattr(self._wants_line, SLOW_NS_ATTR, None)
         #: True once every call gets its line (mode all; or a warning fired, or the end decided)
         self.detail = settings.call_lines == "all"
         #: tail-based mode: calls whose line waits for the end's decision, at most
@@ -321,7 +323,9 @@ class Invocation:
                 return None
             if self.tail_based and not self.detail:
                 self._lines_left -= 1  # the buffer holds what a line would: same bound
-                wanted = self._wants_line(duration, error)
+                slow_ns = self._slow_ns  # slow_or_error inlined: this runs for every call
+                wanted = (error or duration >= slow_ns if slow_ns is not None
+                          else self._wants_line(duration, error))
                 if fields is not None:  # buffered here, under this same lock acquisition
                     self.pending.append(
                         (t0 - self.start_ns, name, kind, duration, error, fields, wanted))
@@ -367,6 +371,8 @@ class Invocation:
         if not detail:
             kept = [entry for entry in taken if entry[6]]
             self.dropped_calls += len(taken) - len(kept)
+            if not kept:
+                return []  # the usual end of an invocation with calls: none failed nor was slow
             taken = kept
         taken.sort()  # by start: the buffer filled in the order calls ended
         return [self.call_line(n, k, offset, d, e, _text(f)) for offset, n, k, d, e, f, _ in taken]
@@ -481,8 +487,13 @@ def line_filter(settings: Settings) -> LineFilter:
         def slow_or_error(duration_ns: int, error: bool) -> bool:
             return error or duration_ns >= slow_ns
 
+        setattr(slow_or_error, SLOW_NS_ATTR, slow_ns)  # for end_call's inlined comparison
         return slow_or_error
     return _always
+
+
+#: Attribute of the ``slow`` mode's filter: its threshold in ns.
+SLOW_NS_ATTR = "slow_ns"
 
 
 def _always(duration_ns: int, error: bool) -> bool:

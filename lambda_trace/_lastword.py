@@ -131,10 +131,10 @@ _timer: list[Optional[ThreadTimer]] = []
 
 def _timer_for(thread_id: int) -> Optional[ThreadTimer]:
     """The timer signalling ``thread_id``; made again when the watchdog thread changed (it was
-    restarted, or this is a forked child, which inherits no timer)."""
+    restarted, or this is a forked child, which inherits no timer: ``_forget_timer``)."""
     if _timer:
         timer = _timer[0]
-        if timer is None or (timer.thread_id == thread_id and timer.pid == os.getpid()):
+        if timer is None or timer.thread_id == thread_id:
             return timer
         timer.close()
         _timer.clear()
@@ -146,3 +146,13 @@ def _timer_for(thread_id: int) -> Optional[ThreadTimer]:
         made = None
     _timer.append(made)
     return made
+
+
+def _forget_timer() -> None:
+    """After ``fork``: the child has no timer (POSIX timers are not inherited); the next arming
+    makes its own. Here rather than a ``getpid()`` per arming (a system call per invocation)."""
+    _timer.clear()
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_forget_timer)

@@ -108,3 +108,53 @@ def test_invocations_that_end_in_time_leave_no_dump_from_the_timer() -> None:
                           text=True, env=env, timeout=60, cwd=str(ROOT / "tests"))
     assert done.returncode == 0, done.stderr
     assert done.stderr.strip() == "done", done.stderr
+
+
+STUCK_IN_FORKED_CHILD = """
+    import os, sys
+    from lambda_trace import trace
+    from lambda_trace.testing import FakeContext
+
+    @trace
+    def handler(event, context):
+        if event == "stuck":
+            return sum(range(10**12))  # one C call holding the GIL: no Python thread can run
+        return "ok"
+
+    handler("warm", FakeContext(timeout_ms=5000))
+    handler("warm", FakeContext(timeout_ms=5000))  # the parent's timer is made here
+    pid = os.fork()
+    if pid:
+        os.write(2, f"child {pid}\\n".encode())
+        os.waitpid(pid, 0)
+    else:
+        handler("warm", FakeContext(timeout_ms=5000))  # the child makes its own timer
+        os.write(2, b"stuck now\\n")
+        handler("stuck", FakeContext(timeout_ms=400))
+"""
+
+
+def test_a_forked_child_makes_its_own_timer_and_leaves_its_stack() -> None:
+    # POSIX timers are not inherited by fork: the child must not arm the parent's timer id.
+    env = {k: v for k, v in os.environ.items() if not k.startswith("LAMBDA_TRACE_")}
+    env["PYTHONPATH"] = os.pathsep.join(p for p in (env.get("PYTHONPATH"), str(ROOT)) if p)
+    proc = subprocess.Popen(
+        [sys.executable, "-c", textwrap.dedent(STUCK_IN_FORKED_CHILD)], stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE, text=True, env=env, cwd=str(ROOT / "tests"))
+    lines: list[str] = []
+    try:
+        lines = _stderr_until_dump(proc)
+    finally:
+        for line in lines:
+            if line.startswith("child "):
+                try:  # noqa: SIM105
+                    os.kill(int(line.split()[1]), 9)
+                except ProcessLookupError:
+                    pass
+        proc.kill()
+        proc.communicate()
+    assert "stuck now" in lines, lines
+    dump = lines[lines.index("stuck now") + 1:]
+    assert dump and not any(line.startswith("Timeout (") for line in dump), lines
+    assert any(line.startswith(("Thread 0x", "Current thread 0x")) for line in dump), lines
+    assert any("in handler" in line for line in dump), lines
