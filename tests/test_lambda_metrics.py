@@ -1,4 +1,4 @@
-"""The metrics queries and their parsing, the IAM evaluation, and the metrics section renderers.
+"""The metrics queries and their parsing, and the metrics section renderers.
 
 moto cannot compute percentiles, so p50/p99 are tested on a GetMetricData response body (see
 tests/data/cloudwatch/SOURCES.md) parsed by botocore's own parser, the path a real answer takes.
@@ -17,7 +17,6 @@ import jsonschema
 import pytest
 from clocks import now_ms
 
-from lambda_trace.analyzer.function_config import allowed, allows_invoke, policy_buckets
 from lambda_trace.analyzer.lambda_metrics import (
     choose_period,
     merge_results,
@@ -103,30 +102,6 @@ def test_the_average_is_weighted_by_samples_across_datapoints() -> None:
     data = {ids[("Duration", "avg", True)]: ([1.0, 2.0], [100.0, 400.0]),
             ids[("Duration", "count", True)]: ([1.0, 2.0], [3.0, 1.0])}
     assert summarize(plan, data)["f"]["Duration"] == {"avg": 175.0}
-
-
-def test_identity_policies_are_evaluated_with_wildcards_and_deny() -> None:
-    stream = "arn:aws:logs:us-east-1:1:log-group:/aws/lambda/f:log-stream:x"
-    allow = ("p", {"Effect": "Allow", "Action": "logs:*", "Resource": "arn:aws:logs:*:*:*"})
-    assert allowed([allow], "logs:PutLogEvents", stream)
-    assert not allowed([allow], "s3:GetObject", "arn:aws:s3:::b/k")
-    deny = ("d", {"Effect": "Deny", "Action": "logs:PutLogEvents", "Resource": "*"})
-    assert not allowed([allow, deny], "logs:PutLogEvents", stream)
-    scoped = ("s", {"Effect": "Allow", "Action": ["logs:PutLogEvents"],
-                    "Resource": "arn:aws:logs:us-east-1:1:log-group:/other:*"})
-    assert not allowed([scoped], "logs:PutLogEvents", stream)
-    not_action = ("n", {"Effect": "Allow", "NotAction": "iam:*", "Resource": "*"})
-    assert allowed([not_action], "logs:PutLogEvents", stream)
-
-
-def test_resource_policy_statements_say_who_may_invoke() -> None:
-    statements = [{"Effect": "Allow", "Action": "lambda:InvokeFunction",
-                   "Principal": {"Service": "s3.amazonaws.com"},
-                   "Condition": {"ArnLike": {"AWS:SourceArn": "arn:aws:s3:::photos"}}}]
-    assert allows_invoke(statements, "s3.amazonaws.com", "arn:aws:s3:::photos")
-    assert not allows_invoke(statements, "s3.amazonaws.com", "arn:aws:s3:::other")
-    assert not allows_invoke(statements, "events.amazonaws.com", "arn:aws:s3:::photos")
-    assert policy_buckets(statements) == ["photos"]
 
 
 # -- renderers ---------------------------------------------------------------------------------

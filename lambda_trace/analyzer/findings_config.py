@@ -22,12 +22,8 @@ from typing import Any, Optional
 from lambda_trace.analyzer.findings import KINDS as ALL_KINDS
 from lambda_trace.analyzer.findings import SEVERITIES, Finding
 from lambda_trace.analyzer.findings.model import FindingEntry
-from lambda_trace.analyzer.function_config import (
-    FunctionView,
-    allowed,
-    allows_api,
-    allows_invoke,
-)
+from lambda_trace.analyzer.function_config import FunctionView
+from lambda_trace.analyzer.policy_statements import allowed, allows_api, allows_invoke
 
 KINDS = ("not_invoked", "logs_not_written", "config_vs_observed")
 assert set(KINDS) <= set(ALL_KINDS)  # listed in findings.KINDS, for --fail-on and ordering

@@ -9,13 +9,17 @@ with one line naming the IAM action it needed; see docs/analyze.md for the read-
 
 from __future__ import annotations
 
-import fnmatch
 import json
 from dataclasses import dataclass, field
 from typing import Any, Optional
-from urllib.parse import unquote
 
 from lambda_trace.analyzer.aws_access import AwsAccess, CheckSkipped, NotFound
+from lambda_trace.analyzer.policy_statements import (
+    parse_statements,
+    policy_buckets,
+    policy_source_arns,
+    statement_summary,
+)
 
 #: buckets looked at when neither --bucket nor the resource policy names one
 MAX_SCANNED_BUCKETS = 50
@@ -99,7 +103,7 @@ class FunctionView:
             "log_format": self.log_format,
             "state": self.state,
             "reserved_concurrency": self.reserved_concurrency,
-            "resource_policy": [_statement_summary(s) for s in self.policy]
+            "resource_policy": [statement_summary(s) for s in self.policy]
             if self.policy is not None else None,
             "s3_triggers": [vars(t) for t in self.s3_triggers],
             "buckets_checked": len(self.buckets_checked),
@@ -352,7 +356,7 @@ def read_role(access: AwsAccess, view: FunctionView) -> None:
         for name in inline.get("PolicyNames") or ():
             doc = access.call("iam", "get_role_policy", "iam:GetRolePolicy", RoleName=role,
                               PolicyName=name).get("PolicyDocument")
-            statements.extend((f"inline {name}", s) for s in _statements(doc))
+            statements.extend((f"inline {name}", s) for s in parse_statements(doc))
     except NotFound:
         view.skipped.append(f"execution role check skipped: role {role} does not exist")
         return
@@ -367,132 +371,9 @@ def _managed_statements(access: AwsAccess, arn: str) -> list[dict[str, Any]]:
         policy = access.call("iam", "get_policy", "iam:GetPolicy", PolicyArn=arn)["Policy"]
         version = access.call("iam", "get_policy_version", "iam:GetPolicyVersion", PolicyArn=arn,
                               VersionId=policy["DefaultVersionId"])
-        return _statements(version["PolicyVersion"].get("Document"))
+        return parse_statements(version["PolicyVersion"].get("Document"))
     except NotFound:
         return list(KNOWN_MANAGED.get(arn, []))
-
-
-def _statements(document: Any) -> list[dict[str, Any]]:
-    if isinstance(document, str):  # IAM returns URL-encoded JSON; boto3 usually decodes it
-        try:
-            document = json.loads(unquote(document))
-        except ValueError:
-            return []
-    if not isinstance(document, dict):
-        return []
-    statements = document.get("Statement") or []
-    if isinstance(statements, dict):
-        statements = [statements]
-    return [s for s in statements if isinstance(s, dict)]
-
-
-def _as_list(value: Any) -> list[str]:
-    if value is None:
-        return []
-    return [str(v) for v in (value if isinstance(value, list) else [value])]
-
-
-def allowed(statements: list[tuple[str, dict[str, Any]]], action: str, resource: str) -> bool:
-    """Whether identity policy statements allow ``action`` on ``resource`` (an explicit Deny
-    wins). Conditions are not evaluated, so a conditional Allow counts as an allow."""
-    def matches(stmt: dict[str, Any]) -> bool:
-        if "NotAction" in stmt:
-            acts = any(fnmatch.fnmatchcase(action.lower(), a.lower())
-                       for a in _as_list(stmt["NotAction"]))
-            if acts:
-                return False
-        elif not any(fnmatch.fnmatchcase(action.lower(), a.lower())
-                     for a in _as_list(stmt.get("Action"))):
-            return False
-        if "NotResource" in stmt:
-            return not any(fnmatch.fnmatchcase(resource, r) for r in _as_list(stmt["NotResource"]))
-        return any(fnmatch.fnmatchcase(resource, r) for r in _as_list(stmt.get("Resource")))
-
-    found = False
-    for _, stmt in statements:
-        if not matches(stmt):
-            continue
-        if str(stmt.get("Effect", "")).lower() == "deny":
-            return False
-        found = True
-    return found
-
-
-# -- resource policy helpers ---------------------------------------------------------------------
-
-
-def _principal_services(statement: dict[str, Any]) -> list[str]:
-    principal = statement.get("Principal")
-    if principal == "*":
-        return ["*"]
-    if isinstance(principal, dict):
-        return _as_list(principal.get("Service")) + (
-            ["*"] if principal.get("AWS") == "*" else []
-        )
-    return []
-
-
-def _source_arns(statement: dict[str, Any]) -> list[str]:
-    out = []
-    for operator in ("ArnLike", "ArnEquals", "StringLike", "StringEquals"):
-        block = (statement.get("Condition") or {}).get(operator) or {}
-        for key, value in block.items():
-            if key.lower() == "aws:sourcearn":
-                out.extend(_as_list(value))
-    return out
-
-
-def policy_source_arns(statements: list[dict[str, Any]], service: str) -> list[str]:
-    return [arn for s in statements if str(s.get("Effect", "Allow")) == "Allow"
-            and service in _principal_services(s) for arn in _source_arns(s)]
-
-
-def policy_buckets(statements: list[dict[str, Any]]) -> list[str]:
-    return [arn.split(":::", 1)[1].split("/", 1)[0]
-            for arn in policy_source_arns(statements, "s3.amazonaws.com") if ":::" in arn]
-
-
-def allows_invoke(statements: list[dict[str, Any]], service: str, source_arn: str) -> bool:
-    """Whether the resource policy lets ``service`` invoke the function from ``source_arn``."""
-    for s in statements:
-        if str(s.get("Effect", "Allow")) != "Allow":
-            continue
-        actions = _as_list(s.get("Action"))
-        if not any(fnmatch.fnmatchcase("lambda:InvokeFunction", a) for a in actions):
-            continue
-        services = _principal_services(s)
-        if service not in services and "*" not in services:
-            continue
-        arns = _source_arns(s)
-        if not arns or any(fnmatch.fnmatchcase(source_arn, a) for a in arns):
-            return True
-    return False
-
-
-def allows_api(statements: list[dict[str, Any]], api_arn: str, route: str) -> bool:
-    """Whether the policy lets API Gateway invoke for ``api_arn``
-    (``arn:aws:execute-api:REGION:ACCOUNT:API_ID``) and ``route`` (``GET/orders/x``), in any
-    stage: the source ARN is ``API_ARN/STAGE/METHOD/PATH``."""
-    for s in statements:
-        if str(s.get("Effect", "Allow")) != "Allow":
-            continue
-        if not any(fnmatch.fnmatchcase("lambda:InvokeFunction", a)
-                   for a in _as_list(s.get("Action"))):
-            continue
-        services = _principal_services(s)
-        if "apigateway.amazonaws.com" not in services and "*" not in services:
-            continue
-        arns = _source_arns(s)
-        if not arns:
-            return True
-        for pattern in arns:
-            head, _, rest = pattern.partition("/")
-            _stage, _, pattern_route = rest.partition("/")
-            if fnmatch.fnmatchcase(api_arn, head) and fnmatch.fnmatchcase(
-                route, pattern_route or "*"
-            ):
-                return True
-    return False
 
 
 def same_function(arn: str, function_arn: Optional[str]) -> bool:
@@ -500,13 +381,3 @@ def same_function(arn: str, function_arn: Optional[str]) -> bool:
     if not function_arn:
         return False
     return arn == function_arn or arn.rsplit(":", 1)[0] == function_arn
-
-
-def _statement_summary(statement: dict[str, Any]) -> dict[str, Any]:
-    return {
-        "sid": statement.get("Sid"),
-        "effect": statement.get("Effect"),
-        "action": statement.get("Action"),
-        "principal": _principal_services(statement) or statement.get("Principal"),
-        "source_arn": _source_arns(statement) or None,
-    }
