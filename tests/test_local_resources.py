@@ -1,47 +1,14 @@
-"""Provisioning a template's resources in moto: order, idempotence, and what is not created."""
+"""``resources``, the entry point: provisioning a template in moto twice, a service's refusal,
+and discovering what already exists. Each family of types has its own module
+(test_local_resource_storage, _messaging, _secrets; the order: test_local_resource_order)."""
 
 from __future__ import annotations
 
-from typing import Any
-
 import pytest
+from resource_support import provision_in as _provision
 
 from lambda_trace.local.intrinsics import Resolver, TemplateError
-from lambda_trace.local.provision import Account
-from lambda_trace.local.resources import discover, provision, table_params
-
-
-def _provision(moto, resources: dict[str, Any], **kwargs: Any):
-    account = Account(moto.endpoint)
-    resolver = Resolver({"Resources": resources}, stack_name="t", **kwargs)
-    return account, resolver, provision(account.client, resolver)
-
-
-def test_dependencies_are_created_first_and_their_values_flow_in(moto):
-    """A queue naming its DLQ by GetAtt is created after it, whatever the template's order;
-    FIFO queues get CloudFormation's .fifo name."""
-    resources = {
-        "Main": {
-            "Type": "AWS::SQS::Queue",
-            "Properties": {
-                "FifoQueue": True,
-                "RedrivePolicy": {
-                    "deadLetterTargetArn": {"Fn::GetAtt": ["Dead", "Arn"]},
-                    "maxReceiveCount": 5,
-                },
-            },
-        },
-        "Dead": {"Type": "AWS::SQS::Queue", "Properties": {"FifoQueue": True}},
-    }
-    account, _, done = _provision(moto, resources)
-    assert done.created == ["Dead", "Main"]
-    assert done.physical["Main"]["QueueName"] == "t-Main.fifo"
-    sqs = account.client("sqs")
-    attributes = sqs.get_queue_attributes(
-        QueueUrl=done.physical["Main"]["QueueUrl"], AttributeNames=["All"]
-    )["Attributes"]
-    assert attributes["FifoQueue"] == "true"
-    assert done.physical["Dead"]["Arn"] in attributes["RedrivePolicy"]
+from lambda_trace.local.resources import discover
 
 
 def test_provisioning_twice_finds_the_same_resources(moto):
@@ -70,79 +37,12 @@ def test_provisioning_twice_finds_the_same_resources(moto):
     )
 
 
-def test_deliveries_to_functions_are_named_not_attempted(moto):
-    """SNS subscriptions and rule targets that point at a Lambda function cannot reach the
-    local runner: they are listed as not provisioned; the rest of the resource is created."""
-    function_arn = "arn:aws:lambda:us-east-1:123456789012:function:f"
-    resources = {
-        "Topic": {
-            "Type": "AWS::SNS::Topic",
-            "Properties": {"Subscription": [{"Protocol": "lambda", "Endpoint": function_arn}]},
-        },
-        "Rule": {
-            "Type": "AWS::Events::Rule",
-            "Properties": {
-                "ScheduleExpression": "rate(1 minute)",
-                "Targets": [{"Id": "fn", "Arn": function_arn}],
-            },
-        },
-        "Api": {"Type": "AWS::ApiGateway::RestApi"},
-        "Fn": {"Type": "AWS::Lambda::Function"},
-    }
-    account, _, done = _provision(moto, resources)
-    assert sorted(done.created) == ["Rule", "Topic"]
-    assert done.skipped_line() == (
-        "not provisioned locally: Api (AWS::ApiGateway::RestApi), "
-        "Topic.Subscription[0] (AWS::SNS::Subscription: not delivered to local functions), "
-        "Rule.Targets.fn (AWS::Events::Rule: not delivered to local functions)"
-    )
-    assert account.client("sns").list_subscriptions()["Subscriptions"] == []
-
-
 def test_a_service_refusal_names_the_resource(moto):
     """What the service refuses is one TemplateError line naming the resource, no traceback."""
     resources = {"Q": {"Type": "AWS::SQS::Queue", "Properties": {"QueueName": "no spaces"}}}
     with pytest.raises(TemplateError, match=r"^cannot create Q \(AWS::SQS::Queue\): ") as error:
         _provision(moto, resources)
     assert "\n" not in str(error.value) and "InvalidParameterValue" in str(error.value)
-
-
-def test_a_dependency_cycle_is_reported():
-    """Two resources naming each other cannot be ordered."""
-    resources = {
-        "A": {"Type": "AWS::SQS::Queue", "Properties": {"QueueName": {"Ref": "B"}}},
-        "B": {"Type": "AWS::SQS::Queue", "Properties": {"QueueName": {"Fn::Sub": "${A}"}}},
-    }
-    resolver = Resolver({"Resources": resources})
-    with pytest.raises(TemplateError, match="circular dependency between resources: A -> B -> A"):
-        provision(lambda service: None, resolver)
-
-
-def test_table_parameters_are_what_create_table_accepts():
-    """CloudFormation-only settings are dropped; StreamSpecification gains StreamEnabled."""
-    props = {
-        "AttributeDefinitions": [{"AttributeName": "id", "AttributeType": "S"}],
-        "KeySchema": [{"AttributeName": "id", "KeyType": "HASH"}],
-        "ProvisionedThroughput": {"ReadCapacityUnits": "5", "WriteCapacityUnits": 2},
-        "GlobalSecondaryIndexes": [
-            {
-                "IndexName": "g",
-                "KeySchema": [{"AttributeName": "id", "KeyType": "HASH"}],
-                "Projection": {"ProjectionType": "KEYS_ONLY"},
-                "ProvisionedThroughput": {"ReadCapacityUnits": 1, "WriteCapacityUnits": 1},
-                "ContributorInsightsSpecification": {"Enabled": True},
-            }
-        ],
-        "StreamSpecification": {"StreamViewType": "KEYS_ONLY"},
-        "PointInTimeRecoverySpecification": {"PointInTimeRecoveryEnabled": True},
-        "SSESpecification": {"SSEEnabled": "true"},
-    }
-    params = table_params(props, "t")
-    assert params["ProvisionedThroughput"] == {"ReadCapacityUnits": 5, "WriteCapacityUnits": 2}
-    assert "ContributorInsightsSpecification" not in params["GlobalSecondaryIndexes"][0]
-    assert params["StreamSpecification"] == {"StreamEnabled": True, "StreamViewType": "KEYS_ONLY"}
-    assert params["SSESpecification"] == {"SSEEnabled": True}
-    assert "PointInTimeRecoverySpecification" not in params and "BillingMode" not in params
 
 
 def test_existing_resources_are_discovered_without_provisioning(moto):

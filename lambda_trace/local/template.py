@@ -21,7 +21,7 @@ from lambda_trace.local.intrinsics import (
     TemplateError,
     parameter_values,
 )
-from lambda_trace.local.resources import table_params
+from lambda_trace.local.resource_storage import table_params
 
 __all__ = ["FunctionSpec", "RoleSpec", "Template", "TemplateError", "load", "sam_transform"]
 
