@@ -9,67 +9,44 @@ Limits: the timeout is a SIGKILL at the deadline. The memory size is enforced by
 process tree's resident memory every few milliseconds and SIGKILLing it over the limit (there is
 no cgroup here; ``RLIMIT_AS`` would fail allocations instead of killing, which is not what Lambda
 does). Platform lines follow docs/formats.md; see ``platform_log``.
+
+Here are the phases (init, invoke, the suppressed init) and the log events they write; the
+process and its pipes are ``execution_environment``, the variables it starts with
+``runtime_variables``, and what an invocation returns ``invoke_result``.
 """
 
 from __future__ import annotations
 
-import contextlib
-import hashlib
 import json
-import os
-import select
 import signal
-import subprocess
 import sys
 import time
 import uuid
-import weakref
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
-from datetime import datetime, timezone
-from typing import Any, Optional
+from dataclasses import dataclass
+from typing import Any, Callable, Optional
 
 from lambda_trace.local import memory
+from lambda_trace.local.execution_environment import Environment, new_log_stream, spawn
+from lambda_trace.local.invoke_result import OUTCOMES, InvokeResult
+from lambda_trace.local.invoke_result import exit_reason as exit_reason_of
 from lambda_trace.local.logsink import LogSink
 from lambda_trace.local.platform_log import PlatformLog, Report, XRay
 from lambda_trace.local.runtime_api import Invocation, RuntimeAPIServer, RuntimeMessage
+from lambda_trace.local.runtime_variables import (
+    RUNTIME_VERSION,
+    environment_variables,
+    runtime_version_arn,
+)
 from lambda_trace.local.template import FunctionSpec
 from lambda_trace.logevent import LogEvent
+
+__all__ = ["INIT_TIMEOUT_S", "MAX_EVENT_CHARS", "OUTCOMES", "InvokeResult", "Runner"]
 
 #: Lambda's limit on the init phase (docs/formats.md §1.5).
 INIT_TIMEOUT_S = 10.0
 #: Lambda splits longer lines into several events of this size (docs/formats.md §8, observed).
 MAX_EVENT_CHARS = 262_119
-
-OUTCOMES = ("success", "error", "timeout", "out_of_memory", "crashed", "init_error")
-
-
-@dataclass
-class InvokeResult:
-    """What one invocation did, as the caller and the REPORT line see it."""
-
-    request_id: str
-    #: one of ``OUTCOMES``; "error" is an exception the handler raised
-    outcome: str
-    #: the response, or the error document the runtime posted (empty when it never answered)
-    payload: bytes
-    error_type: Optional[str]
-    duration_ms: float
-    billed_duration_ms: int
-    max_memory_used_mb: int
-    init_duration_ms: Optional[float]
-    cold_start: bool
-    log_stream: str
-    #: every log event this invocation wrote (init lines included on a cold start)
-    logs: list[LogEvent] = field(default_factory=list)
-
-    def response(self) -> Any:
-        """The payload decoded as JSON (None when it is empty or not JSON)."""
-        try:
-            return json.loads(self.payload) if self.payload else None
-        except ValueError:
-            return None
-
 
 @dataclass(frozen=True)
 class _Request:
@@ -87,28 +64,6 @@ class _InitOutcome:
     duration_ms: float
     status: Optional[str] = None  # "error" | "timeout" when not ok
     error_type: Optional[str] = None
-
-
-class _Environment:
-    """One runtime process, its Runtime API server, its log stream and its memory meter."""
-
-    def __init__(self, process: subprocess.Popen[bytes], api: RuntimeAPIServer, stream: str):
-        self.process = process
-        self.api = api
-        self.log_stream = stream
-        self.spawned_at = time.monotonic()
-        self.memory = memory.TreeMemory(process.pid)
-        self.open_fds: dict[int, bytearray] = {}
-        for pipe in (process.stdout, process.stderr):
-            if pipe is not None:
-                fd = pipe.fileno()
-                os.set_blocking(fd, False)
-                self.open_fds[fd] = bytearray()
-        self.frozen = False
-        #: messages received but not consumed yet (a response and the next /next often arrive
-        #: together)
-        self.backlog: list[RuntimeMessage] = []
-        self.finalizer = weakref.finalize(self, _kill_group, process.pid)
 
 
 class Runner:
@@ -137,7 +92,7 @@ class Runner:
         self.init_timeout_s = init_timeout_s
         self.freeze = freeze and hasattr(signal, "SIGSTOP")
         self.platform = PlatformLog(spec.log_format, spec.system_log_level)
-        self._env: Optional[_Environment] = None
+        self._env: Optional[Environment] = None
         self._last_ts: dict[str, int] = {}
         self._collected: list[LogEvent] = []
         self._memory_limit = spec.memory_mb * memory.MIB
@@ -193,16 +148,16 @@ class Runner:
 
     def _init_environment(
         self, *, phase: str, limit_s: float, stream: Optional[str] = None
-    ) -> tuple[_Environment, _InitOutcome]:
-        stream = stream or _new_log_stream(self.spec.version)
+    ) -> tuple[Environment, _InitOutcome]:
+        stream = stream or new_log_stream(self.spec.version)
         env = self._spawn(stream)
         if phase == "init":
             self._emit(
                 env,
                 self.platform.init_start(
                     time.time(),
-                    runtime_version=_RUNTIME_VERSION,
-                    runtime_version_arn=_runtime_version_arn(self.spec.region),
+                    runtime_version=RUNTIME_VERSION,
+                    runtime_version_arn=runtime_version_arn(self.spec.region),
                     function_name=self.spec.name,
                     function_version=self.spec.version,
                     instance_id=stream,
@@ -294,7 +249,7 @@ class Runner:
                 xray=xray if self.spec.tracing_active else None,
             ),
         )
-        self._thaw(env)
+        env.thaw()
         env.api.offer(
             Invocation(
                 request_id=request_id,
@@ -332,7 +287,7 @@ class Runner:
                 exit_reason = "signal: killed"
             else:
                 outcome, status, error_type = "crashed", "error", "Runtime.ExitError"
-                exit_reason = _exit_reason(returncode)
+                exit_reason = exit_reason_of(returncode)
         now = time.time()
         self._emit(
             env,
@@ -372,97 +327,26 @@ class Runner:
     # -- the event loop -------------------------------------------------------------------------
 
     def _wait(
-        self, env: _Environment, deadline: float, want: Sequence[str]
+        self, env: Environment, deadline: float, want: Sequence[str]
     ) -> tuple[str, Optional[RuntimeMessage]]:
-        """Pump output until a wanted runtime message, the deadline, a memory kill or an exit.
+        """See ``Environment.wait``; memory is enforced only where it can be measured."""
+        return env.wait(
+            deadline,
+            want,
+            self._output(env),
+            memory_limit=self._memory_limit if self._measure_memory else None,
+            poll_interval_s=self.poll_interval_s,
+        )
 
-        Returns ``(kind, message)`` where kind is a message kind, "deadline", "memory" or
-        "exited"; the process is already dead for "memory".
-        """
-        next_sample = 0.0
-        while True:
-            found = self._take(env, want)
-            if found is not None:
-                return found.kind, found
-            now = time.monotonic()
-            if self._measure_memory and now >= next_sample:
-                next_sample = now + self.poll_interval_s
-                if env.memory.sample() > self._memory_limit:
-                    self._kill(env)
-                    return "memory", None
-            env.backlog.extend(self._pump(env, max(0.0, min(self.poll_interval_s, deadline - now))))
-            if self._take(env, want, peek=True) is None and env.process.poll() is not None:
-                self._drain(env, until_eof=True)
-                env.backlog.extend(env.api.messages())
-                found = self._take(env, want)
-                if found is not None:
-                    return found.kind, found
-                return "exited", None
-            if time.monotonic() >= deadline:
-                return "deadline", None
+    def _output(self, env: Environment) -> Callable[[str], None]:
+        return lambda text: self._emit_output(env, text)
 
-    @staticmethod
-    def _take(
-        env: _Environment, want: Sequence[str], peek: bool = False
-    ) -> Optional[RuntimeMessage]:
-        for i, message in enumerate(env.backlog):
-            if message.kind in want:
-                return message if peek else env.backlog.pop(i)
-        return None
-
-    def _pump(self, env: _Environment, timeout: float) -> list[RuntimeMessage]:
-        fds = [*env.open_fds, env.api.wakeup_fd]
-        readable, _, _ = select.select(fds, [], [], timeout)
-        for fd in readable:
-            if fd in env.open_fds:
-                self._read(env, fd)
-        messages = env.api.messages()
-        if messages:
-            # Whatever the runtime wrote before this request is in the pipes by now.
-            self._drain(env)
-        return messages
-
-    def _drain(self, env: _Environment, until_eof: bool = False) -> None:
-        give_up = time.monotonic() + 1.0
-        while env.open_fds:
-            wait = max(0.0, give_up - time.monotonic()) if until_eof else 0.0
-            readable, _, _ = select.select(list(env.open_fds), [], [], wait)
-            if not readable:
-                break
-            for fd in readable:
-                self._read(env, fd)
-        if until_eof:
-            for fd in list(env.open_fds):
-                self._flush_partial(env, fd)
-
-    def _read(self, env: _Environment, fd: int) -> None:
-        try:
-            data = os.read(fd, 65536)
-        except BlockingIOError:
-            return
-        except OSError:
-            data = b""
-        if not data:
-            self._flush_partial(env, fd)
-            return
-        buffer = env.open_fds[fd]
-        buffer.extend(data)
-        *lines, rest = bytes(buffer).split(b"\n")
-        buffer[:] = rest
-        for line in lines:
-            self._emit_output(env, line.decode("utf-8", errors="replace") + "\n")
-
-    def _flush_partial(self, env: _Environment, fd: int) -> None:
-        rest = env.open_fds.pop(fd, None)
-        if rest:
-            self._emit_output(env, rest.decode("utf-8", errors="replace"))
-
-    def _emit_output(self, env: _Environment, text: str) -> None:
+    def _emit_output(self, env: Environment, text: str) -> None:
         # Lambda splits a line that does not fit one event, marking no cut (docs/formats.md §8).
         chunks = [text[i : i + MAX_EVENT_CHARS] for i in range(0, len(text), MAX_EVENT_CHARS)]
         self._emit(env, chunks)
 
-    def _emit(self, env: _Environment, messages: Sequence[str]) -> None:
+    def _emit(self, env: Environment, messages: Sequence[str]) -> None:
         for message in messages:
             stream = env.log_stream
             # CloudWatch wants time order within a stream; several events may share a ms.
@@ -475,88 +359,25 @@ class Runner:
 
     # -- processes --------------------------------------------------------------------------------
 
-    def _spawn(self, stream: str) -> _Environment:
+    def _spawn(self, stream: str) -> Environment:
         api = RuntimeAPIServer()
-        env_vars = self._environment_variables(api.address, stream)
-        try:
-            process = subprocess.Popen(
-                [self.python, "-m", "awslambdaric", self.spec.handler],
-                cwd=str(self.spec.code_dir),
-                env=env_vars,
-                stdin=subprocess.DEVNULL,
-                stdout=subprocess.PIPE,
-                stderr=subprocess.PIPE,
-                start_new_session=True,  # its own process group: one killpg stops the whole tree
-            )
-        except OSError:
-            api.close()
-            raise
-        return _Environment(process, api, stream)
+        env_vars = environment_variables(
+            self.spec,
+            api.address,
+            stream,
+            endpoint_url=self.endpoint_url,
+            credentials=self.credentials,
+            extra_env=self.extra_env,
+        )
+        argv = [self.python, "-m", "awslambdaric", self.spec.handler]
+        return spawn(argv, self.spec.code_dir, env_vars, api, stream)
 
-    def _environment_variables(self, api_address: str, stream: str) -> dict[str, str]:
-        """The variables Lambda sets for a Python runtime, plus the function's own.
+    def _freeze(self, env: Environment) -> None:
+        if self.freeze:
+            env.freeze()
 
-        https://docs.aws.amazon.com/lambda/latest/dg/configuration-envvars.html#configuration-envvars-runtime
-        """
-        spec = self.spec
-        version = f"{sys.version_info.major}.{sys.version_info.minor}"
-        env = {
-            "PATH": os.environ.get("PATH", "/usr/local/bin:/usr/bin:/bin"),
-            "LANG": "en_US.UTF-8",
-            "TZ": ":UTC",
-            "PYTHONPATH": str(spec.code_dir),
-            "LAMBDA_TASK_ROOT": str(spec.code_dir),
-            "LAMBDA_RUNTIME_DIR": os.path.dirname(_awslambdaric_dir()),
-            "AWS_LAMBDA_RUNTIME_API": api_address,
-            "_HANDLER": spec.handler,
-            "AWS_EXECUTION_ENV": f"AWS_Lambda_python{version}",
-            "AWS_LAMBDA_FUNCTION_NAME": spec.name,
-            "AWS_LAMBDA_FUNCTION_VERSION": spec.version,
-            "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": str(spec.memory_mb),
-            "AWS_LAMBDA_LOG_GROUP_NAME": spec.log_group,
-            "AWS_LAMBDA_LOG_STREAM_NAME": stream,
-            "AWS_LAMBDA_INITIALIZATION_TYPE": "on-demand",
-            "AWS_LAMBDA_LOG_FORMAT": spec.log_format,
-            "AWS_REGION": spec.region,
-            "AWS_DEFAULT_REGION": spec.region,
-            "AWS_XRAY_CONTEXT_MISSING": "LOG_ERROR",
-            "AWS_XRAY_DAEMON_ADDRESS": "169.254.79.129:2000",
-        }
-        if spec.application_log_level:
-            env["AWS_LAMBDA_LOG_LEVEL"] = spec.application_log_level
-        if self.endpoint_url:
-            env["AWS_ENDPOINT_URL"] = self.endpoint_url
-        env.update(self.credentials)
-        env.update(spec.environment)
-        env.update(self.extra_env)
-        return env
-
-    def _freeze(self, env: _Environment) -> None:
-        if self.freeze and not env.frozen and env.process.poll() is None:
-            _signal_group(env.process.pid, signal.SIGSTOP)
-            env.frozen = True
-
-    def _thaw(self, env: _Environment) -> None:
-        if env.frozen:
-            _signal_group(env.process.pid, signal.SIGCONT)
-            env.frozen = False
-
-    def _kill(self, env: _Environment) -> None:
-        _kill_group(env.process.pid)
-        with contextlib.suppress(subprocess.TimeoutExpired):
-            env.process.wait(timeout=10)
-        self._drain(env, until_eof=True)
-
-    def _discard(self, env: _Environment) -> None:
-        if env.process.poll() is None:
-            self._kill(env)
-        else:
-            self._drain(env, until_eof=True)
-        env.finalizer.detach()
-        env.api.close()
-        for pipe in (env.process.stdout, env.process.stderr):
-            if pipe is not None:
-                pipe.close()
+    def _discard(self, env: Environment) -> None:
+        env.discard(self._output(env))
 
     def _result(
         self,
@@ -566,7 +387,7 @@ class Runner:
         error_type: Optional[str],
         report: Report,
         cold: bool,
-        env: _Environment,
+        env: Environment,
     ) -> InvokeResult:
         return InvokeResult(
             request_id=request_id,
@@ -583,58 +404,6 @@ class Runner:
         )
 
 
-_RUNTIME_VERSION = f"python:{sys.version_info.major}.{sys.version_info.minor}.local"
-
-
-def _runtime_version_arn(region: str) -> str:
-    digest = hashlib.sha256(_RUNTIME_VERSION.encode()).hexdigest()
-    return f"arn:aws:lambda:{region}::runtime:{digest}"
-
-
-def _new_log_stream(version: str) -> str:
-    """``YYYY/MM/DD/[$LATEST]<32 hex>``: one per execution environment (docs/formats.md §0.2)."""
-    today = datetime.now(timezone.utc).strftime("%Y/%m/%d")
-    return f"{today}/[{version}]{uuid.uuid4().hex}"
-
-
 def _new_xray(sampled: bool) -> XRay:
     trace_id = f"1-{int(time.time()):08x}-{uuid.uuid4().hex[:24]}"
     return XRay(trace_id=trace_id, segment_id=uuid.uuid4().hex[:16], sampled=sampled)
-
-
-def _exit_reason(returncode: Optional[int]) -> str:
-    """How Lambda words a runtime's exit (Go's ``exec.ExitError`` text, docs/formats.md §1.8)."""
-    if returncode is None:
-        return "signal: killed"
-    if returncode < 0:
-        try:
-            name = signal.Signals(-returncode).name
-        except ValueError:
-            return f"signal: {-returncode}"
-        words = {
-            "SIGKILL": "killed",
-            "SIGSEGV": "segmentation fault",
-            "SIGABRT": "aborted",
-            "SIGTERM": "terminated",
-            "SIGBUS": "bus error",
-        }
-        return f"signal: {words.get(name, name.lower())}"
-    return f"exit status {returncode}"
-
-
-def _signal_group(pid: int, sig: int) -> None:
-    with contextlib.suppress(ProcessLookupError, PermissionError):
-        os.killpg(pid, sig)
-
-
-def _kill_group(pid: int) -> None:
-    _signal_group(pid, signal.SIGKILL)
-
-
-def _awslambdaric_dir() -> str:
-    import importlib.util
-
-    spec = importlib.util.find_spec("awslambdaric")
-    if spec is None or spec.origin is None:
-        raise RuntimeError("awslambdaric is not installed: pip install 'lambda-trace[local]'")
-    return os.path.dirname(spec.origin)
