@@ -1,4 +1,4 @@
-"""``_safety.report``: an internal failure is one redacted line on stderr per place, never raised."""
+"""``_safety.report``: an internal failure is one redacted stderr line per place, never raised."""
 
 from __future__ import annotations
 
