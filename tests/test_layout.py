@@ -78,8 +78,6 @@ TESTED_ELSEWHERE: dict[str, str] = {
     " python -m lambda_trace.analyzer.cli, and its main() by every test_cmd_* module",
     "analyzer/aws_access.py": "test_function_checks.py: the clients and the rule for a failing"
     " call (AccessDenied and the rest), through the configuration checks",
-    "analyzer/denials.py": "test_join.py: one denial from an error line and a call record,"
-    " and denials of different operations kept apart",
     "analyzer/faults.py": "test_findings_causes.py: what ended an invocation, counted by the"
     " aggregate and reported by the causes finders",
     "analyzer/findings/limits.py": "test_resource_limits.py: the resource_limit finder, next to"
@@ -100,7 +98,6 @@ TESTED_ELSEWHERE: dict[str, str] = {
     "analyzer/lines/app_json.py": "test_platform.py: TestJsonAppRecords",
     "analyzer/lines/errors.py": "test_platform.py: TestRuntimeErrors",
     "analyzer/lines/faults.py": "test_platform.py: TestFaults",
-    "analyzer/lines/ids.py": "test_platform.py: the id and number readers of every line builder",
     "analyzer/lines/platform_json.py": "test_platform.py: TestJsonPlatform",
     "analyzer/lines/platform_text.py": "test_platform.py: TestStartEnd, TestReport and"
     " TestInitRestoreExtensions",
