@@ -131,7 +131,6 @@ TESTED_ELSEWHERE: dict[str, str] = {
     "cli/choices.py": "test_cli_shell.py: the help's copies equal their owners",
     "cli/demo.py": "test_local_cmd_demo.py: lambda-trace demo run as a user runs it",
     "cli/events.py": "test_cmd_events.py: lambda-trace events' arguments, parsed by main()",
-    "cli/exits.py": "test_cli_manners.py: a missing extra named, exit 2, no traceback",
     "cli/invoke.py": "test_local_cmd_invoke.py: lambda-trace invoke's arguments, parsed by main()",
     "cli/queries.py": "test_cmd_queries.py: lambda-trace queries' arguments, parsed by main()",
     "cli/show.py": "test_cmd_show.py: lambda-trace show's arguments, parsed by main()",
