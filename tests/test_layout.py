@@ -11,7 +11,8 @@ The scheme, the one tests/ already follows (paths below are relative to ``lambda
   ``analyzer/findings/memory.py`` -> ``test_findings_memory``, ``analyzer/lines/iso.py`` ->
   ``test_lines_iso``;
 * ``local/`` and ``cli/`` prefix theirs: ``test_local_runner``, ``test_cli_shell``;
-* a package's ``__init__.py`` is named for the package: ``analyzer/findings/`` -> ``test_findings``;
+* a package's ``__init__.py`` with behaviour is named for the package: ``analyzer/findings/`` ->
+  ``test_findings``, ``_patches/`` -> ``test_runtime_patches``;
 * a further test module of one source module adds its aspect: ``test_parse_hotpath``,
   ``test_render_terminal_width``, ``test_runtime_db_process``.
 
@@ -41,10 +42,10 @@ TESTED_ELSEWHERE: dict[str, str] = {
     "__main__.py": "test_cli_manners.py: two lines; every case there runs python -m lambda_trace",
     "_contract.py": "test_contract_keys.py: the record contract's constants, checked against every"
     " key real handlers write",
-    "errors.py": "test_cli_argtypes.py: CliError alone (test_runtime_errors.py is _errors.py's);"
-    " raised with its exit code there, and by every CLI failure test",
-    "finding_kinds.py": "test_findings.py: the table of kinds; the findings' order by KINDS is"
-    " checked there, test_cli_shell.py checks --fail-on's copy of it",
+    "errors.py": "test_cli_exits.py: CliError alone (test_runtime_errors.py is _errors.py's);"
+    " its message and exit code become the exit there",
+    "finding_kinds.py": "test_findings.py: a table of names; the findings' order by KINDS is"
+    " checked there",
     "logevent.py": "test_local_logsink.py: the LogEvent shape the local runner writes and the"
     " analyzer reads, built and read by both halves' tests",
     "schema.py": "test_contract_keys.py: the record classes every written key must belong to;"
@@ -103,7 +104,8 @@ TESTED_ELSEWHERE: dict[str, str] = {
     " TestInitRestoreExtensions",
     "analyzer/lines/continuation.py": "test_parse.py: multi-line records and their continuation"
     " lines, through Parser",
-    "analyzer/lines/json_lines.py": "test_parse.py: JSON lines through Parser",
+    "analyzer/lines/json_lines.py": "test_parse.py: JSON lines decoded, salvaged and"
+    " reassembled, through Parser",
     "analyzer/lines/state.py": "test_parse.py: the parser's per-stream state, through Parser",
     "analyzer/lines/text_lines.py": "test_parse.py: TestCommonLines and TestCopies, through Parser",
     "analyzer/model.py": "test_platform.py: every builder gives exactly EVENT_KEYS; Event and"
