@@ -39,7 +39,7 @@ TESTED_ELSEWHERE: dict[str, str] = {
     # the runtime
     "__init__.py": "test_runtime_import.py: its PEP 562 lazy names (same objects, an unknown one"
     " an AttributeError) are import guarantees, tested there in fresh interpreters",
-    "__main__.py": "test_cli_manners.py: two lines; every case there runs python -m lambda_trace",
+    "__main__.py": "test_cli_manners.py: two lines; the cases there run python -m lambda_trace",
     "_contract.py": "test_contract_keys.py: the record contract's constants, checked against every"
     " key real handlers write",
     "errors.py": "test_cli_exits.py: CliError alone (test_runtime_errors.py is _errors.py's);"
@@ -64,8 +64,8 @@ TESTED_ELSEWHERE: dict[str, str] = {
     " server, one call per request",
     "_patches/httpx_client.py": "test_runtime_http_async.py: httpx sync and async against the"
     " loopback server, one call per request",
-    "_patches/db_errors.py": "test_runtime_db.py: error class and code of real PostgreSQL,"
-    " MariaDB and SQLite errors (42P01, 23505, 1062, ...)",
+    "_patches/db_errors.py": "test_runtime_db.py: error class and code of real PostgreSQL and"
+    " MariaDB errors (42P01, 23505, 1062, ...)",
     "_patches/mysql.py": "test_runtime_db.py: pymysql against a real MariaDB",
     "_patches/pg_pg8000.py": "test_runtime_db.py: pg8000 against a real PostgreSQL",
     "_patches/pg_psycopg.py": "test_runtime_db.py: psycopg 3 against a real PostgreSQL",
@@ -89,8 +89,8 @@ TESTED_ELSEWHERE: dict[str, str] = {
     " configuration and metrics",
     "analyzer/function_config.py": "test_function_checks.py: the configuration read from moto;"
     " test_lambda_metrics.py reads its metrics",
-    "analyzer/insights_queries.py": "test_cmd_queries.py: every query runs in moto's Logs Insights"
-    " and lambda-trace queries prints them",
+    "analyzer/insights_queries.py": "test_cmd_queries.py: the record queries use only fields"
+    " the records have, and lambda-trace queries prints every one",
     "analyzer/invocation_detail.py": "test_cmd_show.py: mask_secrets, nest_calls and what"
     " lambda-trace show gathers",
     "analyzer/joined.py": "test_join.py: the Invocation, Call and tallies the join hands on",
