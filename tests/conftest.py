@@ -15,6 +15,8 @@ import time
 import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -138,6 +140,14 @@ def fresh_warnings() -> Iterator[None]:
     _config._warned.clear()
     yield
     _config._warned.clear()
+
+
+@pytest.fixture(scope="module")
+def sam_template() -> dict[str, Any]:
+    """The repository's template.yaml, read once per module (tests deep-copy it to change it)."""
+    from lambda_trace.local.template import read_yaml
+
+    return read_yaml(Path(__file__).resolve().parent.parent / "template.yaml")
 
 
 @pytest.fixture

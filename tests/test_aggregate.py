@@ -3,14 +3,11 @@
 from __future__ import annotations
 
 import pytest
+from findings_support import aggregate
 from join_builders import STREAM, T0, error, invocation
 
-from lambda_trace.analyzer.aggregate import Aggregator, aggregate_events
-from lambda_trace.analyzer.model import Event, make_event
-
-
-def aggregate(events: list[Event]) -> Aggregator:
-    return aggregate_events(events)[0]
+from lambda_trace.analyzer.aggregate import aggregate_events
+from lambda_trace.analyzer.model import make_event
 
 
 def test_an_access_denied_error_is_reported_as_permission_not_as_code_error() -> None:

@@ -2,15 +2,11 @@
 
 from __future__ import annotations
 
+from findings_support import aggregate
 from join_builders import T0, call, invocation
 
-from lambda_trace.analyzer.aggregate import Aggregator, aggregate_events
+from lambda_trace.analyzer.aggregate import Aggregator
 from lambda_trace.analyzer.call_stats import MAX_NAMES, OTHER, longest_sequential_run
-from lambda_trace.analyzer.model import Event
-
-
-def aggregate(events: list[Event]) -> Aggregator:
-    return aggregate_events(events)[0]
 
 
 def test_sequential_run_counts_calls_that_start_after_the_previous_ended() -> None:

@@ -168,7 +168,7 @@ import re  # noqa: E402
 
 from hypothesis import HealthCheck, given, settings  # noqa: E402
 from hypothesis import strategies as st  # noqa: E402
-from test_redact import secret_pair, secret_shape, url_secret  # noqa: E402
+from test_runtime_redact import secret_pair, secret_shape, url_secret  # noqa: E402
 
 from lambda_trace.analyzer.cli import main  # noqa: E402
 

@@ -12,7 +12,7 @@ import pytest
 from boto3.s3.transfer import TransferConfig
 from botocore.config import Config
 from botocore.exceptions import ClientError, EndpointConnectionError
-from runtime_support import assert_all_valid
+from runtime_support import assert_all_valid, run
 
 from lambda_trace import trace
 from lambda_trace.schema import aws_service_operation
@@ -42,13 +42,6 @@ def aws(moto):
     ddb.put_item(TableName=TABLE, Item={"id": {"S": "o-1"}, "card": {"S": SECRET_VALUE}})
     queue_url = sqs.create_queue(QueueName="lt-jobs")["QueueUrl"]
     return {"s3": s3, "ddb": ddb, "sqs": sqs, "queue_url": queue_url, "moto": moto}
-
-
-def run(handler):
-    with capture() as cap:
-        result = handler({}, FakeContext())
-    assert_all_valid(cap)
-    return cap, result
 
 
 def test_s3_dynamodb_sqs_calls_are_named_and_targeted(aws):

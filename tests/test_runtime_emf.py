@@ -3,17 +3,13 @@
 from __future__ import annotations
 
 import json
-import time
 
 import pytest
+from clocks import now_ms
 from emf_validation import assert_valid_emf, emf_document_problems
 
 from lambda_trace import _emf, segment, trace
 from lambda_trace.testing import FakeContext, capture
-
-
-def now_ms() -> int:
-    return int(time.time() * 1000)
 
 
 def test_the_validator_catches_what_the_schema_catches():

@@ -10,7 +10,7 @@ import urllib.request
 import pytest
 import requests
 import urllib3
-from runtime_support import assert_all_valid
+from runtime_support import run
 
 from lambda_trace import trace
 from lambda_trace._patches.http_clients import path_only
@@ -18,13 +18,6 @@ from lambda_trace.testing import FakeContext, capture
 
 # These tests read call lines: every call gets one (the default writes them tail-based).
 pytestmark = pytest.mark.usefixtures("every_call_line")
-
-
-def run(handler):
-    with capture() as cap:
-        result = handler({}, FakeContext())
-    assert_all_valid(cap)
-    return cap, result
 
 
 def test_urllib3_call(http_server):

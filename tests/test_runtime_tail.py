@@ -9,17 +9,14 @@ from __future__ import annotations
 
 import contextlib
 import json
-import os
 import signal
 import subprocess
-import sys
-import textwrap
 import time
 import urllib.request
 from typing import Any
 
 import pytest
-from runtime_support import ROOT, assert_all_valid
+from runtime_support import assert_all_valid, spawn
 
 from lambda_trace import segment, trace
 from lambda_trace.testing import FakeContext, capture, validate_record
@@ -161,17 +158,6 @@ def test_mode_none_never_writes_call_lines() -> None:
 
 
 # -- warnings: the buffer goes out before a kill ------------------------------------------------
-
-
-def spawn(code: str) -> subprocess.Popen:
-    return subprocess.Popen(
-        [sys.executable, "-c", textwrap.dedent(code)],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        env={**os.environ, "PYTHONPATH": str(ROOT)},
-        cwd=str(ROOT),
-    )
 
 
 def kill_after(proc: subprocess.Popen, done: Any, limit_s: float = 20) -> list[dict]:

@@ -7,29 +7,16 @@ import os
 import signal
 import socket
 import subprocess
-import sys
-import textwrap
 import threading
 import time
 from types import SimpleNamespace
 
 import pytest
 from emf_validation import assert_valid_emf
-from runtime_support import ROOT
+from runtime_support import spawn
 
 from lambda_trace._watchdog import Watchdog, _crosses_before_next_poll, default_margin_ms
 from lambda_trace.testing import validate_record
-
-
-def spawn(code: str) -> subprocess.Popen:
-    return subprocess.Popen(
-        [sys.executable, "-c", textwrap.dedent(code)],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        env={**os.environ, "PYTHONPATH": str(ROOT)},
-        cwd=str(ROOT),
-    )
 
 
 def kill_at_deadline(proc: subprocess.Popen, timeout_s: float) -> list[dict]:

@@ -17,8 +17,6 @@ from typing import Any
 
 import pytest
 
-from lambda_trace.local.template import read_yaml
-
 ROOT = Path(__file__).resolve().parent.parent
 TEMPLATE = ROOT / "template.yaml"
 #: The EMF metrics the runtime writes, and the dimension set each is published with
@@ -65,14 +63,9 @@ def cfn_lint(document: str) -> list[str]:
     return [str(match) for match in lint(document, config=ManualArgs(regions=["us-east-1"]))]
 
 
-@pytest.fixture(scope="module")
-def source() -> dict[str, Any]:
-    return read_yaml(TEMPLATE)
-
-
 @pytest.fixture
-def cloudformation(source: dict[str, Any], monkeypatch: pytest.MonkeyPatch) -> dict[str, Any]:
-    return transform(source, monkeypatch)
+def cloudformation(sam_template: dict[str, Any], monkeypatch: pytest.MonkeyPatch) -> dict[str, Any]:
+    return transform(sam_template, monkeypatch)
 
 
 def functions(template: dict[str, Any]) -> dict[str, dict[str, Any]]:
@@ -111,25 +104,25 @@ def test_cfn_lint_passes_the_template_as_written():
     assert cfn_lint(TEMPLATE.read_text()) == []
 
 
-def test_the_two_stages_catch_broken_templates(source: dict[str, Any], monkeypatch):
+def test_the_two_stages_catch_broken_templates(sam_template: dict[str, Any], monkeypatch):
     """The checks can fail: a SAM error stops the transform, a CloudFormation error fails lint."""
     from samtranslator.model.exceptions import InvalidDocumentException
 
-    broken = copy.deepcopy(source)
+    broken = copy.deepcopy(sam_template)
     broken["Resources"]["OrdersApi"]["Properties"]["Policies"] = [
         {"DynamoDBReadPolicy": {"NoSuchParameter": "x"}}
     ]
     with pytest.raises(InvalidDocumentException):
         transform(broken, monkeypatch)
-    too_small = copy.deepcopy(source)
+    too_small = copy.deepcopy(sam_template)
     too_small["Resources"]["ReportExport"]["Properties"]["MemorySize"] = 64
     problems = cfn_lint(json.dumps(transform(too_small, monkeypatch)))
     assert any("64 is less than the minimum of 128" in p for p in problems)
 
 
-def test_every_code_uri_and_handler_resolves(source: dict[str, Any]):
+def test_every_code_uri_and_handler_resolves(sam_template: dict[str, Any]):
     """Each CodeUri is a directory whose handler module defines the handler function."""
-    for logical_id, props in functions(source).items():
+    for logical_id, props in functions(sam_template).items():
         code = ROOT / props["CodeUri"]
         module, function = props["Handler"].rsplit(".", 1)
         path = code / (module.replace(".", "/") + ".py")
@@ -140,10 +133,11 @@ def test_every_code_uri_and_handler_resolves(source: dict[str, Any]):
         assert "from lambda_trace import" in path.read_text(), f"{logical_id} is not traced"
 
 
-def test_the_layer_holds_lambda_trace_and_its_dependencies(source: dict[str, Any]):
+def test_the_layer_holds_lambda_trace_and_its_dependencies(sam_template: dict[str, Any]):
     """sam build packs layer/: the package plus requirements equal to its runtime dependencies."""
     (layer,) = [
-        r for r in source["Resources"].values() if r["Type"] == "AWS::Serverless::LayerVersion"
+        r for r in sam_template["Resources"].values()
+        if r["Type"] == "AWS::Serverless::LayerVersion"
     ]
     assert layer["Metadata"]["BuildMethod"] == "python3.12"
     content = ROOT / layer["Properties"]["ContentUri"]
@@ -157,15 +151,18 @@ def test_the_layer_holds_lambda_trace_and_its_dependencies(source: dict[str, Any
     project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
     assert sorted(requirements) == sorted(project["dependencies"])
     layer_id = next(
-        k for k, r in source["Resources"].items() if r["Type"] == "AWS::Serverless::LayerVersion"
+        k for k, r in sam_template["Resources"].items()
+        if r["Type"] == "AWS::Serverless::LayerVersion"
     )
-    assert source["Globals"]["Function"]["Layers"] == [{"Ref": layer_id}]
+    assert sam_template["Globals"]["Function"]["Layers"] == [{"Ref": layer_id}]
 
 
-def test_each_sample_has_an_event_a_requirements_file_and_a_readme_line(source: dict[str, Any]):
+def test_each_sample_has_an_event_a_requirements_file_and_a_readme_line(
+    sam_template: dict[str, Any],
+):
     """Samples deploy with sam build (requirements.txt) and run locally with event.json."""
     readme = (ROOT / "sample_functions" / "README.md").read_text()
-    for logical_id, props in functions(source).items():
+    for logical_id, props in functions(sam_template).items():
         code = ROOT / props["CodeUri"]
         json.loads((code / "event.json").read_text())
         assert (code / "requirements.txt").is_file()
@@ -197,21 +194,21 @@ def test_logging_tracing_and_least_privilege(cloudformation: dict[str, Any]):
     assert "s3:PutObject" not in actions("ReceiptArchiver", "-archive-")  # the deliberate gap
 
 
-def test_alarms_watch_the_metrics_lambda_trace_emits(source: dict[str, Any]):
+def test_alarms_watch_the_metrics_lambda_trace_emits(sam_template: dict[str, Any]):
     """Each alarm reads a runtime metric in the namespace parameter with its exact dimensions."""
     alarms = [
         r["Properties"]
-        for r in source["Resources"].values()
+        for r in sam_template["Resources"].values()
         if r["Type"] == "AWS::CloudWatch::Alarm"
     ]
-    assert source["Parameters"]["MetricsNamespace"]["Default"] == "LambdaTrace"
+    assert sam_template["Parameters"]["MetricsNamespace"]["Default"] == "LambdaTrace"
     assert {a["MetricName"] for a in alarms} >= {"Errors", "Timeouts", "DownstreamLatency"}
     for alarm in alarms:
         assert alarm["Namespace"] == {"Ref": "MetricsNamespace"}
         names = {d["Name"] for d in alarm["Dimensions"]}
         assert names == METRIC_DIMENSIONS[alarm["MetricName"]], alarm["MetricName"]
         service = next(d["Value"] for d in alarm["Dimensions"] if d["Name"] == "service")
-        assert service["Ref"] in functions(source)  # Ref of a function is its name
+        assert service["Ref"] in functions(sam_template)  # Ref of a function is its name
     assert any(
         a.get("ExtendedStatistic") == "p99" and a["MetricName"] == "DownstreamLatency"
         for a in alarms
@@ -241,9 +238,9 @@ def test_the_runtime_publishes_what_the_alarms_read():
         assert METRIC_DIMENSIONS[name] == dims
 
 
-def test_outputs_name_the_api_buckets_table_layer_and_log_groups(source: dict[str, Any]):
+def test_outputs_name_the_api_buckets_table_layer_and_log_groups(sam_template: dict[str, Any]):
     """Outputs tell a deployer where things are, including the log groups to analyze."""
-    outputs = source["Outputs"]
+    outputs = sam_template["Outputs"]
     assert {
         "ApiUrl",
         "UploadsBucketName",

@@ -10,37 +10,29 @@ import json
 import re
 from typing import Any
 
-import pytest
-from test_template import METRIC_DIMENSIONS, TEMPLATE, functions
-
-from lambda_trace.local.template import read_yaml
+from test_template import METRIC_DIMENSIONS, functions
 
 PSEUDO = {"AWS::Region": "eu-west-1", "AWS::StackName": "stack", "AWS::AccountId": "1"}
 SEARCH = re.compile(r"SEARCH\('\{(?P<schema>[^}]*)\} MetricName=\"(?P<metric>\w+)\"', "
                     r"'(?P<stat>[\w.]+)', (?P<period>\d+)\)")
 
 
-@pytest.fixture(scope="module")
-def source() -> dict[str, Any]:
-    return read_yaml(TEMPLATE)
-
-
-def dashboard_body(source: dict[str, Any]) -> dict[str, Any]:
-    (dashboard,) = [r["Properties"] for r in source["Resources"].values()
+def dashboard_body(sam_template: dict[str, Any]) -> dict[str, Any]:
+    (dashboard,) = [r["Properties"] for r in sam_template["Resources"].values()
                     if r["Type"] == "AWS::CloudWatch::Dashboard"]
     text = dashboard["DashboardBody"]["Fn::Sub"]
     names = set(re.findall(r"\$\{([^}!]+)\}", text))
-    known = set(source["Parameters"]) | set(source["Resources"]) | set(PSEUDO)
+    known = set(sam_template["Parameters"]) | set(sam_template["Resources"]) | set(PSEUDO)
     assert names <= known, names - known  # every ${...} resolves
-    values = {**PSEUDO, **{p: v.get("Default", p) for p, v in source["Parameters"].items()},
-              **{r: f"stack-{r}" for r in source["Resources"]}}
+    values = {**PSEUDO, **{p: v.get("Default", p) for p, v in sam_template["Parameters"].items()},
+              **{r: f"stack-{r}" for r in sam_template["Resources"]}}
     return json.loads(re.sub(r"\$\{([^}!]+)\}", lambda m: values[m.group(1)], text))
 
 
 def test_every_metric_widget_searches_a_published_metric_and_dimension_set(
-    source: dict[str, Any],
+    sam_template: dict[str, Any],
 ) -> None:
-    body = dashboard_body(source)
+    body = dashboard_body(sam_template)
     metric_widgets = [w for w in body["widgets"] if w["type"] == "metric"]
     seen = set()
     for widget in metric_widgets:
@@ -65,10 +57,12 @@ def test_every_metric_widget_searches_a_published_metric_and_dimension_set(
         assert widget["x"] + widget["width"] <= 24
 
 
-def test_the_logs_insights_widget_reads_every_function_log_group(source: dict[str, Any]) -> None:
-    body = dashboard_body(source)
+def test_the_logs_insights_widget_reads_every_function_log_group(
+    sam_template: dict[str, Any],
+) -> None:
+    body = dashboard_body(sam_template)
     (widget,) = [w for w in body["widgets"] if w["type"] == "log"]
     query = widget["properties"]["query"]
     groups = re.findall(r"SOURCE '([^']+)'", query)
-    assert groups == [f"/aws/lambda/stack-{name}" for name in functions(source)]
+    assert groups == [f"/aws/lambda/stack-{name}" for name in functions(sam_template)]
     assert 'filter lambda_trace = 1 and type = "call"' in query

@@ -2,7 +2,7 @@
 
 Set ``POWERTOOLS_SERVICE_NAME`` and ``POWERTOOLS_METRICS_NAMESPACE`` once: Powertools and
 lambda-trace both read them. ``@trace`` may sit outside or inside Powertools' decorators;
-both orders write the same keys (``tests/test_powertools.py`` runs this file).
+both orders write the same keys (``tests/test_runtime_powertools.py`` runs this file).
 """
 
 from __future__ import annotations
