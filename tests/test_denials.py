@@ -96,8 +96,6 @@ def test_a_bare_operation_merges_with_the_action_of_that_operation_only() -> Non
     assert [d["operation"] for d in denials] == ["PutObject", "GetObject"]
 
 
-@pytest.mark.xfail(strict=True, reason="two bare reports (no action) merge whatever their "
-                   "operations: _same_denial compares None == None first")
 def test_bare_reports_of_two_operations_are_two_denials() -> None:
     denials: list[Event] = []
     add_denial(denials, denied(operation="GetObject", message="Access Denied"), keep=5)

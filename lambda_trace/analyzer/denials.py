@@ -48,6 +48,9 @@ def _same_denial(a: Event, b: Event) -> bool:
     action_a, action_b = a.get("action"), b.get("action")
     resource_a, resource_b = a.get("resource"), b.get("resource")
     if action_a == action_b:
+        op_a, op_b = a.get("operation"), b.get("operation")
+        if action_a is None and op_a and op_b and op_a != op_b:
+            return False  # two bare reports: only their operations tell the denials apart
         return resource_a == resource_b or resource_a is None or resource_b is None
     if action_a is not None and action_b is not None:
         return False
