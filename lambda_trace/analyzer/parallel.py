@@ -41,7 +41,6 @@ from lambda_trace.analyzer.inputs import (
     check_inputs,
     decode_lines,
 )
-from lambda_trace.analyzer.joined import Invocation
 from lambda_trace.analyzer.model import Event, LogEvent
 from lambda_trace.analyzer.parse import Parser, ParseStats
 from lambda_trace.analyzer.pipeline import Analysis, Pipeline
@@ -394,8 +393,7 @@ def why_serial(args: argparse.Namespace) -> Optional[str]:
 
 def analyze_file(
     args: argparse.Namespace, source_stats: SourceStats, jobs: int, *,
-    n_plus_one: int = 5, expected: Iterable[str] = (), min_range: int = MIN_RANGE_BYTES,
-    on_invocation: Optional[Callable[[Invocation], None]] = None,
+    n_plus_one: int = 5, expected: Iterable[str] = (), min_range: Optional[int] = None,
 ) -> tuple[Optional[Analysis], str]:
     """The serial analysis of ``args``'s one file, computed by ``jobs`` processes.
 
@@ -416,14 +414,15 @@ def analyze_file(
     limit = getattr(args, "max_decompressed", DEFAULT_MAX_DECOMPRESSED)
     if limit and source.size > limit:
         return None, "the file is over --max-decompressed"
-    cuts = find_cuts(source.path, jobs, min_range=min_range)
+    cuts = find_cuts(source.path, jobs,
+                     min_range=MIN_RANGE_BYTES if min_range is None else min_range)
     if not cuts:
         return None, "no place to cut the file between execution environments"
     workers: dict[int, _Worker] = {}
     try:
         for i, cut in enumerate(cuts, start=1):
             workers[i] = _Worker(source, cut.offset, cuts[i:], i + 1)
-        pipeline = Pipeline(n_plus_one=n_plus_one, expected=expected, on_invocation=on_invocation)
+        pipeline = Pipeline(n_plus_one=n_plus_one, expected=expected)
         source_stats.inputs += 1
         used = [0]
 
