@@ -112,14 +112,19 @@ def readers(python: str, log: Callable[[str], None]) -> dict[str, dict[str, Any]
     except (OSError, subprocess.CalledProcessError):
         log("  skip jq: not installed")
         del found["jq (`jq -nR -f stats.jq`)"]
-    if "lambda_trace.analyzer.cmd_analyze" in available_modules(
-        python, ["lambda_trace.analyzer.cmd_analyze"]
-    ):
+    modules = available_modules(
+        python, ["lambda_trace.analyzer.cmd_analyze", "lambda_trace.analyzer.parallel"])
+    if "lambda_trace.analyzer.cmd_analyze" in modules:
         found["`lambda-trace analyze --format json`"] = {
             "argv": [python, "-m", "lambda_trace.analyzer.cli", "analyze", "--format", "json",
                      "--no-progress"],
             "check": check_analyzer,
         }
+        if "lambda_trace.analyzer.parallel" in modules:  # (an analyzer from before --jobs: no row)
+            found["`lambda-trace analyze --format json --jobs 2`"] = {
+                "argv": [*found["`lambda-trace analyze --format json`"]["argv"], "--jobs", "2"],
+                "check": check_analyzer,
+            }
     else:
         log("  skip lambda-trace analyze: lambda_trace.analyzer.cmd_analyze not installed")
     before = before_tree(python)
