@@ -93,6 +93,16 @@ def test_counts_of_skipped_lines_stay_exact(
     assert '"undecodable_lines": 0' not in serial  # the hostile bytes were counted
 
 
+def test_a_crlf_file_without_a_final_newline_splits_the_same(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    log = hostile_log(tmp_path / "dos.log", seed=18)
+    log.write_bytes(log.read_bytes().replace(b"\n", b"\r\n").rstrip(b"\r\n"))
+    serial = run(capsys, "--format", "json", str(log))
+    assert run(capsys, "--format", "json", "--jobs", "3", str(log)) == serial
+    assert ranges_used(log, 3) == "3 of 3 ranges parsed apart"
+
+
 def test_a_cut_the_serial_run_would_read_differently_is_read_through(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -50,7 +50,7 @@ from lambda_trace.analyzer.textreader import TextReader
 __all__ = ["Cut", "analyze_file", "find_cuts"]
 
 #: the parent's share of the file against a worker's 1: it also joins what the workers send
-PARENT_SHARE = 0.65
+PARENT_SHARE = 0.6
 #: below this many bytes a range is not worth a process
 MIN_RANGE_BYTES = 4 << 20
 #: a cut line longer than this is not taken (an INIT_START line is a few hundred bytes)
@@ -236,7 +236,7 @@ def _read(f: Any, n: int) -> Iterator[bytes]:
 
 
 #: events per pickled batch: a worker and the parent hold one batch at a time, not a range
-BATCH_EVENTS = 20_000
+BATCH_EVENTS = 2_000
 
 #: a batch: events, and where stream names came (events before it, stream, group)
 _Batch = tuple[list[Event], list[tuple[int, Optional[str], Optional[str]]]]
