@@ -120,6 +120,11 @@ def readers(python: str, log: Callable[[str], None]) -> dict[str, dict[str, Any]
                      "--no-progress"],
             "check": check_analyzer,
         }
+        if _has_jobs(python):
+            found["`lambda-trace analyze --format json --jobs 2`"] = {
+                "argv": [*found["`lambda-trace analyze --format json`"]["argv"], "--jobs", "2"],
+                "check": check_analyzer,
+            }
     else:
         log("  skip lambda-trace analyze: lambda_trace.analyzer.cmd_analyze not installed")
     before = before_tree(python)
@@ -130,6 +135,14 @@ def readers(python: str, log: Callable[[str], None]) -> dict[str, dict[str, Any]
             "env": {"PYTHONPATH": tree_pythonpath(tree)},
         }
     return found
+
+
+def _has_jobs(python: str) -> bool:
+    """Whether the analyzer the runs will import has ``--jobs`` (one from before it: no row)."""
+    out = subprocess.run([python, "-m", "lambda_trace.analyzer.cli", "analyze", "--help"],
+                         capture_output=True, text=True, env=lambda_env(), cwd=str(BENCH_DIR),
+                         check=False)
+    return "--jobs" in out.stdout
 
 
 def measure_size(python: str, label: str, size: int, rounds: int, jq_rounds: int,

@@ -20,7 +20,7 @@ from lambda_trace.analyzer.findings import KINDS, Baseline, Thresholds
 from lambda_trace.analyzer.fleet import find_fleet, function_of_group
 from lambda_trace.analyzer.follow import check_follow, follow
 from lambda_trace.analyzer.inputs import not_a_log
-from lambda_trace.analyzer.pipeline import analyze
+from lambda_trace.analyzer.pipeline import Analysis, analyze
 from lambda_trace.analyzer.render.common import footer_lines
 from lambda_trace.analyzer.render.json_report import render_json
 from lambda_trace.analyzer.report import Report, build_report, report_from_json
@@ -48,9 +48,11 @@ def run(args: argparse.Namespace) -> int:
     checks = _function_checks(args) if not args.paths else None
     if checks is not None:
         checks.read_before_logs()
-    events = (checks.open_sources(args, source_stats, open_sources) if checks is not None
-              else open_sources(args, source_stats))
-    analysis = analyze(events, n_plus_one=args.n_plus_one, expected=_asked_functions(args))
+    analysis = _parallel(args, source_stats) if checks is None else None
+    if analysis is None:
+        events = (checks.open_sources(args, source_stats, open_sources) if checks is not None
+                  else open_sources(args, source_stats))
+        analysis = analyze(events, n_plus_one=args.n_plus_one, expected=_asked_functions(args))
     fleet, agg = analysis.fleet, analysis.combined
     problem = not_a_log(source_stats, analysis.events_parsed)
     if problem is not None:
@@ -67,6 +69,20 @@ def run(args: argparse.Namespace) -> int:
         for line in checks.remarks(source_stats):
             print(f"lambda-trace: {line}", file=sys.stderr)
     return _output(args, report, source_stats)
+
+
+def _parallel(args: argparse.Namespace, source_stats: SourceStats) -> Optional[Analysis]:
+    """``--jobs N``: the same analysis from N processes, or None to read serially."""
+    jobs = getattr(args, "jobs", 1) or 1
+    if jobs <= 1:
+        return None
+    from lambda_trace.analyzer import parallel
+
+    analysis, how = parallel.analyze_file(args, source_stats, jobs, n_plus_one=args.n_plus_one,
+                                          expected=_asked_functions(args))
+    if analysis is None:
+        parallel.note(f"{how}; reading serially")
+    return analysis
 
 
 def _function_checks(args: argparse.Namespace) -> Optional[FunctionChecks]:

@@ -41,6 +41,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
              "earlier CloudWatch window of the same log group (e.g. 8d..1d)")
     analysis.add_argument("--n-plus-one", type=positive_int, default=5, metavar="CALLS",
                           help="sequential calls to one operation that count as N+1 (default 5)")
+    analysis.add_argument("--jobs", type=positive_int, default=1, metavar="N",
+                          help="parse one large uncompressed file in N processes (default 1); "
+                               "the report is the same")
     gate = parser.add_argument_group("CI gate (exit code 1 when it fails)")
     gate.add_argument("--fail-on", type=finding_kinds(FINDING_KINDS), default=(),
                       metavar="KIND[,KIND]",
