@@ -225,13 +225,44 @@ _RULES: tuple[tuple[str, Replacement], ...] = (
     (r"(?<![A-Za-z0-9/+=])[A-Za-z0-9/+]{40}(?![A-Za-z0-9/+=])", _shape_secret_key),
 )
 
-# One scan that finds whether any rule can apply: its starting characters and words.
-_TRIGGER = (
-    r"(?i)[?@=:]|bearer|basic|digest|negotiate|token|secret|pass|pwd|key|auth|cookie|"
-    r"credential|signature|session|sig|pin|otp|jwt|-----BEGIN|akia|asia|abia|acca|iqojb3|"
-    r"fwogzxiv|fqogzxiv|agojb3|eyj|sk_|rk_|pk_|whsec_|gh[pousr]_|github_pat|xox|aiza|sk-|npm_|"
-    r"sg\.|glpat-|[a-z0-9/+]{40}"
+# Words a secret key contains (any case), each letter possibly split from the next by `-_.`
+# ("pa_ss"), since the key's parts are joined again ("pass" + "word"); with the key characters
+# and separator that follow, as the pairs pass needs them. Bounded by the key's 64 characters,
+# so a long run of key characters is not scanned again from every word in it.
+_PAIR_WORDS = ("pass", "pwd", "token", "secret", "key", "auth", "cookie", "credential", "sig",
+               "pin", "otp", "jwt", "session")
+_HEADER_END = r"[\"']?\s*[:=]"
+# What every match of each rule contains, in lower case and each starting with a literal
+# character (the scan is grouped by it). The scan must never miss (a miss leaves a secret in the
+# text; tests/test_redact.py checks `redact` against `_redact_all` on generated text); it may
+# fire on text no rule changes.
+_TRIGGERS = (
+    "-----begin", "@", ":s3:::", "endpoint url",  # PEM, userinfo, S3 object ARN, botocore
+    r"\?[^\s?#\"'<>()]*=",  # a query string
+    r"bearer\s", r"basic\s", r"digest\s", r"negotiate\s",
+    "authorization" + _HEADER_END, "cookie" + _HEADER_END,
+    "x-(?:api-key|amz-security-token|auth-token|csrf-token)" + _HEADER_END,
+    *("[-_.]{0,64}".join(word) + r"[a-z0-9_.-]{0,64}[\"']?[ \t]*[:=]" for word in _PAIR_WORDS),
+    # the shapes, by the literal each starts with
+    "akia", "asia", "abia", "acca", "iqojb3jpz2lu", "fwogzxivyxdz", "fqogzxivyxdz",
+    "agojb3jpz2lu", "eyj", "sk_", "rk_", "pk_", "whsec_", "gh[pousr]_", "github_pat_",
+    "xox[abposr]-", "aiza", "sk-", "npm_", r"sg\.", "glpat-",
 )
+_RUN_40 = r"[A-Za-z0-9/+]{40}"  # an AWS secret access key (no literal: scanned on long text only)
+
+
+def _grouped(alternatives: tuple[str, ...]) -> str:
+    """One alternation with one branch per first character: the engine tries a position's
+    branches by their first character, so fewer branches make the scan several times faster."""
+    groups: dict[str, list[str]] = {}
+    for alternative in alternatives:
+        head = alternative[:2] if alternative[0] == "\\" else alternative[0]
+        groups.setdefault(head, []).append(alternative[len(head):])
+    return "|".join(
+        head + (f"(?:{'|'.join(rests)})" if len(rests) > 1 else rests[0])
+        for head, rests in groups.items()
+    )
+
 
 _state: dict[str, re.Pattern[str]] = {}
 _rules: list[tuple[re.Pattern[str], Replacement]] = []
@@ -242,16 +273,34 @@ def _compiled() -> dict[str, re.Pattern[str]]:
         _rules.extend((re.compile(p, re.S if "BEGIN" in p else 0), r) for p, r in _RULES)
         _state["pair_key"] = re.compile(_PAIR_KEY)
         _state["pair_value"] = re.compile(_PAIR_VALUE)
-        _state["trigger"] = re.compile(_TRIGGER)
+        # ASCII text is scanned in lower case (the scan's patterns are); other text in any case,
+        # as the rules match it: re.I matches the Kelvin sign to "k", the long s to "s".
+        _state["trigger_ascii"] = re.compile(_grouped(_TRIGGERS))
+        _state["run_40"] = re.compile(_RUN_40)
+        _state["trigger"] = re.compile(_grouped(_TRIGGERS) + "|" + _RUN_40, re.I)
         _state["camel"] = re.compile(r"[A-Z]+(?![a-z])|[A-Z]?[a-z]+|[0-9]+")
     return _state
 
 
 def redact(text: str) -> str:
     """``text`` with every credential and data-bearing value listed above withheld."""
+    if not _may_trigger(text):
+        return text  # no rule can match: the usual log message
+    return _redact_all(text)
+
+
+def _may_trigger(text: str) -> bool:
+    """Whether some rule may match ``text`` (False: ``redact`` leaves it as it is)."""
     state = _state or _compiled()
-    if state["trigger"].search(text) is None:
-        return text
+    if not text.isascii():
+        return state["trigger"].search(text) is not None
+    return state["trigger_ascii"].search(text.lower()) is not None or (
+        len(text) >= 40 and state["run_40"].search(text) is not None)
+
+
+def _redact_all(text: str) -> str:
+    """``redact`` without the trigger scan: every rule run (the reference the scan must match)."""
+    _state or _compiled()
     for pattern, replacement in _rules:
         text = _redact_pairs(text) if replacement is _PAIRS else pattern.sub(replacement, text)
     return text

@@ -107,3 +107,37 @@ def test_an_inlined_line_between_an_error_name_and_a_frame_keeps_them_apart() ->
         assert list(fast.iter_events(log_events)) == _line_by_line(log_events)[0]
     assert any(e["type"] == "error" for e in Parser().iter_events(adjacent))
     assert not any(e["type"] == "error" for e in Parser().iter_events(apart))
+
+
+_COUNTED_KEYS = {"type", "request_id", "timestamp_ms", "log_stream"}
+
+
+@pytest.mark.parametrize("envelope", [False, True], ids=["copy", "cloudwatch"])
+@pytest.mark.parametrize("path", FILES, ids=lambda p: str(p.relative_to(DATA)))
+def test_counted_emf_differs_only_in_the_emf_events_detail(path: Path, envelope: bool) -> None:
+    """``Parser(emf_detail=False)`` (what ``analyze`` uses): same events, same counts; an EMF
+    document keeps only its type, time and stream."""
+    full = Parser()
+    full_events = list(full.iter_events(_log_events(path, envelope)))
+    counted = Parser(emf_detail=False)
+    counted_events = list(counted.iter_events(_log_events(path, envelope)))
+    assert counted.stats == full.stats
+    assert len(counted_events) == len(full_events)
+    for short, whole in zip(counted_events, full_events):
+        if whole["type"] == "emf" and not whole.get("truncated") and short.keys() == _COUNTED_KEYS:
+            assert short == {"type": "emf", "request_id": None,
+                             "timestamp_ms": whole["timestamp_ms"],
+                             "log_stream": whole["log_stream"]}
+        else:
+            assert short == whole
+
+
+def test_counted_emf_on_a_document() -> None:
+    line = ('{"_aws":{"Timestamp":1795737600673,"CloudWatchMetrics":[{"Namespace":"N",'
+            '"Dimensions":[["service"]],"Metrics":[{"Name":"Duration"}]}]},'
+            '"service":"orders","Duration":4.5}')
+    [whole] = Parser().iter_events([LogEvent(line)])
+    [short] = Parser(emf_detail=False).iter_events([LogEvent(line)])
+    assert whole["namespace"] == "N" and whole["values"] == {"Duration": 4.5}
+    assert short == {"type": "emf", "request_id": None, "timestamp_ms": 1795737600673,
+                     "log_stream": None}

@@ -17,7 +17,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from lambda_trace.redact import WITHHELD, bucket_level, redact
+from lambda_trace.redact import WITHHELD, _may_trigger, _redact_all, bucket_level, redact
 
 EXAMPLES = 3000 if os.environ.get("LAMBDA_TRACE_LONG_FUZZ") else 200
 PROPERTY = settings(max_examples=EXAMPLES, deadline=None,
@@ -146,6 +146,109 @@ def ordinary_text(draw: st.DrawFn) -> str:
 @given(ordinary_text())
 def test_ordinary_text_is_unchanged(text: str) -> None:
     assert redact(text) == text
+
+
+# Pieces of what the rules look for, cut short and in other cases, so that generated text puts
+# them together in the orders and near-misses a trigger scan could get wrong.
+FRAGMENTS = [
+    "=", ":", ": ", "=>", "@", "://", "?", "/", "+", "_", "-", ".", '"', "'", " ", "\t", "\n",
+    "a", "Z", "0", "9", "x1", "\u212a", "\u017f", "\u0131", "\u0130",  # Kelvin, long s, dotless i
+    "pa", "ss", "word", "pass", "Pass", "PWD", "p_w-d", "to", "ken", "Token", "tok.en", "secret",
+    "Se_cret", "key", "KEY", "k-ey", "api", "Api", "auth", "AUth", "a_uth", "cookie", "Cookie",
+    "credential", "sig", "s.ig", "pin", "otp", "jwt", "session", "Session", "id", "Id", "String",
+    "hash", "value", "db", "private", "access", "security",
+    "-----BEGIN ", "RSA ", "PRIVATE KEY-----", "-----END PRIVATE KEY-----", "https", "user",
+    "arn:aws:s3:::", ":s3:::", "bucket", "arn:aws", "endpoint URL", 'endpoint URL: "http://h/',
+    ".s3.", "Bearer", "bearer ", "Basic ", "DIGEST ", "negotiate\t", "Authorization",
+    "proxy-", "set-", "x-api-key", "X-Amz-Security-Token", "x-auth-token", "x-csrf-token",
+    "AKIA", "ASIA", "ABIA", "ACCA", "IQoJb3JpZ2lu", "FwoGZXIvYXdz", "eyJ", "eyJhbGci", "sk_",
+    "live_", "test_", "rk_", "pk_", "whsec_", "ghp_", "gho_", "github_pat_", "xoxb-", "AIza",
+    "sk-", "proj-", "ant-", "npm_", "SG.", "glpat-", "ABCDEFGHIJ", "abcdefghij", "0123456789",
+    "Ab1/Cd2+", "null", "(withheld)",
+]
+
+
+# One text each rule changes, as the seed of near-misses (cut, a character dropped, doubled or
+# in the other case, a fragment put in).
+RULE_SEEDS = [
+    "-----BEGIN RSA PRIVATE KEY-----\nMIIE", "https://u:pw@host/p", "redis://:pw@h",
+    "u:pw@10.0.0.1",
+    "arn:aws:s3:::bucket/key.txt", 'endpoint URL: "https://b.s3.us-east-1.amazonaws.com/k"',
+    "endpoint URL https://s3.amazonaws.com/b/k", "/p?a=b", "Bearer abcdefgh12345678",
+    "basic dXNlcjpwYXNz1234", "Authorization\n: x", "set-cookie= a", "x-api-key\n:v",
+    "X-Csrf-Token\n= 'x", "pin=1234", "a_uth: x", "p_wd=x", "pa_ss:'x'", "SESSION_id=x",
+    "apiKey => x", '"tok.en": "x"', "my-secret-value = x", "x_otp:1", "Jwt=x", "sig=x", "Cookie:x",
+    "credentials=x", "private.key=x", "AKIAABCDEFGHIJKLMNOP", "ASIA0123456789ABCDEF",
+    "IQoJb3JpZ2luABCDEFGHIJKLMNOP", "eyJhbGci.eyJzdWIi.sig", "sk_live_abcdefgh", "rk_test_12345678",
+    "whsec_abcdefghijklmnop", "ghp_abcdefghijklmnopqrst", "github_pat_abcdefghijklmnopqrst",
+    "xoxb-12345678", "AIza" + "a" * 30, "sk-proj-" + "a" * 20, "npm_" + "a" * 30,
+    "SG." + "a" * 16 + "." + "b" * 16, "glpat-" + "a" * 20,
+    "AbCdEfGhIj0123456789AbCdEfGhIj01234567+/",
+    # case-insensitive rules match these non-ASCII letters as ASCII ones: long s, Kelvin sign
+    "ba\u017fic dXNlcjpwYXNz1234", "set-coo\u212aie: x", "negot\u0131ate abcdefgh1234",
+]
+
+
+@st.composite
+def near_miss(draw: st.DrawFn) -> str:
+    text = draw(st.sampled_from(RULE_SEEDS))
+    for _ in range(draw(st.integers(0, 3))):
+        i = draw(st.integers(0, len(text)))
+        op = draw(st.sampled_from(["cut", "drop", "double", "case", "insert", "tail"]))
+        if op == "cut":
+            text = text[:i]
+        elif op == "tail":
+            text = text[i:]
+        elif op == "drop":
+            text = text[:i] + text[i + 1:]
+        elif op == "double":
+            text = text[:i] + text[i:i + 1] * 2 + text[i + 1:]
+        elif op == "case":
+            text = text[:i] + text[i:i + 1].swapcase() + text[i + 1:]
+        else:
+            text = text[:i] + draw(st.sampled_from(FRAGMENTS)) + text[i:]
+    return text
+
+
+@st.composite
+def fragment_text(draw: st.DrawFn) -> str:
+    pieces = draw(st.lists(st.one_of(
+        near_miss(),
+        st.sampled_from(FRAGMENTS),
+        st.text(alphabet="abcXYZ019/+=_-.:@? ", min_size=1, max_size=8),
+        st.text(max_size=6),
+    ), max_size=30))
+    text = "".join(pieces)
+    if draw(st.booleans()):
+        text = text * draw(st.integers(1, 3))  # repeats reach a 40-character run
+    return text
+
+
+@settings(max_examples=EXAMPLES * 10, deadline=None,
+          suppress_health_check=[HealthCheck.too_slow])
+@given(st.one_of(near_miss(), fragment_text(), ordinary_text(), st.text()))
+def test_trigger_scan_never_changes_the_result(text: str) -> None:
+    """The scan that skips the rules may only skip text no rule would change."""
+    assert redact(text) == _redact_all(text)
+    if not _may_trigger(text):
+        assert _redact_all(text) == text
+
+
+@pytest.mark.parametrize("seed", RULE_SEEDS)
+def test_every_rule_seed_is_changed_and_found_by_the_scan(seed: str) -> None:
+    """The seeds are near-misses only if each one is itself something a rule changes."""
+    assert _redact_all(seed) != seed
+    assert _may_trigger(seed)
+    assert redact(seed) == _redact_all(seed)
+
+
+@pytest.mark.parametrize("text", [
+    "Processing order 496185", "retry 3 of 5: timeout after 30 s", "GET /v1/orders/12 200",
+    "2026-11-27T00:00:00.627Z connected to db", "cache miss for user 42; status: ok",
+])
+def test_ordinary_messages_skip_the_rules(text: str) -> None:
+    """What most log lines are: the scan finds nothing, so no rule runs."""
+    assert not _may_trigger(text)
 
 
 @pytest.mark.parametrize(("text", "expected"), [

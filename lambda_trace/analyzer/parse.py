@@ -28,6 +28,7 @@ from lambda_trace.analyzer.model import Event, LogEvent
 from lambda_trace.analyzer.records import (
     JSON_ERRORS,
     RECORD_TYPES,
+    emf_counted,
     emf_event,
     emf_timestamp,
     is_emf,
@@ -79,6 +80,12 @@ class Parser(TextLines):
     call ``finish`` at the end of the input. Prefer ``iter_events``, which does both and yields an
     event only once no later line can complete it.
     """
+
+    def __init__(self, *, emf_detail: bool = True) -> None:
+        """``emf_detail=False``: EMF documents become events with only their type, time and
+        stream (``analyze`` counts them and reads nothing else; ``events`` shows them whole)."""
+        super().__init__()
+        self.emf_detail = emf_detail
 
     # ---------------------------------------------------------------------------- public API
 
@@ -234,6 +241,7 @@ class Parser(TextLines):
         platform_json_events = pf.platform_json_events
         decode, max_depth = json_decode, MAX_JSON_DEPTH
         memo, millis_of = SECOND_MEMO, MILLIS
+        emf_detail = self.emf_detail
         n_lines = n_recognised = n_app = 0
         # Whether the slow path left state a fast line must clear: an open REPORT or exit
         # (cleared by the next line), an open error or JSON document (which the next line may
@@ -287,7 +295,8 @@ class Parser(TextLines):
                                     ts = emf_timestamp(obj)
                                     if ts is None:
                                         ts = self._console_ts
-                                event = emf_event(obj, ts, log_event.log_stream)
+                                event = (emf_event(obj, ts, log_event.log_stream) if emf_detail
+                                         else emf_counted(ts, log_event.log_stream))
                             elif (kind.__class__ is str and kind[:9] == "platform."
                                   and "record" in obj):
                                 ts = log_event.timestamp_ms

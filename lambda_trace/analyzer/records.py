@@ -170,6 +170,12 @@ def emf_event(
     }
 
 
+def emf_counted(timestamp_ms: Optional[int], log_stream: Optional[str]) -> Event:
+    """An EMF document as an event that is only counted (the analysis reads no more of it)."""
+    return {"type": "emf", "request_id": None, "timestamp_ms": timestamp_ms,
+            "log_stream": log_stream}
+
+
 _EMF_NAMESPACE = re.compile(r'"Namespace"\s*:\s*"((?:[^"\\]|\\.)*)"')
 _EMF_METRIC_NAME = re.compile(r'"Name"\s*:\s*"((?:[^"\\]|\\.)*)"')
 _EMF_TIMESTAMP = re.compile(r'"Timestamp"\s*:\s*(\d{10,16})')

@@ -37,6 +37,8 @@ MAX_DUMP_LINES = 2000
 _LIBRARY_PARTS = ("/lib/python", "site-packages/", "dist-packages/", "/var/runtime/",
                   "<frozen ", "/lambda_trace/", "awslambdaric/")
 _OUR_WRAPPER = "/lambda_trace/_decorator.py"
+#: how the lines that may start a dump begin
+_STARTS = frozenset(("Timeout (", "Thread 0x", "Current t"))
 
 
 def merge_stack_dumps(log_events: Iterable[LogEvent]) -> Iterator[LogEvent]:
@@ -59,8 +61,8 @@ def merge_stack_dumps(log_events: Iterable[LogEvent]) -> Iterator[LogEvent]:
                 continue
             yield _as_record(dump)
             dump = None
-        head = text[:9]
-        if (head == "Timeout (" or head == "Thread 0x" or head == "Current t") and _starts(
+        c = text[:1]  # one character: no slice is made for the usual line
+        if (c == "T" or c == "C") and text[:9] in _STARTS and _starts(
             text.rstrip("\r\n"), previous
         ):
             if "\n" in text.rstrip("\r\n"):  # a copy with the whole dump in one event
@@ -68,7 +70,7 @@ def merge_stack_dumps(log_events: Iterable[LogEvent]) -> Iterator[LogEvent]:
                 continue
             dump = [log_event]
             continue
-        if text.strip():
+        if (c and not c.isspace()) or text.strip():
             previous = text
         yield log_event
     if dump is not None:

@@ -13,6 +13,7 @@ from lambda_trace.analyzer.model import Event
 from lambda_trace.analyzer.records import (
     RECORD_TYPES,
     decode_object,
+    emf_counted,
     emf_event,
     emf_timestamp,
     is_emf,
@@ -75,8 +76,10 @@ class JsonLines(LineState):
         if "_aws" in obj and is_emf(obj):
             ts = env_ts if env_ts is not None else (
                 line_ts if line_ts is not None else emf_timestamp(obj))
-            return [emf_event(obj, ts if ts is not None else self._console_ts, self._stream,
-                              request_id)]
+            ts = ts if ts is not None else self._console_ts
+            if not self.emf_detail:
+                return [emf_counted(ts, self._stream)]
+            return [emf_event(obj, ts, self._stream, request_id)]
         kind = obj.get("type")
         if isinstance(kind, str) and "record" in obj:
             ts = env_ts if env_ts is not None else (

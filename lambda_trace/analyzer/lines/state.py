@@ -85,6 +85,8 @@ class LineState:
         # A console copy's timestamp line dates the lines after it, up to the next one: the
         # console may render one event twice (collapsed and expanded, docs/formats.md §7.10).
         self._console_ts: Optional[int] = None
+        #: False: an EMF document becomes a counted event only (``records.emf_counted``)
+        self.emf_detail = True
 
     def _stamp(self, line_ts: Optional[int]) -> Optional[int]:
         if self._env_ts is not None:
