@@ -254,7 +254,8 @@ class _Totals:
 def _parse_range(source: Input, start: int, cuts: list[Cut], first_index: int,
                  send: Callable[[_Batch], None]) -> _Totals:
     """Read and parse one range, handing its events on in batches."""
-    stats, parser = SourceStats(), Parser()
+    # As the pipeline's own parser: the join only counts EMF documents.
+    stats, parser = SourceStats(), Parser(emf_detail=False)
     out: list[Event] = []
     notes: list[tuple[int, Optional[str], Optional[str]]] = []
     groups = _Groups(lambda stream, group: notes.append((len(out), stream, group)))
