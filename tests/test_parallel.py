@@ -103,36 +103,29 @@ def test_a_crlf_file_without_a_final_newline_splits_the_same(
     assert ranges_used(log, 3) == "3 of 3 ranges parsed apart"
 
 
+def with_lines_before_each_start(log: Path, seed: int, inserted: list[bytes]) -> Path:
+    """A generated log with ``inserted`` before every line that begins an environment."""
+    gen_logs.generate(log, 1_500_000, seed=seed)
+    lines: list[bytes] = []
+    for line in log.read_bytes().split(b"\n"):
+        if line.startswith(b"INIT_START") or b'"platform.initStart"' in line:
+            lines += inserted
+        lines.append(line)
+    log.write_bytes(b"\n".join(lines))
+    return log
+
+
+@pytest.mark.parametrize(("seed", "inserted"), [
+    # A console timestamp line before every INIT_START dates it: no cut is clean there.
+    (13, [b"2026-11-27T00:00:00.000Z"]),
+    # A time then a tab dates every later line without one, the next INIT_START included: the
+    # reader hands that line on alone, but the parser's state at it is not a fresh parser's.
+    (17, [b"2026-11-27T00:00:00.000Z\t", b"a print"]),
+], ids=["reader-state", "parser-state"])
 def test_a_cut_the_serial_run_would_read_differently_is_read_through(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], seed: int, inserted: list[bytes]
 ) -> None:
-    """A console timestamp line before every INIT_START dates it: no cut is clean there."""
-    log = tmp_path / "stamped.log"
-    gen_logs.generate(log, 1_500_000, seed=13)
-    lines = []
-    for line in log.read_bytes().split(b"\n"):
-        if line.startswith(b"INIT_START") or b'"platform.initStart"' in line:
-            lines.append(b"2026-11-27T00:00:00.000Z")
-        lines.append(line)
-    log.write_bytes(b"\n".join(lines))
-    serial = run(capsys, "--format", "json", str(log))
-    assert run(capsys, "--format", "json", "--jobs", "2", str(log)) == serial
-    assert ranges_used(log, 2) == "1 of 2 ranges parsed apart"
-
-
-def test_a_cut_the_parser_would_read_differently_is_read_through(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str]
-) -> None:
-    """A time then a tab dates every later line without one, the next INIT_START included: the
-    reader hands that line on alone, but the parser's state at it is not a fresh parser's."""
-    log = tmp_path / "dated.log"
-    gen_logs.generate(log, 1_500_000, seed=17)
-    lines = []
-    for line in log.read_bytes().split(b"\n"):
-        if line.startswith(b"INIT_START") or b'"platform.initStart"' in line:
-            lines += [b"2026-11-27T00:00:00.000Z\t", b"a print"]
-        lines.append(line)
-    log.write_bytes(b"\n".join(lines))
+    log = with_lines_before_each_start(tmp_path / "stamped.log", seed, inserted)
     serial = run(capsys, "--format", "json", str(log))
     assert run(capsys, "--format", "json", "--jobs", "2", str(log)) == serial
     assert ranges_used(log, 2) == "1 of 2 ranges parsed apart"
