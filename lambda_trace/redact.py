@@ -234,8 +234,8 @@ _PAIR_WORDS = ("pass", "pwd", "token", "secret", "key", "auth", "cookie", "crede
 _HEADER_END = r"[\"']?\s*[:=]"
 # What every match of each rule contains, in lower case and each starting with a literal
 # character (the scan is grouped by it). The scan must never miss (a miss leaves a secret in the
-# text; tests/test_redact.py checks `redact` against `_redact_all` on generated text); it may
-# fire on text no rule changes.
+# text; tests/test_runtime_redact.py checks `redact` against `_redact_all` on generated text);
+# it may fire on text no rule changes.
 _TRIGGERS = (
     "-----begin", "@", ":s3:::", "endpoint url",  # PEM, userinfo, S3 object ARN, botocore
     r"\?[^\s?#\"'<>()]*=",  # a query string
