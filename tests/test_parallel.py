@@ -25,7 +25,13 @@ sys.path.insert(0, str(REPO / "benchmarks"))
 
 import gen_logs  # noqa: E402
 
-pytestmark = pytest.mark.skipif(not hasattr(os, "fork"), reason="--jobs needs fork()")
+pytestmark = [
+    pytest.mark.skipif(not hasattr(os, "fork"), reason="--jobs needs fork()"),
+    # Python 3.12 warns when a multi-threaded process forks. Here the threads are pytest-xdist's
+    # (execnet), not the CLI's: `lambda-trace analyze --jobs 2` forks from a single thread and
+    # prints no such warning.
+    pytest.mark.filterwarnings("ignore:This process .* is multi-threaded:DeprecationWarning"),
+]
 
 HOSTILE = [
     b'{"lambda_trace": 1, "type": "call", "request_id": "cut-short',  # JSON cut short
@@ -160,6 +166,21 @@ def test_standard_input_is_read_serially(tmp_path: Path) -> None:
     assert serial.returncode == split.returncode == 0
     assert split.stdout == serial.stdout
     assert b"only one file (not standard input) is split" in split.stderr
+
+
+def test_the_cli_forks_from_one_thread(tmp_path: Path) -> None:
+    """A real run, at the real minimum range size, with warnings as errors: Python 3.12 warns
+    (DeprecationWarning) when a multi-threaded process forks, and the CLI must not be one."""
+    log = tmp_path / "big.log"
+    gen_logs.generate(log, 12 << 20, seed=19)  # three real 4 MB ranges (the fixture sets 1)
+    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    split = subprocess.run(
+        [sys.executable, "-W", "error::DeprecationWarning", "-m", "lambda_trace", "analyze",
+         "--no-progress", "--format", "json", "--jobs", "2", str(log)],
+        capture_output=True, env=env, check=False, timeout=120)
+    assert split.returncode == 0, split.stderr.decode()
+    assert b"reading serially" not in split.stderr and b"multi-threaded" not in split.stderr
+    assert ranges_used(log, 2) == "2 of 2 ranges parsed apart"
 
 
 @pytest.mark.parametrize("value, message", [
