@@ -117,6 +117,9 @@ def http_server() -> Iterator[LoopbackHTTP]:
     class Server(socketserver.ThreadingMixIn, http.server.HTTPServer):
         daemon_threads = True
         allow_reuse_address = True
+        # socketserver's default backlog is 5: 60 concurrent connects overflow it and the
+        # kernel drops SYNs, which clients resend after 1, 3, 7 s (a test took 190 s)
+        request_queue_size = 128
 
         def handle_error(self, request: object, client_address: object) -> None:
             # A client killed mid-request (the timeout tests do that on purpose) is not news.

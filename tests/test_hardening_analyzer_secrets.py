@@ -166,7 +166,7 @@ def test_no_planted_secret_reaches_events(tmp_path: Path) -> None:
 import os  # noqa: E402
 import re  # noqa: E402
 
-from hypothesis import HealthCheck, given, settings  # noqa: E402
+from hypothesis import HealthCheck, example, given, settings  # noqa: E402
 from hypothesis import strategies as st  # noqa: E402
 from test_runtime_redact import secret_pair, secret_shape, url_secret  # noqa: E402
 
@@ -194,18 +194,8 @@ def _needle(value: str) -> str:
     return max(re.findall(r"[A-Za-z0-9]+", value), key=len, default="")
 
 
-@settings(max_examples=int(os.environ.get("LAMBDA_TRACE_SECRET_EXAMPLES", "25")), deadline=None,
-          suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
-@given(case=st.one_of(secret_pair(), secret_shape(), url_secret()),
-       place=st.sampled_from(range(len(PLACES))))
-def test_generated_secrets_reach_no_report_format(
-    tmp_path_factory: pytest.TempPathFactory, case: tuple[str, str], place: int
-) -> None:
-    text, value = case
-    needle = _needle(value)
-    if len(needle) < 8:
-        return  # too short to tell a leak from ordinary report text
-    folder = tmp_path_factory.mktemp("secret")
+def _reports(folder: Path, text: str, place: int) -> dict[str, str]:
+    """The four formats of a report on one failed invocation whose log carries ``text``."""
     log = folder / "app.log"
     log.write_text("\n".join([
         f"START RequestId: {RID} Version: $LATEST", PLACES[place](text), f"END RequestId: {RID}",
@@ -220,5 +210,30 @@ def test_generated_secrets_reach_no_report_format(
     assert main(["analyze", "--no-progress", "--format", "json", "-o", os.devnull,
                  "--html", str(folder / "r.html"), str(log)]) == 0
     outputs["html"] = (folder / "r.html").read_text(encoding="utf-8")
-    for fmt, out in outputs.items():
-        assert needle not in out, (fmt, text, out[max(0, out.find(needle) - 200):][:400])
+    return outputs
+
+
+# The same report with a harmless text, one per place: a needle Hypothesis draws can be an
+# ordinary word of the report itself (the HTML page's script says "Descript"), which is no leak.
+_BASELINES: dict[int, dict[str, str]] = {}
+
+
+@settings(max_examples=int(os.environ.get("LAMBDA_TRACE_SECRET_EXAMPLES", "25")), deadline=None,
+          suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
+@given(case=st.one_of(secret_pair(), secret_shape(), url_secret()),
+       place=st.sampled_from(range(len(PLACES))))
+@example(case=("token=SENT/Descript", "SENT/Descript"), place=1)  # a word of the HTML page
+def test_generated_secrets_reach_no_report_format(
+    tmp_path_factory: pytest.TempPathFactory, case: tuple[str, str], place: int
+) -> None:
+    text, value = case
+    needle = _needle(value)
+    if len(needle) < 8:
+        return  # too short to tell a leak from ordinary report text
+    folder = tmp_path_factory.mktemp("secret")
+    if place not in _BASELINES:
+        _BASELINES[place] = _reports(tmp_path_factory.mktemp("baseline"), "nothing here", place)
+    baseline = _BASELINES[place]
+    for fmt, out in _reports(folder, text, place).items():
+        assert out.count(needle) <= baseline[fmt].count(needle), (
+            fmt, text, out[max(0, out.find(needle) - 200):][:400])
