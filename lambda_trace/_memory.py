@@ -15,9 +15,13 @@ from __future__ import annotations
 
 import os
 
+from lambda_trace import _held_io
+
 TYPE_CHECKING = False
 if TYPE_CHECKING:  # annotations only: `typing` costs ≈5 ms of cold start
     from typing import Optional
+
+    from lambda_trace._libc import HeldCalls
 
 try:
     import resource as _resource
@@ -38,6 +42,8 @@ class MemoryProbe:
         self._status: Optional[int] = None
         #: None until the first reset decides; then whether the peak is VmHWM, not ru_maxrss
         self._peak_from_status: Optional[bool] = None
+        #: the reset's write keeping the GIL (``_libc``) once ``_ctypes`` is loaded, else None
+        self._held: Optional[HeldCalls] = None
 
     def rss_bytes(self) -> Optional[int]:
         """Current resident set size (one ``pread`` of /proc/self/statm), None if unknown."""
@@ -52,8 +58,12 @@ class MemoryProbe:
         """Reset the high-water mark; False when not permitted (then use sampled peaks)."""
         if self._clear_refs is None:
             return False
+        held = self._held
+        if held is None:
+            held = self._held = _held_io.new()
         try:
-            os.write(self._clear_refs, b"5")
+            if held is None or held.write_unpolled(self._clear_refs, b"5") is None:
+                os.write(self._clear_refs, b"5")
         except OSError:
             _close(self._clear_refs)
             self._clear_refs = None

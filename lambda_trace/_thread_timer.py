@@ -10,66 +10,38 @@ second arming of a process: ``ctypes`` costs ≈1.2 ms of import, kept off the c
 
 from __future__ import annotations
 
-import _ctypes  # the C module alone: ``ctypes``' Python layer would add ≈0.8 ms of import
+import _ctypes
 import _signal
 import faulthandler
 import os
 
+from lambda_trace._libc import Int, Library, Long, Pointer
+
 #: ``sigev_notify`` value: signal the thread in ``sigev_notify_thread_id`` (Linux's <signal.h>)
 SIGEV_THREAD_ID = 4
 CLOCK_MONOTONIC = 1
-_RTLD_NOW = 2
-
-
-class _Int(_ctypes._SimpleCData):  # type: ignore[type-arg]  # ctypes.c_int
-    _type_ = "i"
-
-
-class _Long(_ctypes._SimpleCData):  # type: ignore[type-arg]  # ctypes.c_long
-    _type_ = "l"
-
-
-class _Pointer(_ctypes._SimpleCData):  # type: ignore[type-arg]  # ctypes.c_void_p: a timer_t
-    _type_ = "P"
 
 
 class _SigEvent(_ctypes.Array):  # type: ignore[type-arg]
     # struct sigevent on 64-bit Linux (glibc), 64 bytes as 16 ints: sigval (2), signo, notify,
     # then the union whose first int is the thread id.
-    _type_ = _Int
+    _type_ = Int
     _length_ = 16
 
 
 class _ITimerSpec(_ctypes.Array):  # type: ignore[type-arg]
     # struct itimerspec as four longs: interval (sec, nsec), then value (sec, nsec)
-    _type_ = _Long
+    _type_ = Long
     _length_ = 4
 
 
-class _Function(_ctypes.CFuncPtr):  # ctypes.PyDLL's functions: cdecl, errno saved, int result
-    # FUNCFLAG_PYTHONAPI: the call keeps the GIL (timer_* neither block nor call into Python).
-    # Releasing it is what costs: a thread waiting for the GIL (the watchdog, woken for a poll
-    # while the handler runs) is woken by every release, ≈8 µs each here against ≈1 µs for the
-    # call itself.
-    _flags_ = _ctypes.FUNCFLAG_CDECL | _ctypes.FUNCFLAG_USE_ERRNO | _ctypes.FUNCFLAG_PYTHONAPI
-    _restype_ = _Int
-
-
-class _Library:
-    def __init__(self, name: object) -> None:  # None: the process itself
-        self._handle = _ctypes.dlopen(name, _RTLD_NOW)  # type: ignore[arg-type]
-
-    def function(self, name: str) -> _Function:
-        return _Function((name, self))  # type: ignore[arg-type]
-
-
-def _library() -> _Library:
-    libc = _Library(None)
+def _library() -> Library:
+    libc = Library(None)
     try:
         libc.function("timer_create")
         return libc
     except AttributeError:  # glibc < 2.34 keeps timers in librt
-        return _Library("librt.so.1")
+        return Library("librt.so.1")
 
 
 def _free_signal() -> int:
@@ -84,7 +56,7 @@ class ThreadTimer:
     """One timer for the process, aimed at ``thread_id``; the dump goes to ``fd``."""
 
     def __init__(self, thread_id: int, fd: int) -> None:
-        if _ctypes.sizeof(_Pointer) != 8:
+        if _ctypes.sizeof(Pointer) != 8:
             raise OSError("the sigevent layout is for 64-bit Linux")
         lib = _library()
         self.thread_id = thread_id
@@ -95,7 +67,7 @@ class ThreadTimer:
         event[2] = self.signum
         event[3] = SIGEV_THREAD_ID
         event[4] = thread_id
-        self._id = _Pointer()
+        self._id = Pointer()
         create = lib.function("timer_create")
         if create(CLOCK_MONOTONIC, _ctypes.byref(event), _ctypes.byref(self._id)) != 0:
             faulthandler.unregister(self.signum)

@@ -12,11 +12,14 @@ import errno
 import os
 import threading
 
+from lambda_trace import _held_io
 from lambda_trace._config import Sink, warn_once
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import Optional
+
+    from lambda_trace._libc import HeldCalls
 
 __all__ = ["Sink", "fd_sink", "get_default_sink", "set_default_sink", "stdout_sink"]
 
@@ -43,7 +46,7 @@ def fd_sink(fd: int, *, private_copy: bool = False) -> Sink:
             if _sigpipe_kills():
                 _write_without_sigpipe(out, data)
             else:
-                _write_all(out, data)
+                _write_all(out, data, None if target is None else target.held)
 
     def write(line: str) -> None:
         write_data((line + "\n").encode("utf-8", "replace"))
@@ -63,8 +66,10 @@ def fd_sink(fd: int, *, private_copy: bool = False) -> Sink:
     return write
 
 
-def _write_all(fd: int, data: bytes) -> None:
-    written = os.write(fd, data)
+def _write_all(fd: int, data: bytes, held: Optional[HeldCalls] = None) -> None:
+    written = None if held is None else held.write(fd, data)  # keeps the GIL: ``_libc``
+    if written is None:
+        written = os.write(fd, data)
     while written < len(data):  # a partial write (signal, full non-blocking pipe)
         data = data[written:]
         written = os.write(fd, data)
@@ -102,8 +107,14 @@ class _FdTarget:
         self.private: Optional[int] = None
         self.identity: Optional[tuple[int, int]] = None
         self.stopped = False
+        #: fstat and write keeping the GIL (``_libc``), from the first invocation start after
+        #: ``_ctypes`` is loaded; until then (and where they cannot be made) os's
+        self.held: Optional[HeldCalls] = None
 
     def _identity(self) -> Optional[tuple[int, int]]:
+        held = self.held
+        if held is not None:
+            return held.identity(self.fd)
         try:
             st = os.fstat(self.fd)
         except OSError:
@@ -117,6 +128,8 @@ class _FdTarget:
         """
         if self.stopped:
             return
+        if self.held is None:
+            self.held = _held_io.new()
         identity = self._identity()
         if identity is None or identity == self.identity:
             return

@@ -188,6 +188,7 @@ def test_the_svg_trend_draws_in_chromium_under_the_csp(tmp_path: Path) -> None:
     assert "data-csp-violations" not in body and "data-charts-rendered" in body
     shot = tmp_path / "shot.png"
     subprocess.run([*base, "--hide-scrollbars", "--window-size=1280,900",
+                    "--run-all-compositor-stages-before-draw",
                     f"--screenshot={shot}", target.as_uri()],
                    capture_output=True, timeout=120, check=True)
     counts = {rgb: n for n, rgb in Image.open(shot).convert("RGB").getcolors(1 << 20) or []}

@@ -50,6 +50,8 @@ TESTED_ELSEWHERE: dict[str, str] = {
     " analyzer reads, built and read by both halves' tests",
     "schema.py": "test_contract_keys.py: the record classes every written key must belong to;"
     " from_dict and the limits are exercised by test_records.py and test_runtime_records.py",
+    "_held_io.py": "test_runtime_libc.py: the gate of _libc's calls (None until _ctypes is"
+    " loaded, then a HeldCalls per caller), checked with them there",
     "_thread_timer.py": "test_runtime_lastword.py: the POSIX timer behind the default last word,"
     " armed and fired in fresh interpreters there",
     "_patches/__init__.py": "test_runtime_import.py: instrument()'s hooks by module name: a target"
