@@ -172,7 +172,8 @@ TOPIC_TESTS: set[str] = {
     "test_analyzer_v2.py", "test_cli_imports.py", "test_cli_manners.py",
     # the repository itself: template, benchmarks, test data, tests
     "test_template.py", "test_template_dashboard.py", "test_bench_bytes.py",
-    "test_bench_stages.py", "test_benchmarks_smoke.py", "test_testdata.py",
+    "test_bench_stages.py", "test_bench_watchdog_gil.py", "test_benchmarks_smoke.py",
+    "test_testdata.py",
     "test_clock_literals.py", "test_layout.py",
 }
 
