@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import statistics
 import subprocess
 import sys
@@ -30,8 +29,7 @@ import tempfile
 from pathlib import Path
 from typing import Optional
 
-BENCH = Path(__file__).resolve().parent
-REPO = BENCH.parent
+from _harness import REPO_DIR, lambda_env, unpack_tree
 
 WORKER = r"""
 import gc, json, os, sys, time
@@ -42,7 +40,6 @@ if before:
     sys.meta_path[:] = [f for f in sys.meta_path
                         if "editable" not in str(getattr(f, "__module__", ""))]
     sys.path.insert(0, before)
-sys.path.insert(0, os.environ["BENCH_DIR"])
 os.dup2(os.open(os.devnull, os.O_WRONLY), 1)  # the records: written, not kept
 import workload
 calls, invocations, rounds = (int(a) for a in sys.argv[1:4])
@@ -90,19 +87,12 @@ total = invocations * (rounds + 2)
 os.write(2, ("RESULT " + json.dumps([wall, used, switches / total]) + "\n").encode())
 """
 
-LAMBDA_ENV = {
-    "AWS_LAMBDA_FUNCTION_NAME": "bench", "AWS_REGION": "us-east-1",
-    "AWS_DEFAULT_REGION": "us-east-1", "AWS_ACCESS_KEY_ID": "testing",
-    "AWS_SECRET_ACCESS_KEY": "testing", "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": "128",
-}
-
-
 def measure(python: str, key: str, env: dict[str, str], args: argparse.Namespace) -> list[float]:
-    full = {**os.environ, **LAMBDA_ENV, **env, "BENCH_DIR": str(BENCH)}
-    full.pop("PYTHONDONTWRITEBYTECODE", None)
+    # the harness's worker environment: the Lambda variables, benchmarks/ on the path, no
+    # inherited LAMBDA_TRACE_* setting, bytecode caches on
     done = subprocess.run(
         [python, "-c", WORKER, str(args.calls), str(args.invocations), str(args.rounds), key],
-        env=full, cwd=str(REPO), capture_output=True, text=True, timeout=600)
+        env=lambda_env(env), cwd=str(REPO_DIR), capture_output=True, text=True, timeout=600)
     found = [line for line in done.stderr.splitlines() if line.startswith("RESULT ")]
     if done.returncode != 0 or not found:
         raise SystemExit(f"bench_watchdog_gil: {key} failed: {done.stderr.strip()[-800:]}")
@@ -111,9 +101,6 @@ def measure(python: str, key: str, env: dict[str, str], args: argparse.Namespace
 
 
 def before_tree(ref: str) -> Path:
-    sys.path.insert(0, str(BENCH))
-    from _harness import unpack_tree
-
     return unpack_tree(ref, Path(tempfile.mkdtemp(prefix="lambda-trace-gil-")))
 
 
